@@ -1,0 +1,88 @@
+/**
+ * The kernel interface every compute backend implements: the hot loops of BERT/REALM training and MIPS search.
+ *
+ * Two implementations share this contract: `native` (the C++ N-API addon in `native/`, vectorised and multi-threaded)
+ * and `js` (pure TypeScript, always available, the reference in tests). Autograd ops in `src/engine/ops/` call only
+ * these functions for heavy work, so a test suite run against both backends checks them against each other.
+ *
+ * Conventions: all matrices are row-major Float32Array views (pass `subarray`s for offsets); integer indices are
+ * Int32Array; outputs are written into caller-allocated arrays; nothing allocates a result unless it says so.
+ */
+
+export interface Backend {
+  /** "native" or "js". */
+  readonly name: 'native' | 'js';
+
+  /** Worker threads used by multi-threaded kernels (native only; js returns 1). */
+  getThreads(): number;
+  setThreads(n: number): void;
+
+  /**
+   * C = alpha * op(A) @ op(B) + beta * C, BLAS sgemm semantics in row-major storage.
+   * op(A) is [M, K]: A is stored [M, K] with row stride lda (transA=false) or [K, M] with stride lda (transA=true).
+   * op(B) is [K, N]: B is stored [K, N] (transB=false) or [N, K] (transB=true), row stride ldb. C is [M, N], stride ldc.
+   * beta = 0 means C is overwritten (its old contents, even NaN, are ignored).
+   */
+  sgemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,
+    beta: number, C: Float32Array, ldc: number,
+  ): void;
+
+  /**
+   * `batch` independent sgemms with contiguous operands (lda/ldb/ldc are the natural row lengths of each stored
+   * matrix). Matrix i of A starts at i * strideA (strideA = 0 broadcasts one A to every batch), likewise B and C.
+   */
+  sgemmBatched(
+    batch: number, transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: Float32Array, strideA: number, B: Float32Array, strideB: number,
+    beta: number, C: Float32Array, strideC: number,
+  ): void;
+
+  /** Row-wise softmax of x [rows, cols] into out (may alias x). */
+  softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /** Row-wise log-softmax of x [rows, cols] into out (may alias x). */
+  logSoftmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /** Softmax backward, row-wise: dx = y * (dy - sum(dy * y)); y is the softmax output. dx may alias dy. */
+  softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+
+  /**
+   * LayerNorm forward over the last axis: out = (x - mean) * rstd * gamma + beta, x [rows, cols].
+   * Writes per-row mean and rstd (= 1/sqrt(var + eps), biased variance) for the backward pass.
+   */
+  layerNormForward(
+    x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array,
+    mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number,
+  ): void;
+  /** LayerNorm backward: writes dx; ACCUMULATES (+=) into dgamma and dbeta. */
+  layerNormBackward(
+    dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, cols: number,
+  ): void;
+
+  /** GELU: erf form (tanhApprox=false) or tanh approximation "gelu_new" (tanhApprox=true). out may alias x. */
+  gelu(x: Float32Array, out: Float32Array, n: number, tanhApprox: boolean): void;
+  /** dx = dy * GELU'(x). dx may alias dy. */
+  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number, tanhApprox: boolean): void;
+
+  /** out[i, :] = table[idx[i], :] for i < idx.length; table [*, cols]. Throws RangeError on an out-of-range index. */
+  gatherRows(table: Float32Array, idx: Int32Array, out: Float32Array, cols: number): void;
+  /** tableGrad[idx[i], :] += grad[i, :] (repeated indices accumulate). */
+  scatterAddRows(grad: Float32Array, idx: Int32Array, tableGrad: Float32Array, cols: number): void;
+
+  /**
+   * Fused AdamW update of one parameter (decoupled weight decay, as torch.optim.AdamW):
+   *   p -= lr * weightDecay * p;  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g;
+   *   p -= lr * (m / bc1) / (sqrt(v / bc2) + eps)   with bc1 = 1 - b1^t, bc2 = 1 - b2^t.
+   */
+  adamwStep(
+    param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number,
+  ): void;
+
+  /**
+   * Row-wise top-k of scores [rows, cols] (largest first; ties broken by lower index). Writes outIdx / outVal
+   * [rows, k]. Requires 1 <= k <= cols.
+   */
+  topk(scores: Float32Array, rows: number, cols: number, k: number, outIdx: Int32Array, outVal: Float32Array): void;
+}
