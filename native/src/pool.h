@@ -1,0 +1,129 @@
+// A small persistent thread pool shared by every native kernel (GEMM, element-wise ops, index build and search).
+// parallelFor(n, grain, fn) splits [0, n) into chunks of >= grain items and runs fn(lo, hi) on the calling thread
+// plus the pool's workers; it returns when every chunk is done. Nested calls run serially on the caller.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace realm {
+
+class ThreadPool {
+ public:
+  static ThreadPool& instance() {
+    static ThreadPool pool;
+    return pool;
+  }
+
+  int threads() const { return nThreads_; }
+
+  // Sets the total number of threads (caller included). n <= 0 means hardware_concurrency().
+  void setThreads(int n) {
+    if (n <= 0) n = (int)std::max(1u, std::thread::hardware_concurrency());
+    if (n == nThreads_) return;
+    stopWorkers();
+    nThreads_ = n;
+    startWorkers();
+  }
+
+  void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    int64_t chunks = (n + grain - 1) / grain;
+    if (nThreads_ <= 1 || chunks <= 1 || inParallel_) {
+      fn(0, n);
+      return;
+    }
+    // At most 4 chunks per thread for load balance, at least `grain` items each.
+    int64_t maxChunks = (int64_t)nThreads_ * 4;
+    if (chunks > maxChunks) chunks = maxChunks;
+    int64_t step = (n + chunks - 1) / chunks;
+    std::unique_lock<std::mutex> lk(mu_);
+    job_ = &fn;
+    jobN_ = n;
+    jobStep_ = step;
+    next_.store(0);
+    pending_ = (int)workers_.size();
+    ++generation_;
+    lk.unlock();
+    cv_.notify_all();
+    inParallel_ = true;
+    runChunks();
+    inParallel_ = false;
+    lk.lock();
+    done_.wait(lk, [&] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+
+  ~ThreadPool() { stopWorkers(); }
+
+ private:
+  ThreadPool() {
+    nThreads_ = (int)std::max(1u, std::thread::hardware_concurrency());
+    startWorkers();
+  }
+
+  void runChunks() {
+    for (;;) {
+      int64_t lo = next_.fetch_add(jobStep_);
+      if (lo >= jobN_) break;
+      int64_t hi = lo + jobStep_ < jobN_ ? lo + jobStep_ : jobN_;
+      (*job_)(lo, hi);
+    }
+  }
+
+  void startWorkers() {
+    stop_ = false;
+    for (int i = 1; i < nThreads_; i++) {
+      workers_.emplace_back([this] {
+        uint64_t seen = 0;
+        for (;;) {
+          std::unique_lock<std::mutex> lk(mu_);
+          cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
+          if (stop_) return;
+          seen = generation_;
+          lk.unlock();
+          inParallel_ = true;
+          runChunks();
+          inParallel_ = false;
+          lk.lock();
+          if (--pending_ == 0) done_.notify_one();
+        }
+      });
+    }
+  }
+
+  void stopWorkers() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  }
+
+  int nThreads_ = 1;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_;
+  bool stop_ = false;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  const std::function<void(int64_t, int64_t)>* job_ = nullptr;
+  int64_t jobN_ = 0, jobStep_ = 1;
+  std::atomic<int64_t> next_{0};
+  static thread_local bool inParallel_;
+};
+
+inline thread_local bool ThreadPool::inParallel_ = false;
+
+inline void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  ThreadPool::instance().parallelFor(n, grain, fn);
+}
+
+}  // namespace realm
