@@ -1,0 +1,178 @@
+/**
+ * Graph-based reverse-mode automatic differentiation.
+ *
+ * Each op output that depends on a tensor requiring grad gets a `GradFn` holding its inputs and a closure mapping the
+ * output gradient to input gradients. `backward(loss)` topologically sorts the graph reachable from the loss, walks it
+ * in reverse, accumulates gradients into the `.grad` of leaves (summing across calls, like PyTorch) and then frees
+ * the graph (closures and saved buffers) unless `retainGraph` is set. `noGrad(fn)` runs fn without recording a graph.
+ *
+ * Backward-closure rule (for op authors): each returned array must be either the incoming gradient `g` itself or a
+ * freshly allocated array referenced nowhere else (never a subarray of `g` or a saved forward buffer). The engine
+ * adopts fresh arrays without copying and copies borrowed ones before accumulating in place.
+ */
+import { Tensor, TensorError } from './tensor.js';
+
+/** The backward record attached to an op's output. */
+export interface GradFn {
+  /** Op name (for error messages and debugging). */
+  readonly name: string;
+  /** The op's tensor inputs, in the order `backward` returns their gradients. */
+  readonly inputs: readonly Tensor[];
+  /** Maps dL/d(output) (same size as the output) to dL/d(input_i) (or null when input_i needs no gradient). */
+  backward(g: Float32Array): ReadonlyArray<Float32Array | null>;
+}
+
+let gradEnabled = true;
+
+/** Whether ops currently record the autograd graph. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Turns graph recording on/off; returns the previous setting. */
+export function setGradEnabled(enabled: boolean): boolean {
+  const prev = gradEnabled;
+  gradEnabled = enabled;
+  return prev;
+}
+
+/** Runs a synchronous fn with graph recording disabled (results have requiresGrad = false). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = setGradEnabled(false);
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** True when an op over these inputs must record a graph node. */
+export function needsGrad(...inputs: ReadonlyArray<Tensor | null | undefined>): boolean {
+  if (!gradEnabled) return false;
+  for (const t of inputs) if (t && t.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Attaches a graph node to `out` when any input requires grad (and recording is on); returns `out`.
+ * `backward` is only called for outputs that received a gradient.
+ */
+export function record(
+  out: Tensor, inputs: readonly Tensor[], name: string, backward: (g: Float32Array) => ReadonlyArray<Float32Array | null>,
+): Tensor {
+  if (needsGrad(...inputs)) {
+    out.requiresGrad = true;
+    out.gradFn = { name, inputs, backward };
+  }
+  return out;
+}
+
+const FREED: GradFn = {
+  name: 'freed',
+  inputs: [],
+  backward(): never {
+    throw new TensorError('backward through a graph that was already freed (pass { retainGraph: true } to keep it)');
+  },
+};
+
+function addInto(dst: Float32Array, src: Float32Array): void {
+  for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+}
+
+function accumulate(t: Tensor, r: Float32Array, owned: boolean): void {
+  if (r.length !== t.size) {
+    throw new TensorError(`autograd: gradient of size ${r.length} for tensor of shape [${t.shape.join(', ')}]`);
+  }
+  if (t.gradFn) {
+    if (t._gradBuf === null) {
+      t._gradBuf = r;
+      t._gradOwned = owned;
+    } else {
+      if (!t._gradOwned) {
+        t._gradBuf = new Float32Array(t._gradBuf);
+        t._gradOwned = true;
+      }
+      addInto(t._gradBuf, r);
+    }
+  } else if (t.grad === null) {
+    t.grad = new Tensor(owned ? r : new Float32Array(r), t.shape);
+  } else {
+    addInto(t.grad.data, r);
+  }
+}
+
+/** Tensors with a graph node reachable from root, in topological order (inputs before outputs). */
+function topoSort(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: Array<[Tensor, number]> = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.gradFn ? t.gradFn.inputs : [];
+    if (i < inputs.length) {
+      top[1] = i + 1;
+      const c = inputs[i];
+      if (c.requiresGrad && c.gradFn && !seen.has(c)) {
+        seen.add(c);
+        stack.push([c, 0]);
+      }
+    } else {
+      stack.pop();
+      if (t.gradFn) order.push(t);
+    }
+  }
+  return order;
+}
+
+/**
+ * Back-propagates from `loss`. grad defaults to 1 for a one-element loss (required otherwise; same size as loss).
+ * Gradients are summed into `.grad` of every leaf with requiresGrad; the graph is freed unless opts.retainGraph.
+ */
+export function backward(loss: Tensor, grad?: Tensor | Float32Array, opts: { retainGraph?: boolean } = {}): void {
+  if (!loss.requiresGrad) {
+    throw new TensorError('backward(): the loss does not require grad (no parameter reaches it, or it was built under noGrad)');
+  }
+  let seed: Float32Array;
+  let seedOwned: boolean;
+  if (grad === undefined) {
+    if (loss.size !== 1) {
+      throw new TensorError(`backward(): an implicit gradient needs a one-element loss, got shape [${loss.shape.join(', ')}]`);
+    }
+    seed = Float32Array.of(1);
+    seedOwned = true;
+  } else {
+    seed = grad instanceof Tensor ? grad.data : grad;
+    seedOwned = false;
+    if (seed.length !== loss.size) throw new TensorError(`backward(): gradient of size ${seed.length} for loss of size ${loss.size}`);
+  }
+  if (!loss.gradFn) {
+    accumulate(loss, seed, seedOwned);
+    return;
+  }
+  const order = topoSort(loss);
+  loss._gradBuf = seed;
+  loss._gradOwned = seedOwned;
+  for (let n = order.length - 1; n >= 0; n--) {
+    const t = order[n];
+    const fn = t.gradFn as GradFn;
+    const g = t._gradBuf;
+    const gOwned = t._gradOwned;
+    t._gradBuf = null;
+    t._gradOwned = false;
+    if (g !== null) {
+      const rs = fn.backward(g);
+      for (let i = 0; i < fn.inputs.length; i++) {
+        const r = rs[i];
+        const input = fn.inputs[i];
+        if (!r || !input.requiresGrad) continue;
+        let dup = false;
+        for (let j = 0; j < rs.length; j++) if (j !== i && rs[j] === r) dup = true;
+        const owned = !dup && (r === g ? gOwned : true);
+        accumulate(input, r, owned);
+      }
+    }
+    if (!opts.retainGraph) t.gradFn = FREED;
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * Pure-TypeScript reference implementation of the `Backend` kernel contract (see ../backend.ts).
+ *
+ * Always available and deliberately simple: every reduction that matters numerically (gemm inner products,
+ * softmax sums, layernorm statistics, AdamW moments) is accumulated in float64, so this backend is the ground truth
+ * the native backend is compared against in tests. Single-threaded; `setThreads` is accepted and ignored.
+ */
+import type { Backend } from '../backend.js';
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+/**
+ * Complementary error function, fractional error < 1.2e-7 everywhere (Chebyshev fit, Numerical Recipes `erfcc`).
+ * Used via Phi(x) = erfc(-x / sqrt 2) / 2 so the far negative tail keeps its relative accuracy.
+ */
+export function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const ans = t * Math.exp(
+    -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+      + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+  );
+  return x >= 0 ? ans : 2 - ans;
+}
+
+/** Standard normal CDF. */
+function phiCdf(x: number): number {
+  return 0.5 * erfc(-x * SQRT1_2);
+}
+
+function checkLen(name: string, arr: ArrayLike<number>, need: number): void {
+  if (arr.length < need) throw new RangeError(`jsBackend.${name}: buffer of length ${arr.length} < required ${need}`);
+}
+
+/** Single sgemm on row-major storage; see Backend.sgemm. Float64 accumulation. */
+function sgemm(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,
+  beta: number, C: Float32Array, ldc: number,
+): void {
+  if (M === 0 || N === 0) return;
+  const acc = new Float64Array(N);
+  const colA = transA ? new Float64Array(K) : null;
+  for (let i = 0; i < M; i++) {
+    if (K === 0) {
+      acc.fill(0);
+    } else if (!transB) {
+      // acc[j] = sum_k a(i,k) * B[k, j]  (axpy over contiguous rows of B)
+      acc.fill(0);
+      for (let k = 0; k < K; k++) {
+        const a = transA ? A[k * lda + i] : A[i * lda + k];
+        if (a === 0) continue;
+        const bo = k * ldb;
+        for (let j = 0; j < N; j++) acc[j] += a * B[bo + j];
+      }
+    } else {
+      // acc[j] = dot(a(i,:), B[j,:])  (B stored [N, K])
+      let ao = 0;
+      if (colA) {
+        for (let k = 0; k < K; k++) colA[k] = A[k * lda + i];
+      } else {
+        ao = i * lda;
+      }
+      for (let j = 0; j < N; j++) {
+        const bo = j * ldb;
+        let s = 0;
+        if (colA) for (let k = 0; k < K; k++) s += colA[k] * B[bo + k];
+        else for (let k = 0; k < K; k++) s += A[ao + k] * B[bo + k];
+        acc[j] = s;
+      }
+    }
+    const co = i * ldc;
+    if (beta === 0) for (let j = 0; j < N; j++) C[co + j] = alpha * acc[j];
+    else for (let j = 0; j < N; j++) C[co + j] = alpha * acc[j] + beta * C[co + j];
+  }
+}
+
+/** Insertion into the running top-k of one row (values desc, ties by lower index first). */
+function topkRow(row: Float32Array, cols: number, k: number, idx: Int32Array, val: Float32Array, base: number): void {
+  if (k > 32) {
+    const order = Array.from({ length: cols }, (_, j) => j);
+    const key = (j: number): number => (Number.isNaN(row[j]) ? -Infinity : row[j]);
+    order.sort((p, q) => key(q) - key(p) || p - q);
+    for (let t = 0; t < k; t++) {
+      idx[base + t] = order[t];
+      val[base + t] = row[order[t]];
+    }
+    return;
+  }
+  let count = 0;
+  for (let j = 0; j < cols; j++) {
+    const x = Number.isNaN(row[j]) ? -Infinity : row[j];
+    if (count === k && !(x > val[base + k - 1])) continue;
+    let p = count < k ? count++ : k - 1;
+    while (p > 0 && x > val[base + p - 1]) {
+      val[base + p] = val[base + p - 1];
+      idx[base + p] = idx[base + p - 1];
+      p--;
+    }
+    val[base + p] = x;
+    idx[base + p] = j;
+  }
+  for (let t = 0; t < k; t++) val[base + t] = row[idx[base + t]];
+}
+
+/** The pure-TypeScript reference backend. */
+export const jsBackend: Backend = {
+  name: 'js',
+
+  getThreads(): number {
+    return 1;
+  },
+
+  setThreads(_n: number): void {
+    // single-threaded reference: nothing to configure
+  },
+
+  sgemm,
+
+  sgemmBatched(batch, transA, transB, M, N, K, alpha, A, strideA, B, strideB, beta, C, strideC): void {
+    const lda = transA ? M : K;
+    const ldb = transB ? K : N;
+    for (let b = 0; b < batch; b++) {
+      sgemm(
+        transA, transB, M, N, K, alpha,
+        A.subarray(b * strideA), lda, B.subarray(b * strideB), ldb,
+        beta, C.subarray(b * strideC), N,
+      );
+    }
+  },
+
+  softmaxRows(x, out, rows, cols): void {
+    checkLen('softmaxRows', x, rows * cols);
+    checkLen('softmaxRows', out, rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let mx = -Infinity;
+      for (let j = 0; j < cols; j++) if (x[o + j] > mx) mx = x[o + j];
+      if (mx === -Infinity) mx = 0;
+      let s = 0;
+      for (let j = 0; j < cols; j++) {
+        const e = Math.exp(x[o + j] - mx);
+        out[o + j] = e;
+        s += e;
+      }
+      const inv = 1 / s;
+      for (let j = 0; j < cols; j++) out[o + j] *= inv;
+    }
+  },
+
+  logSoftmaxRows(x, out, rows, cols): void {
+    checkLen('logSoftmaxRows', x, rows * cols);
+    checkLen('logSoftmaxRows', out, rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let mx = -Infinity;
+      for (let j = 0; j < cols; j++) if (x[o + j] > mx) mx = x[o + j];
+      if (mx === -Infinity) mx = 0;
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += Math.exp(x[o + j] - mx);
+      const lse = mx + Math.log(s);
+      for (let j = 0; j < cols; j++) out[o + j] = x[o + j] - lse;
+    }
+  },
+
+  softmaxBackward(y, dy, dx, rows, cols): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let d = 0;
+      for (let j = 0; j < cols; j++) d += dy[o + j] * y[o + j];
+      for (let j = 0; j < cols; j++) dx[o + j] = y[o + j] * (dy[o + j] - d);
+    }
+  },
+
+  layerNormForward(x, gamma, beta, out, mean, rstd, rows, cols, eps): void {
+    checkLen('layerNormForward', x, rows * cols);
+    checkLen('layerNormForward', gamma, cols);
+    checkLen('layerNormForward', beta, cols);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += x[o + j];
+      const mu = s / cols;
+      let v = 0;
+      for (let j = 0; j < cols; j++) {
+        const d = x[o + j] - mu;
+        v += d * d;
+      }
+      const rs = 1 / Math.sqrt(v / cols + eps);
+      mean[r] = mu;
+      rstd[r] = rs;
+      for (let j = 0; j < cols; j++) out[o + j] = (x[o + j] - mu) * rs * gamma[j] + beta[j];
+    }
+  },
+
+  layerNormBackward(dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, cols): void {
+    const dg = new Float64Array(cols);
+    const db = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      const mu = mean[r];
+      const rs = rstd[r];
+      let sumG = 0;
+      let sumGX = 0;
+      for (let j = 0; j < cols; j++) {
+        const xh = (x[o + j] - mu) * rs;
+        const g = dy[o + j] * gamma[j];
+        sumG += g;
+        sumGX += g * xh;
+        dg[j] += dy[o + j] * xh;
+        db[j] += dy[o + j];
+      }
+      const mG = sumG / cols;
+      const mGX = sumGX / cols;
+      for (let j = 0; j < cols; j++) {
+        const xh = (x[o + j] - mu) * rs;
+        dx[o + j] = rs * (dy[o + j] * gamma[j] - mG - xh * mGX);
+      }
+    }
+    for (let j = 0; j < cols; j++) {
+      dgamma[j] += dg[j];
+      dbeta[j] += db[j];
+    }
+  },
+
+  gelu(x, out, n, tanhApprox): void {
+    if (tanhApprox) {
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)));
+      }
+    } else {
+      for (let i = 0; i < n; i++) out[i] = x[i] * phiCdf(x[i]);
+    }
+  },
+
+  geluBackward(x, dy, dx, n, tanhApprox): void {
+    if (tanhApprox) {
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        const t = Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v));
+        const d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * v * v);
+        dx[i] = dy[i] * d;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        dx[i] = dy[i] * (phiCdf(v) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
+      }
+    }
+  },
+
+  gatherRows(table, idx, out, cols): void {
+    const nRows = Math.floor(table.length / cols);
+    for (let i = 0; i < idx.length; i++) {
+      const r = idx[i];
+      if (r < 0 || r >= nRows) throw new RangeError(`gatherRows: index ${r} at position ${i} out of range [0, ${nRows})`);
+      out.set(table.subarray(r * cols, r * cols + cols), i * cols);
+    }
+  },
+
+  scatterAddRows(grad, idx, tableGrad, cols): void {
+    const nRows = Math.floor(tableGrad.length / cols);
+    for (let i = 0; i < idx.length; i++) {
+      const r = idx[i];
+      if (r < 0 || r >= nRows) throw new RangeError(`scatterAddRows: index ${r} at position ${i} out of range [0, ${nRows})`);
+      const to = r * cols;
+      const go = i * cols;
+      for (let j = 0; j < cols; j++) tableGrad[to + j] += grad[go + j];
+    }
+  },
+
+  adamwStep(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2): void {
+    const n = param.length;
+    const decay = 1 - lr * weightDecay;
+    for (let i = 0; i < n; i++) {
+      const g = grad[i];
+      const mi = beta1 * m[i] + (1 - beta1) * g;
+      const vi = beta2 * v[i] + (1 - beta2) * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      param[i] = param[i] * decay - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps);
+    }
+  },
+
+  topk(scores, rows, cols, k, outIdx, outVal): void {
+    if (!(k >= 1 && k <= cols)) throw new RangeError(`topk: k=${k} must be in [1, ${cols}]`);
+    for (let r = 0; r < rows; r++) {
+      topkRow(scores.subarray(r * cols, r * cols + cols), cols, k, outIdx, outVal, r * k);
+    }
+  },
+};

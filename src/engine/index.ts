@@ -1,0 +1,10 @@
+/**
+ * Public surface of the tensor engine: Tensor, reverse-mode autograd, ops, RNG, optimiser and backend selection.
+ */
+export { Tensor, TensorError, param, shapeSize } from './tensor.js';
+export { backward, noGrad, isGradEnabled, setGradEnabled, needsGrad, record } from './autograd.js';
+export type { GradFn } from './autograd.js';
+export { Rng, RngError } from './rng.js';
+export * from './ops/index.js';
+export { getBackend, setBackend, jsBackend, availableBackends, nativeBackendOrNull, BackendError } from './backends/index.js';
+export type { Backend } from './backend.js';
