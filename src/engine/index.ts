@@ -8,3 +8,5 @@ export { Rng, RngError } from './rng.js';
 export * from './ops/index.js';
 export { getBackend, setBackend, jsBackend, availableBackends, nativeBackendOrNull, BackendError } from './backends/index.js';
 export type { Backend } from './backend.js';
+export { AdamW, bertDecayExclusions, linearWarmupDecay, clipGradNorm, namedParams } from './optim.js';
+export type { AdamWOptions, AdamWState, LinearWarmupDecayOptions, ParamSource } from './optim.js';
