@@ -16,7 +16,7 @@ if (!existsSync(join(root, 'binding.gyp'))) process.exit(0);
 // npm puts its bundled node-gyp on PATH for lifecycle scripts; fall back to npm_config_node_gyp or npx.
 const gypJs = process.env.npm_config_node_gyp;
 const cmd = gypJs ? process.execPath : 'node-gyp';
-const args = gypJs ? [gypJs, 'rebuild'] : ['rebuild'];
+const args = gypJs ? [gypJs, 'rebuild', '--jobs=max'] : ['rebuild', '--jobs=max'];
 const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: !gypJs });
 if (r.status !== 0) {
   const msg = 'realm-lm: the native addon did not build; falling back to the (much slower) TypeScript backend.';

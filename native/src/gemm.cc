@@ -1,0 +1,340 @@
+// Single-precision GEMM driver, BLIS-style (Goto/van de Geijn): for each NC-column block of op(B) and KC-deep
+// slice, pack the B block into NR-wide panels (kept in L3/L2), then for each MC-row block pack op(A) into MR-tall
+// panels (kept in L2) and sweep register-blocked micro-kernels over the tile grid. Packing absorbs the transA /
+// transB flags and zero-pads ragged edges, so the micro-kernels only see full MR x NR tiles of contiguous data.
+// Threads: a large GEMM is split into one row (or column) range per pool thread, each packing its own panels;
+// batched GEMMs run whole problems per thread. OpenBLAS, when linked at build time, can be chosen per call.
+#include "gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "cpu.h"
+#include "pool.h"
+
+#ifdef REALM_HAVE_OPENBLAS
+#include <cblas.h>
+extern "C" void openblas_set_num_threads(int num_threads);
+#endif
+
+namespace realm {
+namespace gemm {
+namespace {
+
+// 64-byte aligned scratch buffer that only grows; one per thread for the packed A and B panels.
+struct Scratch {
+  float* p = nullptr;
+  size_t cap = 0;
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(p);
+      size_t bytes = (n * sizeof(float) + 63) & ~size_t(63);
+      p = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!p) std::abort();
+      cap = n;
+    }
+    return p;
+  }
+  ~Scratch() { std::free(p); }
+};
+thread_local Scratch tlsA, tlsB;
+
+// dst: ceil(mc/MR) panels of [kc][MR] holding op(A)[i0:i0+mc, k0:k0+kc], zero-padded to MR rows.
+void packA(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc, int MR,
+           float* dst) {
+  for (int64_t ip = 0; ip < mc; ip += MR) {
+    const int m = (int)std::min<int64_t>(MR, mc - ip);
+    float* d = dst + ip * kc;
+    if (!transA) {
+      const float* src = A + (i0 + ip) * lda + k0;  // op(A)(i, k) = A[i * lda + k]
+      for (int r = 0; r < m; r++) {
+        const float* s = src + r * lda;
+        for (int64_t k = 0; k < kc; k++) d[k * MR + r] = s[k];
+      }
+      for (int r = m; r < MR; r++)
+        for (int64_t k = 0; k < kc; k++) d[k * MR + r] = 0.0f;
+    } else {
+      const float* src = A + k0 * lda + i0 + ip;  // op(A)(i, k) = A[k * lda + i]
+      for (int64_t k = 0; k < kc; k++) {
+        const float* s = src + k * lda;
+        float* o = d + k * MR;
+        for (int r = 0; r < m; r++) o[r] = s[r];
+        for (int r = m; r < MR; r++) o[r] = 0.0f;
+      }
+    }
+  }
+}
+
+// dst: ceil(nc/NR) panels of [kc][NR] holding op(B)[k0:k0+kc, j0:j0+nc], zero-padded to NR columns.
+void packB(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int NR,
+           float* dst) {
+  for (int64_t jp = 0; jp < nc; jp += NR) {
+    const int n = (int)std::min<int64_t>(NR, nc - jp);
+    float* d = dst + jp * kc;
+    if (!transB) {
+      const float* src = B + k0 * ldb + j0 + jp;  // op(B)(k, j) = B[k * ldb + j]
+      for (int64_t k = 0; k < kc; k++) {
+        const float* s = src + k * ldb;
+        float* o = d + k * NR;
+        if (n == NR) {
+          std::memcpy(o, s, NR * sizeof(float));
+        } else {
+          for (int c = 0; c < n; c++) o[c] = s[c];
+          for (int c = n; c < NR; c++) o[c] = 0.0f;
+        }
+      }
+    } else {
+      const float* src = B + (j0 + jp) * ldb + k0;  // op(B)(k, j) = B[j * ldb + k]
+      for (int c = 0; c < n; c++) {
+        const float* s = src + c * ldb;
+        for (int64_t k = 0; k < kc; k++) d[k * NR + c] = s[k];
+      }
+      for (int c = n; c < NR; c++)
+        for (int64_t k = 0; k < kc; k++) d[k * NR + c] = 0.0f;
+    }
+  }
+}
+
+// C = beta * C over an M x N block (beta == 0 writes zeros, ignoring NaN).
+void scaleC(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; i++) {
+    float* c = C + i * ldc;
+    if (beta == 0.0f) {
+      std::memset(c, 0, N * sizeof(float));
+    } else if (beta != 1.0f) {
+      for (int64_t j = 0; j < N; j++) c[j] *= beta;
+    }
+  }
+}
+
+// The blocked algorithm on the calling thread.
+void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scaleC(M, N, beta, C, ldc);
+    return;
+  }
+  const int MR = uk.mr, NR = uk.nr;
+  const int64_t MC = std::min<int64_t>(uk.mc, (M + MR - 1) / MR * MR);
+  const int64_t KC = std::min<int64_t>(uk.kc, K);
+  const int64_t NC = std::min<int64_t>(uk.nc, (N + NR - 1) / NR * NR);
+  float* bufA = tlsA.get(MC * KC);
+  float* bufB = tlsB.get(NC * KC);
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    const int64_t nc = std::min(NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      packB(transB, B, ldb, pc, kc, jc, nc, NR, bufB);
+      const float b = pc == 0 ? beta : 1.0f;
+      for (int64_t ic = 0; ic < M; ic += MC) {
+        const int64_t mc = std::min(MC, M - ic);
+        packA(transA, A, lda, ic, mc, pc, kc, MR, bufA);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int nr = (int)std::min<int64_t>(NR, nc - jr);
+          const float* bp = bufB + jr * kc;
+          float* cc = C + ic * ldc + jc + jr;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int mr = (int)std::min<int64_t>(MR, mc - ir);
+            uk.fn(kc, bufA + ir * kc, bp, cc + ir * ldc, ldc, alpha, b, mr, nr);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Splits one GEMM over the pool: row ranges when M >= N (each thread packs all of B), else column ranges.
+void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+             const float* B, int64_t ldb, float beta, float* C, int64_t ldc, bool allowThreads) {
+  const MicroKernel& uk = kernel();
+  const int threads = allowThreads ? ThreadPool::instance().threads() : 1;
+  const double flops = 2.0 * (double)M * (double)N * (double)K;
+  const bool splitM = M >= N;
+  const int64_t unit = splitM ? uk.mr : uk.nr;
+  const int64_t units = ((splitM ? M : N) + unit - 1) / unit;
+  const int64_t parts = std::min<int64_t>(threads, units);
+  if (parts <= 1 || flops < 4e6) {
+    gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  parallelFor(parts, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; p++) {
+      const int64_t u0 = units * p / parts, u1 = units * (p + 1) / parts;
+      if (splitM) {
+        const int64_t m0 = u0 * unit, m1 = std::min(M, u1 * unit);
+        const float* a = transA ? A + m0 : A + m0 * lda;
+        gemmSerial(uk, transA, transB, m1 - m0, N, K, alpha, a, lda, B, ldb, beta, C + m0 * ldc, ldc);
+      } else {
+        const int64_t n0 = u0 * unit, n1 = std::min(N, u1 * unit);
+        const float* b = transB ? B + n0 * ldb : B + n0;
+        gemmSerial(uk, transA, transB, M, n1 - n0, K, alpha, A, lda, b, ldb, beta, C + n0, ldc);
+      }
+    }
+  });
+}
+
+enum class Mode { Auto, Own, OpenBlas };
+
+#ifdef REALM_HAVE_OPENBLAS
+constexpr bool kHaveOpenBlas = true;
+void gemmOpenBlas(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (beta == 0.0f) scaleC(M, N, 0.0f, C, ldc);  // BLAS may read C when beta == 0: clear NaNs first
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+              (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+#else
+constexpr bool kHaveOpenBlas = false;
+void gemmOpenBlas(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
+                  float*, int64_t) {}
+#endif
+
+const MicroKernel* bestKernel() {
+  const CpuFeatures& f = cpuFeatures();
+  if (f.avx512f && kernelAvx512()) return kernelAvx512();
+  if (f.avx2Fma && kernelAvx2()) return kernelAvx2();
+  return kernelGeneric();
+}
+
+const MicroKernel* kernelByName(const std::string& name) {
+  const CpuFeatures& f = cpuFeatures();
+  if (name == "avx512") return f.avx512f ? kernelAvx512() : nullptr;
+  if (name == "avx2") return f.avx2Fma ? kernelAvx2() : nullptr;
+  if (name == "avx512emu") return f.avx2Fma ? kernelAvx512Emu() : nullptr;
+  if (name == "generic") return kernelGeneric();
+  return nullptr;
+}
+
+std::atomic<const MicroKernel*>& kernelSlot() {
+  static std::atomic<const MicroKernel*> slot{[] {
+    const char* env = std::getenv("REALM_GEMM_KERNEL");
+    const MicroKernel* k = env && *env ? kernelByName(env) : nullptr;
+    if (env && *env && !k) std::fprintf(stderr, "realm-lm: REALM_GEMM_KERNEL=%s is not available here\n", env);
+    return k ? k : bestKernel();
+  }()};
+  return slot;
+}
+
+bool parseMode(const std::string& s, Mode* out) {
+  if (s == "auto") *out = Mode::Auto;
+  else if (s == "own") *out = Mode::Own;
+  else if (s == "openblas" && kHaveOpenBlas) *out = Mode::OpenBlas;
+  else return false;
+  return true;
+}
+
+std::atomic<Mode>& modeSlot() {
+  static std::atomic<Mode> slot{[] {
+    Mode m = Mode::Auto;
+    const char* env = std::getenv("REALM_GEMM");
+    if (env && *env && !parseMode(env, &m))
+      std::fprintf(stderr, "realm-lm: REALM_GEMM=%s is not available (use own%s); using auto\n", env,
+                   kHaveOpenBlas ? ", openblas or auto" : " or auto; OpenBLAS was not found at build time");
+    return m;
+  }()};
+  return slot;
+}
+
+// Auto mode: OpenBLAS only where it measured faster than our kernels (bench/gemm.ts on Zen 3):
+// large square-ish products with both operands big; our kernels win on the skinny / small shapes of BERT-mini.
+bool preferOpenBlas(int64_t M, int64_t N, int64_t K) {
+  (void)M;
+  (void)N;
+  (void)K;
+  return false;
+}
+
+bool useOpenBlas(int64_t M, int64_t N, int64_t K) {
+  if (!kHaveOpenBlas) return false;
+  const Mode m = modeSlot().load();
+  return m == Mode::OpenBlas || (m == Mode::Auto && preferOpenBlas(M, N, K));
+}
+
+}  // namespace
+
+const MicroKernel& kernel() { return *kernelSlot().load(); }
+
+bool setKernel(const std::string& name) {
+  const MicroKernel* k = name == "best" ? bestKernel() : kernelByName(name);
+  if (!k) return false;
+  kernelSlot().store(k);
+  return true;
+}
+
+bool haveOpenBlas() { return kHaveOpenBlas; }
+
+bool setMode(const std::string& s) {
+  Mode m;
+  if (!parseMode(s, &m)) return false;
+  modeSlot().store(m);
+  return true;
+}
+
+std::string mode() {
+  switch (modeSlot().load()) {
+    case Mode::Own: return "own";
+    case Mode::OpenBlas: return "openblas";
+    default: return "auto";
+  }
+}
+
+std::string describe() {
+  const std::string own = std::string("own(") + kernel().name + ")";
+  switch (modeSlot().load()) {
+    case Mode::Own: return own;
+    case Mode::OpenBlas: return "openblas";
+    default: return kHaveOpenBlas ? "auto(" + own + "|openblas)" : own;
+  }
+}
+
+void syncThreads(int n) {
+#ifdef REALM_HAVE_OPENBLAS
+  openblas_set_num_threads(n);
+#else
+  (void)n;
+#endif
+}
+
+void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (useOpenBlas(M, N, K)) {
+    gemmOpenBlas(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  gemmOwn(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, true);
+}
+
+void sgemmBatched(int64_t batch, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                  const float* A, int64_t strideA, int64_t lda, const float* B, int64_t strideB, int64_t ldb,
+                  float beta, float* C, int64_t strideC, int64_t ldc) {
+  if (batch <= 0 || M <= 0 || N <= 0) return;
+  const int threads = ThreadPool::instance().threads();
+  const double flops = 2.0 * (double)M * (double)N * (double)K;
+  // Forced OpenBLAS runs the problems in sequence (it threads each one itself).
+  if (kHaveOpenBlas && modeSlot().load() == Mode::OpenBlas) {
+    for (int64_t i = 0; i < batch; i++)
+      gemmOpenBlas(transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta,
+                   C + i * strideC, ldc);
+    return;
+  }
+  // Few large problems: thread inside each one. Otherwise one whole problem per task.
+  if (threads <= 1 || batch == 1 || (batch < 2 * threads && flops >= 2e7) || flops * batch < 4e6) {
+    for (int64_t i = 0; i < batch; i++)
+      gemmOwn(transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta, C + i * strideC,
+              ldc, true);
+    return;
+  }
+  parallelFor(batch, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++)
+      gemmOwn(transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta, C + i * strideC,
+              ldc, false);
+  });
+}
+
+}  // namespace gemm
+}  // namespace realm
