@@ -146,11 +146,11 @@ export function parseHeader(
   return { tensors, metadata };
 }
 
-/** Convert one tensor's raw little-endian bytes (a private, offset-0 buffer) into a NamedArray. */
+/** Convert one tensor's raw little-endian bytes into a NamedArray (F32/I32 data may view `bytes`' buffer). */
 export function decodeTensor(file: string, info: TensorInfo, bytes: Uint8Array): NamedArray {
   if (!HOST_IS_LE) throw new CheckpointError(file, 'big-endian hosts are not supported', info.name);
   const shape = info.shape.slice();
-  const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes); // typed-array copy is offset 0
   switch (info.dtype) {
     case 'F32':
       return { dtype: 'F32', shape, data: new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4) };
@@ -292,7 +292,7 @@ export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): LoadedSa
   const dataStart = 8 + headerLen;
   const { tensors, metadata } = parseHeader(file, bytes.subarray(8, dataStart), bytes.byteLength - dataStart);
   const out: NamedArrays = new Map();
-  for (const t of tensors) out.set(t.name, decodeTensor(file, t, bytes.slice(dataStart + t.begin, dataStart + t.end)));
+  for (const t of tensors) out.set(t.name, decodeTensor(file, t, new Uint8Array(bytes.subarray(dataStart + t.begin, dataStart + t.end))));
   return { path: file, tensors: out, metadata: metadata ?? {} };
 }
 
