@@ -1,0 +1,102 @@
+// Shared declarations of the MIPS index kernels (src/index/): the read-only view of a ScannIndex that the search
+// pipeline works on, per-thread scratch space, small heaps, and the per-ISA entry points that index_kernels_impl.h
+// defines once per instruction set (scalar baseline and AVX2+FMA, picked at run time).
+//
+// Fast-scan code layout (Guo et al. 2020 §4 / faiss "fast scan"): 4-bit codes of 32 consecutive points are stored
+// transposed per group: for group g and sub-quantiser pair p (sub-quantisers 2p and 2p+1), 32 bytes where byte j
+// (0..15) = code[2p][point j] | code[2p][point j+16] << 4 and byte 16+j = the same for sub-quantiser 2p+1. The
+// uint8 look-up table of a query uses the same pairing: 32 bytes per pair, LUT[2p][0..15] then LUT[2p+1][0..15],
+// so one 256-bit vpshufb scores 16 points against two sub-quantisers at once.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace realm {
+namespace idx {
+
+constexpr int kGroup = 32;    // points per fast-scan group
+constexpr int kCentres = 16;  // centres per sub-quantiser (4-bit codes)
+constexpr int kDpb = 2;       // dimensions per sub-quantiser block
+
+// Everything a ScannIndex search reads. Pointers refer to JS-owned typed arrays kept alive by the handle.
+struct ScannView {
+  int d = 0;                         // vector dimension
+  int pairs = 0;                     // sub-quantiser pairs (= padded sub-quantisers / 2)
+  int leaves = 0;                    // partitions
+  const float* centroidsT = nullptr; // [d, leaves] transposed leaf centres (owned by the handle)
+  const float* codebooks = nullptr;  // [2*pairs, 16, 2] residual codebooks
+  const uint8_t* codes = nullptr;    // [slots/32, pairs, 32] packed codes
+  const int32_t* leafStart = nullptr;  // [leaves] first slot of each leaf (multiple of 32)
+  const int32_t* leafCount = nullptr;  // [leaves] points in each leaf
+  const int32_t* slotRow = nullptr;    // [slots] row of the vector stored in a slot
+  const float* vectors = nullptr;      // [rows, d] float vectors for exact re-ranking
+  const uint32_t* rowId = nullptr;     // [rows] caller id of each row
+};
+
+// A bounded min-heap of (score, index): keeps the `cap` largest scores; ties keep the earlier entry.
+struct TopK {
+  std::vector<std::pair<float, int32_t>> h;
+  size_t cap = 0;
+  void reset(size_t c) {
+    h.clear();
+    cap = c;
+  }
+  static bool cmp(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+    // std heap is a max-heap on cmp; we want the smallest score (then the largest index) on top.
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  }
+  bool full() const { return h.size() >= cap; }
+  float min() const { return h.front().first; }
+  void push(float s, int32_t i) {
+    if (h.size() < cap) {
+      h.emplace_back(s, i);
+      std::push_heap(h.begin(), h.end(), cmp);
+    } else if (s > h.front().first) {
+      std::pop_heap(h.begin(), h.end(), cmp);
+      h.back() = {s, i};
+      std::push_heap(h.begin(), h.end(), cmp);
+    }
+  }
+  // Sorted best first (score descending, index ascending on ties).
+  void sorted(std::vector<std::pair<float, int32_t>>& out) const {
+    out = h;
+    std::sort(out.begin(), out.end(), [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+  }
+};
+
+// Per-thread scratch buffers for one query.
+struct Scratch {
+  std::vector<float> leafScore, lutF;
+  std::vector<int32_t> order;
+  std::vector<uint8_t> lut8;
+  TopK cand, best;
+  std::vector<std::pair<float, int32_t>> sorted;
+};
+
+inline Scratch& scratch() {
+  static thread_local Scratch s;
+  return s;
+}
+
+// Entry points defined once per ISA namespace (scalar, avx2) by index_kernels_impl.h.
+#define REALM_IDX_DECLARE(NS)                                                                                     \
+  namespace NS {                                                                                                  \
+  void lut16Groups(const uint8_t* codes, const uint8_t* lut, int pairs, int groups, uint16_t* acc);               \
+  void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int reorder, uint32_t* outIds,       \
+                      float* outScores);                                                                          \
+  void flatSearch(const float* db, int64_t nDb, int d, const float* bias, const float* queries, int64_t nq, int k, \
+                  int32_t* outIdx, float* outScores);                                                             \
+  }
+REALM_IDX_DECLARE(scalar)
+REALM_IDX_DECLARE(avx2)
+
+// Selected instruction set: 0 = scalar, 1 = AVX2+FMA. Defaults to the best the CPU supports.
+int& isaLevel();
+bool cpuHasAvx2();
+
+}  // namespace idx
+}  // namespace realm

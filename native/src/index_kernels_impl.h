@@ -1,0 +1,301 @@
+// MIPS index kernels, written once and compiled per instruction set: index_kernels.cc includes this file twice,
+// as namespace `scalar` (baseline x86-64 / any CPU) and as namespace `avx2` under `#pragma GCC target("avx2,fma")`.
+// Kernels: LUT16 fast scan (Guo et al. 2020 §4; faiss/ScaNN "fast scan": 4-bit codes, uint8 LUTs, vpshufb look-ups
+// and uint16 accumulation over groups of 32 points), the full ScannIndex query pipeline (score leaf centres, probe
+// the best leaves, scan their codes, keep the best `reorder` candidates, re-rank them exactly), and exact blocked
+// inner-product search with top-k (FlatIndex, k-means assignment). No include guard: included once per ISA.
+#ifndef REALM_IDX_NS
+#error "define REALM_IDX_NS before including index_kernels_impl.h"
+#endif
+
+namespace realm {
+namespace idx {
+namespace REALM_IDX_NS {
+
+#if REALM_IDX_AVX2
+static inline float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+// [sum(a), sum(b), sum(c), sum(d)]
+static inline __m128 hsum4x8(__m256 a, __m256 b, __m256 c, __m256 d) {
+  __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+  return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+}
+static inline __m256i tailMask(int rem) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#endif
+
+static inline float dot(const float* a, const float* b, int n) {
+#if REALM_IDX_AVX2
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(b + j + 8), s1);
+  }
+  if (j + 8 <= n) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), s0);
+    j += 8;
+  }
+  if (j < n) {
+    __m256i m = tailMask(n - j);
+    s1 = _mm256_fmadd_ps(_mm256_maskload_ps(a + j, m), _mm256_maskload_ps(b + j, m), s1);
+  }
+  return hsum8(_mm256_add_ps(s0, s1));
+#else
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    s0 += a[j] * b[j];
+    s1 += a[j + 1] * b[j + 1];
+    s2 += a[j + 2] * b[j + 2];
+    s3 += a[j + 3] * b[j + 3];
+  }
+  for (; j < n; j++) s0 += a[j] * b[j];
+  return (s0 + s1) + (s2 + s3);
+#endif
+}
+
+// acc[32] = sum over sub-quantisers of lut[m][code[m][point]] for one group (layout: index_common.h).
+static inline void lut16Group(const uint8_t* codes, const uint8_t* lut, int pairs, uint16_t* acc) {
+#if REALM_IDX_AVX2
+  const __m256i nib = _mm256_set1_epi8(0x0f), lowByte = _mm256_set1_epi16(0x00ff);
+  __m256i le = _mm256_setzero_si256(), lo = le, he = le, ho = le;
+  for (int p = 0; p < pairs; p++) {
+    __m256i c = _mm256_loadu_si256((const __m256i*)(codes + p * 32));
+    __m256i t = _mm256_loadu_si256((const __m256i*)(lut + p * 32));
+    __m256i rl = _mm256_shuffle_epi8(t, _mm256_and_si256(c, nib));                         // points 0..15
+    __m256i rh = _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16(c, 4), nib));  // points 16..31
+    le = _mm256_add_epi16(le, _mm256_and_si256(rl, lowByte));  // even points, as uint16
+    lo = _mm256_add_epi16(lo, _mm256_srli_epi16(rl, 8));       // odd points
+    he = _mm256_add_epi16(he, _mm256_and_si256(rh, lowByte));
+    ho = _mm256_add_epi16(ho, _mm256_srli_epi16(rh, 8));
+  }
+  // Lane 0 holds sub-quantiser 2p, lane 1 sub-quantiser 2p+1: add the lanes, then interleave even/odd points.
+  __m128i e0 = _mm_add_epi16(_mm256_castsi256_si128(le), _mm256_extracti128_si256(le, 1));
+  __m128i o0 = _mm_add_epi16(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
+  __m128i e1 = _mm_add_epi16(_mm256_castsi256_si128(he), _mm256_extracti128_si256(he, 1));
+  __m128i o1 = _mm_add_epi16(_mm256_castsi256_si128(ho), _mm256_extracti128_si256(ho, 1));
+  _mm_storeu_si128((__m128i*)(acc + 0), _mm_unpacklo_epi16(e0, o0));
+  _mm_storeu_si128((__m128i*)(acc + 8), _mm_unpackhi_epi16(e0, o0));
+  _mm_storeu_si128((__m128i*)(acc + 16), _mm_unpacklo_epi16(e1, o1));
+  _mm_storeu_si128((__m128i*)(acc + 24), _mm_unpackhi_epi16(e1, o1));
+#else
+  for (int j = 0; j < 32; j++) acc[j] = 0;
+  for (int p = 0; p < pairs; p++) {
+    const uint8_t* c = codes + p * 32;
+    const uint8_t* t = lut + p * 32;
+    for (int j = 0; j < 16; j++) {
+      acc[j] = (uint16_t)(acc[j] + t[c[j] & 15] + t[16 + (c[16 + j] & 15)]);
+      acc[16 + j] = (uint16_t)(acc[16 + j] + t[c[j] >> 4] + t[16 + (c[16 + j] >> 4)]);
+    }
+  }
+#endif
+}
+
+// Bit mask of the points (bit j = point j) whose accumulator is > thr (thr in [-1, 32766]).
+static inline uint32_t aboveMask(const uint16_t* acc, int thr) {
+#if REALM_IDX_AVX2
+  __m256i t = _mm256_set1_epi16((int16_t)thr);
+  __m256i a0 = _mm256_loadu_si256((const __m256i*)acc), a1 = _mm256_loadu_si256((const __m256i*)(acc + 16));
+  __m256i m = _mm256_packs_epi16(_mm256_cmpgt_epi16(a0, t), _mm256_cmpgt_epi16(a1, t));
+  m = _mm256_permute4x64_epi64(m, 0xd8);  // undo packs' lane interleave
+  return (uint32_t)_mm256_movemask_epi8(m);
+#else
+  uint32_t m = 0;
+  for (int j = 0; j < 32; j++) m |= (uint32_t)((int)acc[j] > thr) << j;
+  return m;
+#endif
+}
+
+void lut16Groups(const uint8_t* codes, const uint8_t* lut, int pairs, int groups, uint16_t* acc) {
+  for (int g = 0; g < groups; g++) lut16Group(codes + (size_t)g * pairs * 32, lut, pairs, acc + g * 32);
+}
+
+// out[l] = q . centre_l for every leaf, from the transposed centres [d, L].
+static void leafScores(const ScannView& v, const float* q, float* out) {
+  const int L = v.leaves;
+  for (int l = 0; l < L; l++) out[l] = 0.f;
+  for (int j = 0; j < v.d; j++) {
+    const float* row = v.centroidsT + (size_t)j * L;
+    const float qj = q[j];
+    int l = 0;
+#if REALM_IDX_AVX2
+    __m256 b = _mm256_set1_ps(qj);
+    for (; l + 8 <= L; l += 8) _mm256_storeu_ps(out + l, _mm256_fmadd_ps(b, _mm256_loadu_ps(row + l), _mm256_loadu_ps(out + l)));
+#endif
+    for (; l < L; l++) out[l] += qj * row[l];
+  }
+}
+
+void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int reorder, uint32_t* outIds,
+                    float* outScores) {
+  Scratch& s = scratch();
+  const int L = v.leaves, pairs = v.pairs, M = 2 * pairs, d = v.d;
+  // (1) partition: score every leaf centre, keep the nProbe best (best first, so the threshold tightens early).
+  s.leafScore.resize(L);
+  leafScores(v, q, s.leafScore.data());
+  s.order.clear();
+  for (int l = 0; l < L; l++)
+    if (v.leafCount[l] > 0) s.order.push_back(l);
+  const float* ls = s.leafScore.data();
+  auto better = [ls](int32_t a, int32_t b) { return ls[a] > ls[b] || (ls[a] == ls[b] && a < b); };
+  if (nProbe < (int)s.order.size()) {
+    std::nth_element(s.order.begin(), s.order.begin() + nProbe, s.order.end(), better);
+    s.order.resize(nProbe);
+  }
+  std::sort(s.order.begin(), s.order.end(), better);
+  // (2) LUT: float table q_m . C_m[c], then uint8 with a per-table offset and one common scale.
+  s.lutF.resize((size_t)M * kCentres);
+  s.lut8.resize((size_t)pairs * 32);
+  float bias = 0.f, maxRange = 0.f;
+  for (int m = 0; m < M; m++) {
+    const float q0 = 2 * m < d ? q[2 * m] : 0.f, q1 = 2 * m + 1 < d ? q[2 * m + 1] : 0.f;
+    const float* cb = v.codebooks + (size_t)m * kCentres * kDpb;
+    float* t = s.lutF.data() + m * kCentres;
+    float mn = 1e30f, mx = -1e30f;
+    for (int c = 0; c < kCentres; c++) {
+      t[c] = q0 * cb[2 * c] + q1 * cb[2 * c + 1];
+      mn = std::min(mn, t[c]);
+      mx = std::max(mx, t[c]);
+    }
+    bias += mn;
+    maxRange = std::max(maxRange, mx - mn);
+    for (int c = 0; c < kCentres; c++) t[c] -= mn;
+  }
+  // uint8 entries, and their sum over M tables must fit the signed int16 compare: entries <= min(255, 32767 / M).
+  const int lutMax = std::min(255, 32767 / M);
+  const float scale = maxRange > 0.f ? (float)lutMax / maxRange : 1.f, invScale = 1.f / scale;
+  for (int m = 0; m < M; m++)
+    for (int c = 0; c < kCentres; c++)
+      s.lut8[(m >> 1) * 32 + (m & 1) * 16 + c] = (uint8_t)(int)(s.lutF[m * kCentres + c] * scale + 0.5f);
+  // (3) scan the probed leaves, keeping the R best approximate scores.
+  const bool rerank = reorder > 0;
+  const int R = rerank ? std::max(reorder, k) : k;
+  const int maxAcc = M * lutMax;
+  s.cand.reset(R);
+  alignas(32) uint16_t acc[32];
+  for (int32_t l : s.order) {
+    const int n = v.leafCount[l];
+    const float base = ls[l] + bias;
+    const int64_t start = v.leafStart[l];
+    const int groups = (n + kGroup - 1) / kGroup;
+    auto thrFor = [&]() -> int {
+      if (!s.cand.full()) return -1;
+      float t = (s.cand.min() - base) * scale;
+      if (t >= (float)maxAcc) return maxAcc;
+      return t < 0.f ? -1 : (int)t;
+    };
+    int thr = thrFor();
+    if (thr >= maxAcc) continue;
+    for (int g = 0; g < groups; g++) {
+      lut16Group(v.codes + (size_t)(start / kGroup + g) * pairs * 32, s.lut8.data(), pairs, acc);
+      uint32_t mask = aboveMask(acc, thr);
+      const int valid = std::min(kGroup, n - g * kGroup);
+      if (valid < kGroup) mask &= (1u << valid) - 1u;
+      while (mask) {
+        const int j = __builtin_ctz(mask);
+        mask &= mask - 1;
+        if ((int)acc[j] <= thr) continue;
+        s.cand.push(base + (float)acc[j] * invScale, (int32_t)(start + g * kGroup + j));
+        thr = thrFor();
+      }
+    }
+  }
+  // (4) exact re-rank of the candidates with the float vectors (or the approximate scores when reorder <= 0).
+  s.best.reset(k);
+  for (const auto& c : s.cand.h) {
+    const int32_t row = v.slotRow[c.second];
+    if (row < 0) continue;
+    s.best.push(rerank ? dot(q, v.vectors + (size_t)row * d, d) : c.first, row);
+  }
+  s.best.sorted(s.sorted);
+  const int got = (int)s.sorted.size();
+  for (int i = 0; i < k; i++) {
+    outIds[i] = i < got ? v.rowId[s.sorted[i].second] : 0xFFFFFFFFu;
+    outScores[i] = i < got ? s.sorted[i].first : -__builtin_inff();
+  }
+}
+
+// Exact top-k inner-product search: scores[q, r] = queries[q] . db[r] (+ bias[r]); blocked so a tile of database
+// rows stays in L1 while every query of the chunk passes over it. Writes row indices (-1 past nDb) and scores.
+void flatSearch(const float* db, int64_t nDb, int d, const float* bias, const float* queries, int64_t nq, int k,
+                int32_t* outIdx, float* outScores) {
+  constexpr int64_t kRowBlock = 64, kQueryChunk = 192;
+  parallelFor(nq, 8, [&](int64_t qlo, int64_t qhi) {
+    std::vector<TopK> heaps;
+    std::vector<std::pair<float, int32_t>> sorted;
+    for (int64_t c0 = qlo; c0 < qhi; c0 += kQueryChunk) {
+      const int64_t c1 = std::min(qhi, c0 + kQueryChunk), cn = c1 - c0;
+      heaps.assign(cn, TopK());
+      for (auto& h : heaps) h.reset(k);
+      auto offer = [&](int64_t qi, int64_t r, float sc) {
+        TopK& h = heaps[qi - c0];
+        if (!h.full() || sc > h.min()) h.push(sc, (int32_t)r);
+      };
+      for (int64_t r0 = 0; r0 < nDb; r0 += kRowBlock) {
+        const int64_t r1 = std::min(nDb, r0 + kRowBlock);
+        int64_t qi = c0;
+#if REALM_IDX_AVX2
+        const int full8 = d / 8 * 8;
+        const __m256i tm = tailMask(d - full8);
+        for (; qi + 3 <= c1; qi += 3) {
+          const float* qa = queries + qi * d;
+          int64_t r = r0;
+          for (; r + 4 <= r1; r += 4) {
+            const float* x = db + r * d;
+            __m256 acc[3][4];
+            for (int i = 0; i < 3; i++)
+              for (int j = 0; j < 4; j++) acc[i][j] = _mm256_setzero_ps();
+            auto step = [&](__m256 x0, __m256 x1, __m256 x2, __m256 x3, __m256 q0, __m256 q1, __m256 q2) {
+              acc[0][0] = _mm256_fmadd_ps(q0, x0, acc[0][0]); acc[0][1] = _mm256_fmadd_ps(q0, x1, acc[0][1]);
+              acc[0][2] = _mm256_fmadd_ps(q0, x2, acc[0][2]); acc[0][3] = _mm256_fmadd_ps(q0, x3, acc[0][3]);
+              acc[1][0] = _mm256_fmadd_ps(q1, x0, acc[1][0]); acc[1][1] = _mm256_fmadd_ps(q1, x1, acc[1][1]);
+              acc[1][2] = _mm256_fmadd_ps(q1, x2, acc[1][2]); acc[1][3] = _mm256_fmadd_ps(q1, x3, acc[1][3]);
+              acc[2][0] = _mm256_fmadd_ps(q2, x0, acc[2][0]); acc[2][1] = _mm256_fmadd_ps(q2, x1, acc[2][1]);
+              acc[2][2] = _mm256_fmadd_ps(q2, x2, acc[2][2]); acc[2][3] = _mm256_fmadd_ps(q2, x3, acc[2][3]);
+            };
+            int j = 0;
+            for (; j < full8; j += 8)
+              step(_mm256_loadu_ps(x + j), _mm256_loadu_ps(x + d + j), _mm256_loadu_ps(x + 2 * d + j),
+                   _mm256_loadu_ps(x + 3 * d + j), _mm256_loadu_ps(qa + j), _mm256_loadu_ps(qa + d + j),
+                   _mm256_loadu_ps(qa + 2 * d + j));
+            if (j < d)
+              step(_mm256_maskload_ps(x + j, tm), _mm256_maskload_ps(x + d + j, tm),
+                   _mm256_maskload_ps(x + 2 * d + j, tm), _mm256_maskload_ps(x + 3 * d + j, tm),
+                   _mm256_maskload_ps(qa + j, tm), _mm256_maskload_ps(qa + d + j, tm),
+                   _mm256_maskload_ps(qa + 2 * d + j, tm));
+            __m128 b4 = bias ? _mm_loadu_ps(bias + r) : _mm_setzero_ps();
+            for (int i = 0; i < 3; i++) {
+              alignas(16) float sc[4];
+              _mm_store_ps(sc, _mm_add_ps(hsum4x8(acc[i][0], acc[i][1], acc[i][2], acc[i][3]), b4));
+              for (int t = 0; t < 4; t++) offer(qi + i, r + t, sc[t]);
+            }
+          }
+          for (; r < r1; r++)
+            for (int i = 0; i < 3; i++) offer(qi + i, r, dot(qa + i * d, db + r * d, d) + (bias ? bias[r] : 0.f));
+        }
+#endif
+        for (; qi < c1; qi++)
+          for (int64_t r = r0; r < r1; r++)
+            offer(qi, r, dot(queries + qi * d, db + r * d, d) + (bias ? bias[r] : 0.f));
+      }
+      for (int64_t qi = c0; qi < c1; qi++) {
+        heaps[qi - c0].sorted(sorted);
+        for (int t = 0; t < k; t++) {
+          const bool ok = t < (int)sorted.size();
+          outIdx[qi * k + t] = ok ? sorted[t].second : -1;
+          outScores[qi * k + t] = ok ? sorted[t].first : -__builtin_inff();
+        }
+      }
+    }
+  });
+}
+
+}  // namespace REALM_IDX_NS
+}  // namespace idx
+}  // namespace realm

@@ -1,0 +1,72 @@
+/**
+ * Access to the index kernels of the project's one native addon (native/src/index_*.cc), or null when the index
+ * must run on its pure-TypeScript kernels: `REALM_BACKEND=js`, or the addon is not built / lacks the index exports.
+ * Loaded through createRequire from build/Release/realm_native.node; switch to the engine's `nativeAddon()` once
+ * src/engine/backends/native.ts exports it (one place to change).
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The index entry points of the native addon (signatures documented in native/src/index_kernels.cc). */
+export interface IndexAddon {
+  indexIsa(name?: 'auto' | 'scalar' | 'avx2'): 'scalar' | 'avx2';
+  indexLut16Scan(codes: Uint8Array, lut: Uint8Array, pairs: number, groups: number): Uint16Array;
+  indexFlatSearch(
+    db: Float32Array, nDb: number, d: number, bias: Float32Array | null, queries: Float32Array, nq: number, k: number,
+    outIdx: Int32Array, outScores: Float32Array,
+  ): void;
+  indexScannCreate(view: object): unknown;
+  indexScannSearch(
+    handle: unknown, queries: Float32Array, nq: number, k: number, leavesToSearch: number, reorder: number,
+    outIds: Uint32Array, outScores: Float32Array,
+  ): void;
+  indexApqTrain(
+    residuals: Float32Array, directions: Float32Array, weights: Float32Array, n: number, M: number,
+    codebooks: Float32Array, codes: Uint8Array, iterations: number, initCodes: boolean,
+  ): Float64Array;
+  indexApqEncode(
+    residuals: Float32Array, directions: Float32Array, weights: Float32Array, n: number, M: number,
+    codebooks: Float32Array, outCodes: Uint8Array, sweeps: number,
+  ): void;
+}
+
+let cached: IndexAddon | null | undefined;
+
+function findAddon(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'build', 'Release', 'realm_native.node');
+    if (existsSync(p)) return p;
+    dir = dirname(dir);
+  }
+  return null;
+}
+
+/** The addon's index kernels, or null (REALM_BACKEND=js, not built, or built without the index kernels). */
+export function indexAddon(): IndexAddon | null {
+  if (cached !== undefined) return cached;
+  cached = null;
+  if (process.env.REALM_BACKEND === 'js') return cached;
+  const path = findAddon();
+  if (path === null) return cached;
+  try {
+    const mod = createRequire(import.meta.url)(path) as Partial<IndexAddon>;
+    if (typeof mod.indexScannSearch === 'function' && typeof mod.indexApqTrain === 'function') cached = mod as IndexAddon;
+  } catch {
+    cached = null;
+  }
+  return cached;
+}
+
+/** Kernel choice of one index: 'native' uses the addon when present, 'js' forces the TypeScript kernels. */
+export type KernelChoice = 'auto' | 'native' | 'js';
+
+/** Resolves a kernel choice to the addon or null; 'native' without an addon is an error. */
+export function resolveKernels(choice: KernelChoice = 'auto'): IndexAddon | null {
+  if (choice === 'js') return null;
+  const a = indexAddon();
+  if (choice === 'native' && a === null) throw new Error('index: native kernels requested but the addon is not available');
+  return a;
+}
