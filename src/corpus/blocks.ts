@@ -56,7 +56,13 @@ function fitTitle(title: string, max: number, count: CountTokens): string {
   return t;
 }
 
-/** Longest prefix end of [start, end) whose wordpiece count is <= budget (at least one character). */
+/** True when position i of text falls between the two halves of a surrogate pair. */
+function insidePair(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return i > 0 && c >= 0xdc00 && c <= 0xdfff && (text.charCodeAt(i - 1) & 0xfc00) === 0xd800;
+}
+
+/** Longest prefix end of [start, end) whose wordpiece count is <= budget (at least one code point). */
 function fitPrefix(text: string, span: Span, budget: number, count: CountTokens): number {
   let lo = span.start + 1;
   let hi = span.end;
@@ -65,6 +71,7 @@ function fitPrefix(text: string, span: Span, budget: number, count: CountTokens)
     if (count(text.slice(span.start, mid)) <= budget) lo = mid;
     else hi = mid - 1;
   }
+  if (lo < span.end && insidePair(text, lo)) lo = lo - 1 > span.start ? lo - 1 : lo + 1;
   return lo;
 }
 

@@ -19,6 +19,7 @@ const VERSION = 1;
 const HEADER_BYTES = 64;
 const RECORD_HEAD = 20;
 const FLUSH_BYTES = 4 << 20;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** A block as stored and returned by the document store. */
 export interface StoredBlock extends Block {
@@ -56,6 +57,9 @@ export class DocStoreWriter {
     if (this.fd < 0) throw new CorpusError(`document store ${this.path} is already finished`, this.path);
     if (!Number.isInteger(block.start) || !Number.isInteger(block.end) || block.start < 0 || block.end < block.start || block.end > 0xffffffff) {
       throw new CorpusError(`block of document ${block.docId}: bad offsets [${block.start}, ${block.end})`, this.path);
+    }
+    for (const f of [block.docId, block.title, block.text]) {
+      if (LONE_SURROGATE.test(f)) throw new CorpusError(`block of document ${block.docId}: text has a lone surrogate (cannot be stored as UTF-8)`, this.path);
     }
     const id = Buffer.from(block.docId, 'utf8');
     const title = Buffer.from(block.title, 'utf8');

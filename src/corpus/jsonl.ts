@@ -1,7 +1,7 @@
 // Streaming reader for JSON Lines corpora (`{"id", "title", "text"}` per line), plain or gzip-compressed,
 // e.g. the shared enwiki2015 passages. Malformed lines are reported as file:line and skipped, or stop the run
 // with `{ onError: 'stop' }`; invalid UTF-8 and an empty corpus are errors naming the file.
-import { readLines } from './lines.js';
+import { readLineBatches } from './lines.js';
 import { CorpusError, defaultWarn, type CorpusDoc, type ReaderOptions } from './types.js';
 
 /** Validates one parsed JSON value as a corpus record; returns an error description or the document. */
@@ -21,7 +21,7 @@ export async function* readJsonlCorpus(path: string, options: ReaderOptions = {}
   const onError = options.onError ?? 'skip';
   const warn = options.onWarning ?? defaultWarn;
   let count = 0;
-  for await (const { line, text } of readLines(path)) {
+  for await (const batch of readLineBatches(path)) for (const { line, text } of batch) {
     if (text.trim() === '') continue;
     let problem: string;
     try {

