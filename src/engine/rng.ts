@@ -65,6 +65,30 @@ export class Rng {
     return result;
   }
 
+  /** Fills `out` with raw uint32s (same stream as repeated nextUint32(), generator state kept in locals). */
+  fillUint32(out: Uint32Array): Uint32Array {
+    let s0 = this.s0 | 0;
+    let s1 = this.s1 | 0;
+    let s2 = this.s2 | 0;
+    let s3 = this.s3 | 0;
+    for (let i = 0; i < out.length; i++) {
+      const m = Math.imul(s1, 5);
+      out[i] = Math.imul((m << 7) | (m >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+    return out;
+  }
+
   /** Uniform float64 in [0, 1) with 53 random bits. */
   random(): number {
     const a = this.nextUint32() >>> 5; // 27 bits

@@ -64,3 +64,15 @@ test('shuffle/permutation produce permutations; truncated normal stays within 2 
   const f2 = new Rng(5).fork();
   assert.equal(f1.nextUint32(), f2.nextUint32());
 });
+
+test('fillUint32 continues exactly the nextUint32 stream', () => {
+  const a = new Rng(99);
+  const b = new Rng(99);
+  a.nextUint32();
+  b.nextUint32();
+  const bulk = a.fillUint32(new Uint32Array(1000));
+  const one = Array.from({ length: 1000 }, () => b.nextUint32());
+  assert.deepEqual(Array.from(bulk), one);
+  assert.equal(a.nextUint32(), b.nextUint32());
+  assert.deepEqual(a.getState(), b.getState());
+});

@@ -1,9 +1,121 @@
 /**
- * Loader for the native N-API backend (placeholder until the addon lands: always reports "not built").
+ * Loader for the native N-API backend: the C++ addon built from `native/src` (binding.gyp) into
+ * `build/Release/realm_native.node` — BLIS-style AVX2/AVX-512 GEMM (or OpenBLAS when linked and faster), vectorised
+ * multi-threaded softmax / LayerNorm / GELU / AdamW / top-k kernels, and the knowledge-index kernels.
+ *
+ * `tryLoadNative()` wraps the addon as a `Backend` (name 'native'); `nativeAddon()` exposes the raw addon object
+ * (index kernels, GEMM implementation controls). The package root is found by walking up from this file, so the
+ * same code works from `src/` (tsx) and from `dist/src/` (tsc output). `REALM_NATIVE_PATH` overrides the .node path.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Backend } from '../backend.js';
+
+/** What the GEMM runs: implementation mode, micro-kernel and CPU features (`addon.gemmInfo()`). */
+export interface NativeGemmInfo {
+  /** 'auto' (per call, whichever measured faster), 'own' or 'openblas'. */
+  mode: 'auto' | 'own' | 'openblas';
+  /** Micro-kernel of our own GEMM: 'avx512' | 'avx2' | 'avx512emu' | 'generic'. */
+  kernel: string;
+  /** Whether OpenBLAS was found and linked at build time. */
+  openblas: boolean;
+  /** CPU has AVX2 + FMA. */
+  avx2: boolean;
+  /** CPU has AVX-512F (with OS support). */
+  avx512f: boolean;
+  /** Same as gemmImpl(), e.g. 'auto(own(avx2)|openblas)'. */
+  describe: string;
+}
+
+/** The raw addon: the Backend kernels (same argument order) plus native-only controls and index kernels. */
+export type NativeAddon = Omit<Backend, 'name'> & {
+  /** Human-readable GEMM implementation, e.g. 'own(avx2)', 'openblas', 'auto(own(avx2)|openblas)'. */
+  gemmImpl(): string;
+  gemmInfo(): NativeGemmInfo;
+  /** Forces the GEMM implementation ('auto' | 'own' | 'openblas'); RangeError if unavailable. */
+  setGemmImpl(mode: string): void;
+  /** Forces our GEMM's micro-kernel ('avx512' | 'avx2' | 'avx512emu' | 'generic' | 'best'); RangeError if unsupported. */
+  setGemmKernel(kernel: string): void;
+  /** Further exports registered by other native files (index kernels, ...). */
+  [name: string]: unknown;
+};
+
+let cached: { addon: NativeAddon } | { error: string } | null = null;
+
+/** The package root: the nearest ancestor directory of this file whose package.json is realm-lm's. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'realm-lm') return dir;
+      } catch {
+        // unreadable package.json: keep walking up
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the realm-lm package root above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+function load(): { addon: NativeAddon } | { error: string } {
+  if (cached) return cached;
+  try {
+    const root = packageRoot();
+    const path = process.env.REALM_NATIVE_PATH ?? join(root, 'build', 'Release', 'realm_native.node');
+    if (!existsSync(path)) {
+      cached = { error: `native addon not built (${path} is missing; run \`npm run build:native\`)` };
+    } else {
+      const addon = createRequire(join(root, 'package.json'))(path) as NativeAddon;
+      if (typeof addon.sgemm !== 'function' || typeof addon.topk !== 'function') {
+        cached = { error: `${path} does not export the engine kernels (stale build? run \`npm run build:native\`)` };
+      } else {
+        cached = { addon };
+      }
+    }
+  } catch (e) {
+    cached = { error: `native addon failed to load: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  return cached;
+}
+
+/** The raw addon object, or null when it is not built or fails to load. */
+export function nativeAddon(): NativeAddon | null {
+  const r = load();
+  return 'addon' in r ? r.addon : null;
+}
 
 /** Loads the compiled addon as a Backend, or explains why it could not. */
 export function tryLoadNative(): { backend: Backend } | { error: string } {
-  return { error: 'native addon not built yet' };
+  const r = load();
+  if (!('addon' in r)) return r;
+  const a = r.addon;
+  const backend: Backend = {
+    name: 'native',
+    getThreads: () => a.getThreads(),
+    setThreads: (n) => a.setThreads(n),
+    sgemm: (tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) =>
+      a.sgemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc),
+    sgemmBatched: (batch, tA, tB, M, N, K, alpha, A, sA, B, sB, beta, C, sC) =>
+      a.sgemmBatched(batch, tA, tB, M, N, K, alpha, A, sA, B, sB, beta, C, sC),
+    softmaxRows: (x, out, rows, cols) => a.softmaxRows(x, out, rows, cols),
+    logSoftmaxRows: (x, out, rows, cols) => a.logSoftmaxRows(x, out, rows, cols),
+    softmaxBackward: (y, dy, dx, rows, cols) => a.softmaxBackward(y, dy, dx, rows, cols),
+    layerNormForward: (x, gamma, beta, out, mean, rstd, rows, cols, eps) =>
+      a.layerNormForward(x, gamma, beta, out, mean, rstd, rows, cols, eps),
+    layerNormBackward: (dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, cols) =>
+      a.layerNormBackward(dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, cols),
+    gelu: (x, out, n, tanhApprox) => a.gelu(x, out, n, tanhApprox),
+    geluBackward: (x, dy, dx, n, tanhApprox) => a.geluBackward(x, dy, dx, n, tanhApprox),
+    gatherRows: (table, idx, out, cols) => a.gatherRows(table, idx, out, cols),
+    scatterAddRows: (grad, idx, tableGrad, cols) => a.scatterAddRows(grad, idx, tableGrad, cols),
+    adamwStep: (param, grad, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2) =>
+      a.adamwStep(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2),
+    topk: (scores, rows, cols, k, outIdx, outVal) => a.topk(scores, rows, cols, k, outIdx, outVal),
+  };
+  return { backend: Object.freeze(backend) };
 }

@@ -5,7 +5,8 @@
  */
 import { record, needsGrad } from '../autograd.js';
 import { getBackend } from '../backends/index.js';
-import { Tensor, TensorError, broadcastBinary, broadcastShapes, reduceToShape, shapeSize, broadcastStrides, sameShape } from './util.js';
+import { Tensor, TensorError, broadcastShapes, reduceToShape, shapeSize, broadcastStrides, sameShape } from './util.js';
+import { ADD, SUB, MUL, DIV, binaryBroadcast, type BinaryOp } from './binary-kernels.js';
 
 type Operand = Tensor | number;
 
@@ -13,81 +14,83 @@ function asTensor(x: Operand): Tensor {
   return typeof x === 'number' ? Tensor.scalar(x) : x;
 }
 
-function binaryForward(a: Tensor, b: Tensor, op: string, f: (x: number, y: number) => number): Tensor {
-  const shape = broadcastShapes(a.shape, b.shape, op);
+function binaryForward(a: Tensor, b: Tensor, op: BinaryOp, name: string): Tensor {
+  const shape = broadcastShapes(a.shape, b.shape, name);
   const out = new Tensor(new Float32Array(shapeSize(shape)), shape);
-  broadcastBinary(a.data, a.shape, b.data, b.shape, shape, out.data, f);
+  binaryBroadcast(op, a.data, a.shape, b.data, b.shape, shape, out.data);
   return out;
 }
 
-/** a + b with broadcasting. */
+/** g op other (other broadcast to g's shape), then summed down to `target`'s shape. */
+function gradOp(op: BinaryOp, g: Float32Array, outShape: number[], other: Tensor, target: Tensor): Float32Array {
+  const tmp = new Float32Array(g.length);
+  binaryBroadcast(op, g, outShape, other.data, other.shape, outShape, tmp);
+  return reduceToShape(tmp, outShape, target.shape);
+}
+
+function negated(r: Float32Array): Float32Array {
+  const o = new Float32Array(r.length);
+  for (let i = 0; i < r.length; i++) o[i] = -r[i];
+  return o;
+}
+
+/** a + b with broadcasting (either may be a number). */
 export function add(a: Operand, b: Operand): Tensor {
   if (typeof b === 'number' && typeof a !== 'number') return addScalar(a, b);
   if (typeof a === 'number' && typeof b !== 'number') return addScalar(b, a);
   const ta = asTensor(a);
   const tb = asTensor(b);
-  const out = binaryForward(ta, tb, 'add', (x, y) => x + y);
+  const out = binaryForward(ta, tb, ADD, 'add');
   return record(out, [ta, tb], 'add', (g) => [
     ta.requiresGrad ? reduceToShape(g, out.shape, ta.shape) : null,
     tb.requiresGrad ? reduceToShape(g, out.shape, tb.shape) : null,
   ]);
 }
 
-/** a - b with broadcasting. */
+/** a - b with broadcasting (either may be a number). */
 export function sub(a: Operand, b: Operand): Tensor {
   if (typeof b === 'number' && typeof a !== 'number') return addScalar(a, -b);
+  if (typeof a === 'number' && typeof b !== 'number') return addScalar(neg(b), a);
   const ta = asTensor(a);
   const tb = asTensor(b);
-  const out = binaryForward(ta, tb, 'sub', (x, y) => x - y);
-  return record(out, [ta, tb], 'sub', (g) => {
-    let gb: Float32Array | null = null;
-    if (tb.requiresGrad) {
-      const r = reduceToShape(g, out.shape, tb.shape);
-      gb = new Float32Array(r.length);
-      for (let i = 0; i < r.length; i++) gb[i] = -r[i];
-    }
-    return [ta.requiresGrad ? reduceToShape(g, out.shape, ta.shape) : null, gb];
-  });
+  const out = binaryForward(ta, tb, SUB, 'sub');
+  return record(out, [ta, tb], 'sub', (g) => [
+    ta.requiresGrad ? reduceToShape(g, out.shape, ta.shape) : null,
+    tb.requiresGrad ? negated(reduceToShape(g, out.shape, tb.shape)) : null,
+  ]);
 }
 
-/** g * other, broadcast to the output shape and reduced to `target`'s shape. */
-function gradTimes(g: Float32Array, outShape: number[], other: Tensor, target: Tensor, f: (g: number, y: number) => number): Float32Array {
-  const tmp = new Float32Array(g.length);
-  broadcastBinary(g, outShape, other.data, other.shape, outShape, tmp, f);
-  const r = reduceToShape(tmp, outShape, target.shape);
-  return r;
-}
-
-/** a * b with broadcasting. */
+/** a * b with broadcasting (either may be a number). */
 export function mul(a: Operand, b: Operand): Tensor {
   if (typeof b === 'number' && typeof a !== 'number') return scale(a, b);
   if (typeof a === 'number' && typeof b !== 'number') return scale(b, a);
   const ta = asTensor(a);
   const tb = asTensor(b);
-  const out = binaryForward(ta, tb, 'mul', (x, y) => x * y);
+  const out = binaryForward(ta, tb, MUL, 'mul');
   return record(out, [ta, tb], 'mul', (g) => [
-    ta.requiresGrad ? gradTimes(g, out.shape, tb, ta, (x, y) => x * y) : null,
-    tb.requiresGrad ? gradTimes(g, out.shape, ta, tb, (x, y) => x * y) : null,
+    ta.requiresGrad ? gradOp(MUL, g, out.shape, tb, ta) : null,
+    tb.requiresGrad ? gradOp(MUL, g, out.shape, ta, tb) : null,
   ]);
 }
 
-/** a / b with broadcasting. */
+/** a / b with broadcasting (either may be a number). */
 export function div(a: Operand, b: Operand): Tensor {
   if (typeof b === 'number' && typeof a !== 'number') return scale(a, 1 / b);
   const ta = asTensor(a);
   const tb = asTensor(b);
-  const out = binaryForward(ta, tb, 'div', (x, y) => x / y);
+  const out = binaryForward(ta, tb, DIV, 'div');
   return record(out, [ta, tb], 'div', (g) => {
-    const ga = ta.requiresGrad ? gradTimes(g, out.shape, tb, ta, (x, y) => x / y) : null;
+    // d/da = g / b;  d/db = -g * out / b = -(g / b) * out
+    const gOverB = new Float32Array(g.length);
+    binaryBroadcast(DIV, g, out.shape, tb.data, tb.shape, out.shape, gOverB);
     let gb: Float32Array | null = null;
     if (tb.requiresGrad) {
-      // d(a/b)/db = -out / b
-      const tmp = new Float32Array(g.length);
-      broadcastBinary(out.data, out.shape, tb.data, tb.shape, out.shape, tmp, (o, y) => -o / y);
-      for (let i = 0; i < tmp.length; i++) tmp[i] *= g[i];
-      gb = reduceToShape(tmp, out.shape, tb.shape);
+      const t = new Float32Array(g.length);
+      const o = out.data;
+      for (let i = 0; i < t.length; i++) t[i] = -gOverB[i] * o[i];
+      gb = reduceToShape(t, out.shape, tb.shape);
     }
-    return [ga, gb];
+    return [ta.requiresGrad ? reduceToShape(gOverB, out.shape, ta.shape) : null, gb];
   });
 }
 
@@ -119,40 +122,96 @@ export function neg(a: Tensor): Tensor {
   return scale(a, -1);
 }
 
-/**
- * Builds a unary op from its forward f(x) and derivative expressed through (x, y = f(x)).
- * The backward multiplies g by dfdx(x, y) element-wise.
- */
-function unary(name: string, f: (x: number) => number, dfdx: (x: number, y: number) => number): (a: Tensor) => Tensor {
-  return (a: Tensor): Tensor => {
-    const n = a.size;
-    const x = a.data;
-    const y = new Float32Array(n);
-    for (let i = 0; i < n; i++) y[i] = f(x[i]);
-    return record(new Tensor(y, a.shape), [a], name, (g) => {
-      const r = new Float32Array(n);
-      for (let i = 0; i < n; i++) r[i] = g[i] * dfdx(x[i], y[i]);
-      return [r];
-    });
-  };
+/** Records a unary op whose backward is r = g * d, with d precomputed lazily by `deriv` into r. */
+function unaryRecord(a: Tensor, y: Float32Array, name: string, deriv: (g: Float32Array, r: Float32Array) => void): Tensor {
+  return record(new Tensor(y, a.shape), [a], name, (g) => {
+    const r = new Float32Array(a.size);
+    deriv(g, r);
+    return [r];
+  });
 }
 
 /** e^a. */
-export const exp = unary('exp', Math.exp, (_x, y) => y);
+export function exp(a: Tensor): Tensor {
+  const x = a.data;
+  const n = x.length;
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = Math.exp(x[i]);
+  return unaryRecord(a, y, 'exp', (g, r) => {
+    for (let i = 0; i < n; i++) r[i] = g[i] * y[i];
+  });
+}
+
 /** Natural log. */
-export const log = unary('log', Math.log, (x) => 1 / x);
+export function log(a: Tensor): Tensor {
+  const x = a.data;
+  const n = x.length;
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = Math.log(x[i]);
+  return unaryRecord(a, y, 'log', (g, r) => {
+    for (let i = 0; i < n; i++) r[i] = g[i] / x[i];
+  });
+}
+
 /** Square root. */
-export const sqrt = unary('sqrt', Math.sqrt, (_x, y) => 0.5 / y);
-/** Hyperbolic tangent. */
-export const tanh = unary('tanh', Math.tanh, (_x, y) => 1 - y * y);
+export function sqrt(a: Tensor): Tensor {
+  const x = a.data;
+  const n = x.length;
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = Math.sqrt(x[i]);
+  return unaryRecord(a, y, 'sqrt', (g, r) => {
+    for (let i = 0; i < n; i++) r[i] = (0.5 * g[i]) / y[i];
+  });
+}
+
+/** Hyperbolic tangent (via exp: faster than Math.tanh in V8, exact to float32). */
+export function tanh(a: Tensor): Tensor {
+  const x = a.data;
+  const n = x.length;
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (v > 20) y[i] = 1;
+    else if (v < -20) y[i] = -1;
+    else if (v > -0.05 && v < 0.05) y[i] = Math.tanh(v); // avoid cancellation near 0
+    else {
+      const e = Math.exp(2 * v);
+      y[i] = (e - 1) / (e + 1);
+    }
+  }
+  return unaryRecord(a, y, 'tanh', (g, r) => {
+    for (let i = 0; i < n; i++) r[i] = g[i] * (1 - y[i] * y[i]);
+  });
+}
+
 /** max(a, 0) (gradient 0 at 0). */
-export const relu = unary('relu', (x) => (x > 0 ? x : 0), (x) => (x > 0 ? 1 : 0));
+export function relu(a: Tensor): Tensor {
+  const x = a.data;
+  const n = x.length;
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+  return unaryRecord(a, y, 'relu', (g, r) => {
+    for (let i = 0; i < n; i++) r[i] = x[i] > 0 ? g[i] : 0;
+  });
+}
+
 /** Logistic sigmoid. */
-export const sigmoid = unary(
-  'sigmoid',
-  (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
-  (_x, y) => y * (1 - y),
-);
+export function sigmoid(a: Tensor): Tensor {
+  const x = a.data;
+  const n = x.length;
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (v >= 0) y[i] = 1 / (1 + Math.exp(-v));
+    else {
+      const e = Math.exp(v);
+      y[i] = e / (1 + e);
+    }
+  }
+  return unaryRecord(a, y, 'sigmoid', (g, r) => {
+    for (let i = 0; i < n; i++) r[i] = g[i] * y[i] * (1 - y[i]);
+  });
+}
 
 /** GELU: exact erf form ('none', BERT) or the tanh approximation ('tanh'). Backend kernel. */
 export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {

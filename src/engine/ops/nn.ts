@@ -42,11 +42,17 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   const s = 1 / (1 - p);
   const y = new Float32Array(n);
   const xd = x.data;
-  for (let i = 0; i < n; i++) {
-    // one uint32 per element: keep when u >= p
-    if (rng.nextUint32() >= p * 4294967296) {
-      keep[i] = 1;
-      y[i] = xd[i] * s;
+  // one uint32 per element, keep when u >= p * 2^32 (bits drawn in chunks for speed)
+  const threshold = p * 4294967296;
+  const chunk = new Uint32Array(Math.min(n, 65536));
+  for (let base = 0; base < n; base += chunk.length) {
+    const len = Math.min(chunk.length, n - base);
+    rng.fillUint32(len === chunk.length ? chunk : chunk.subarray(0, len));
+    for (let j = 0; j < len; j++) {
+      if (chunk[j] >= threshold) {
+        keep[base + j] = 1;
+        y[base + j] = xd[base + j] * s;
+      }
     }
   }
   return record(new Tensor(y, x.shape), [x], 'dropout', (g) => {

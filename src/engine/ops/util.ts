@@ -62,67 +62,12 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export { sameShape };
 
 /** If `inShape` (after dropping leading 1s) equals the trailing dims of outShape, its size; else 0. */
-function suffixSize(inShape: readonly number[], outShape: readonly number[]): number {
+export function suffixSize(inShape: readonly number[], outShape: readonly number[]): number {
   let k = 0;
   while (k < inShape.length && inShape[k] === 1) k++;
   const tail = inShape.slice(k);
   if (tail.length > outShape.length) return 0;
   return sameShape(tail, outShape.slice(outShape.length - tail.length)) ? shapeSize(tail) : 0;
-}
-
-/**
- * Calls fn(outIndex, aIndex, bIndex) for every element of the broadcast of shapes a and b, with fast paths for
- * equal shapes and trailing-suffix broadcasts. Implemented as a binary element-wise kernel to keep loops tight.
- */
-export function broadcastBinary(
-  a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[], outShape: readonly number[],
-  out: Float32Array, f: (x: number, y: number) => number,
-): void {
-  const n = out.length;
-  if (sameShape(aShape, outShape) && sameShape(bShape, outShape)) {
-    for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
-    return;
-  }
-  if (sameShape(aShape, outShape)) {
-    const m = suffixSize(bShape, outShape);
-    if (m > 0) {
-      for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) out[o + j] = f(a[o + j], b[j]);
-      return;
-    }
-  }
-  if (sameShape(bShape, outShape)) {
-    const m = suffixSize(aShape, outShape);
-    if (m > 0) {
-      for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) out[o + j] = f(a[j], b[o + j]);
-      return;
-    }
-  }
-  const nd = outShape.length;
-  if (nd === 0) {
-    out[0] = f(a[0], b[0]);
-    return;
-  }
-  const sa = broadcastStrides(aShape, outShape);
-  const sb = broadcastStrides(bShape, outShape);
-  const last = outShape[nd - 1];
-  const la = sa[nd - 1];
-  const lb = sb[nd - 1];
-  const idx = new Array<number>(nd).fill(0);
-  let ia = 0;
-  let ib = 0;
-  for (let o = 0; o < n; o += last) {
-    for (let j = 0; j < last; j++) out[o + j] = f(a[ia + j * la], b[ib + j * lb]);
-    // advance the multi-index over all but the last axis
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      ia += sa[d];
-      ib += sb[d];
-      if (idx[d] < outShape[d]) break;
-      ia -= sa[d] * outShape[d];
-      ib -= sb[d] * outShape[d];
-      idx[d] = 0;
-    }
-  }
 }
 
 /**
