@@ -3,6 +3,7 @@
 // lazily, reports clearly when the index has not landed, and pins the native thread pool to one thread for the
 // single-thread figures.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -43,20 +44,25 @@ export interface ProjectIndexApi {
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CANDIDATES = ['src/index/index.ts', 'src/index/mod.ts'];
+/** Modules searched for FlatIndex / ScannIndex / setThreads (their exports are merged, first wins). */
+const CANDIDATES = ['src/index/index.ts', 'src/index/flat.ts', 'src/index/scann.ts'];
 
 type Ctor = new (...a: unknown[]) => Record<string, unknown>;
 
 /** Loads src/index/ if it exports FlatIndex; returns a reason string otherwise. */
 export async function loadProjectIndex(): Promise<ProjectIndexApi | string> {
-  const file = CANDIDATES.map((c) => join(ROOT, c)).find((p) => existsSync(p));
-  if (!file) return `src/index/ has no ${CANDIDATES.join(' or ')} yet (index not landed)`;
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(file.replace(/\.ts$/, '.js')).href)) as Record<string, unknown>;
-  } catch (e) {
-    return `importing ${file} failed: ${(e as Error).message}`;
+  const files = CANDIDATES.map((c) => join(ROOT, c)).filter((p) => existsSync(p));
+  if (files.length === 0) return `src/index/ has none of ${CANDIDATES.join(', ')} yet (index not landed)`;
+  const mod: Record<string, unknown> = {};
+  for (const file of files) {
+    try {
+      const m = (await import(pathToFileURL(file.replace(/\.ts$/, '.js')).href)) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(m)) if (!(k in mod)) mod[k] = v;
+    } catch (e) {
+      return `importing ${file} failed: ${(e as Error).message}`;
+    }
   }
+  const file = files.join(', ');
   const Flat = mod.FlatIndex as Ctor | undefined;
   if (!Flat) return `${file} does not export FlatIndex`;
   const Scann = mod.ScannIndex as Ctor | undefined;
@@ -65,7 +71,9 @@ export async function loadProjectIndex(): Promise<ProjectIndexApi | string> {
     search(queries, k, params) {
       const r = (ix.search as (q: Float32Array, k: number, p?: unknown) => { ids: ArrayLike<number | bigint>; scores?: Float32Array })
         .call(ix, queries, k, params);
-      const ids = r.ids instanceof Int32Array ? r.ids : Int32Array.from(r.ids as ArrayLike<number>, (v) => Number(v));
+      const ids = r.ids instanceof Int32Array ? r.ids
+        : r.ids instanceof Uint32Array ? new Int32Array(r.ids.buffer, r.ids.byteOffset, r.ids.length) // NO_ID -> -1
+          : Int32Array.from(r.ids as ArrayLike<number>, (v) => Number(v));
       return { ids, scores: r.scores };
     },
   });
@@ -80,7 +88,10 @@ export async function loadProjectIndex(): Promise<ProjectIndexApi | string> {
     },
     scann: Scann
       ? (base, n, d, o) => {
-        const ix = new Scann({ dim: d, metric: 'ip', ...o });
+        const opts = { dim: d, metric: 'ip', ...o };
+        const build = (Scann as unknown as { build?: (v: Float32Array, ids: Int32Array, o: unknown) => Record<string, unknown> }).build;
+        if (typeof build === 'function') return wrap(build.call(Scann, base, seqIds(n), opts));
+        const ix = new Scann(opts);
         (ix.add as (ids: Int32Array, v: Float32Array) => void).call(ix, seqIds(n), base);
         return wrap(ix);
       }
@@ -98,6 +109,13 @@ async function threadSetter(mod: Record<string, unknown>): Promise<(n: number) =
         if (b?.setThreads) return (n) => b.setThreads!(n);
       }
     }
-  } catch { /* engine not loadable: leave threads alone */ }
+  } catch { /* engine not loadable: try the addon directly */ }
+  const addon = join(ROOT, 'build', 'Release', 'realm_native.node');
+  if (existsSync(addon)) {
+    try {
+      const a = createRequire(import.meta.url)(addon) as { setThreads?: (n: number) => void };
+      if (a.setThreads) return (n) => a.setThreads!(n);
+    } catch { /* not loadable: the index runs its JS kernels, single-threaded anyway */ }
+  }
   return () => {};
 }
