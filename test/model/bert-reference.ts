@@ -149,7 +149,7 @@ export function referenceMlm(
   const T = seq[0].length;
   const H = cfg.hidden_size;
   const hidden: Mat = Array.from(positions, (pos) => seq[Math.floor(pos / T)][pos % T]);
-  let h = dense(hidden, w(ws, 'cls.predictions.transform.dense.weight'), w(ws, 'cls.predictions.transform.dense.bias'), H)
+  let h: Mat = dense(hidden, w(ws, 'cls.predictions.transform.dense.weight'), w(ws, 'cls.predictions.transform.dense.bias'), H)
     .map((r) => r.map((v) => act(v, cfg.hidden_act)));
   h = layerNorm(h, w(ws, 'cls.predictions.transform.LayerNorm.weight'), w(ws, 'cls.predictions.transform.LayerNorm.bias'), cfg.layer_norm_eps);
   const emb = w(ws, `${prefix}.embeddings.word_embeddings.weight`);
