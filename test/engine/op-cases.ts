@@ -80,6 +80,16 @@ const cases: OpCase[] = [
     inputs: (r) => [rand(r, [4, 3]), rand(r, [5, 4])],
     fn: ([a, b]) => E.matmul(a, b, { transA: true, transB: true }),
   },
+  {
+    name: 'matmul attention scores with alpha (batched, transB)',
+    inputs: (r) => [rand(r, [2, 2, 3, 4]), rand(r, [2, 2, 5, 4])],
+    fn: ([q, k]) => E.matmul(q, k, { transB: true, alpha: 0.5 }),
+  },
+  {
+    name: 'matmul alpha with shared a (serial accumulation of dA)',
+    inputs: (r) => [rand(r, [4, 3]), rand(r, [3, 5, 4])],
+    fn: ([a, b]) => E.matmul(a, b, { transA: true, transB: true, alpha: -1.5 }),
+  },
   { name: 'linear with bias', inputs: (r) => [rand(r, [2, 3, 4]), rand(r, [5, 4]), rand(r, [5])], fn: ([x, w, b]) => E.linear(x, w, b) },
   { name: 'linear no bias', inputs: (r) => [rand(r, [3, 4]), rand(r, [2, 4])], fn: ([x, w]) => E.linear(x, w) },
   // shape ops

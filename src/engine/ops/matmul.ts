@@ -13,6 +13,8 @@ export interface MatmulOptions {
   transA?: boolean;
   /** b is stored [..., N, K] (PyTorch Linear weight layout [out, in] when 2-D) and used transposed. */
   transB?: boolean;
+  /** Scalar multiplier folded into the sgemm (e.g. 1/sqrt(d) for attention scores). Default 1. */
+  alpha?: number;
 }
 
 function fmt(s: readonly number[]): string {
@@ -24,17 +26,17 @@ function fmt(s: readonly number[]): string {
  * stride 0 on A or B broadcasts it; when C's stride is 0 (summing over the batch) calls are serialised with beta = 1.
  */
 function gemmBatch(
-  be: Backend, batch: number, tA: boolean, tB: boolean, M: number, N: number, K: number,
+  be: Backend, batch: number, tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number,
   A: Float32Array, sA: number, B: Float32Array, sB: number, C: Float32Array, sC: number,
 ): void {
   if (batch === 1) {
-    be.sgemm(tA, tB, M, N, K, 1, A, tA ? M : K, B, tB ? K : N, 0, C, N);
+    be.sgemm(tA, tB, M, N, K, alpha, A, tA ? M : K, B, tB ? K : N, 0, C, N);
   } else if (sC === 0) {
     for (let i = 0; i < batch; i++) {
-      be.sgemm(tA, tB, M, N, K, 1, A.subarray(i * sA), tA ? M : K, B.subarray(i * sB), tB ? K : N, i === 0 ? 0 : 1, C, N);
+      be.sgemm(tA, tB, M, N, K, alpha, A.subarray(i * sA), tA ? M : K, B.subarray(i * sB), tB ? K : N, i === 0 ? 0 : 1, C, N);
     }
   } else {
-    be.sgemmBatched(batch, tA, tB, M, N, K, 1, A, sA, B, sB, 0, C, sC);
+    be.sgemmBatched(batch, tA, tB, M, N, K, alpha, A, sA, B, sB, 0, C, sC);
   }
 }
 
@@ -42,11 +44,12 @@ function gemmBatch(
  * a [..., M, K] @ b, where b is [K, N] (one weight shared across all leading dims: a single sgemm over
  * prod(leading) * M rows) or b [..., K, N] with the same leading dims as a (batched; either side may also be plain
  * 2-D to broadcast). transA / transB mean the operand is stored with its last two axes swapped.
- * Result: [..., M, N].
+ * Result: [..., M, N], times opts.alpha when given (attention: matmul(q, k, { transB: true, alpha: 1 / sqrt(d) })).
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const tA = !!opts.transA;
   const tB = !!opts.transB;
+  const alpha = opts.alpha ?? 1;
   if (a.ndim < 2 || b.ndim < 2) throw new TensorError(`matmul: operands must be at least 2-D, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
   const aLead = a.shape.slice(0, -2);
   const bLead = b.shape.slice(0, -2);
@@ -72,9 +75,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   // Shared 2-D weight and untransposed a: fold the batch into rows (one big sgemm).
   const fold = bLead.length === 0 && !tA;
   if (fold) {
-    be.sgemm(false, tB, batch * M, N, K, 1, a.data, K, b.data, tB ? K : N, 0, C, N);
+    be.sgemm(false, tB, batch * M, N, K, alpha, a.data, K, b.data, tB ? K : N, 0, C, N);
   } else {
-    gemmBatch(be, batch, tA, tB, M, N, K, a.data, sA, b.data, sB, C, M * N);
+    gemmBatch(be, batch, tA, tB, M, N, K, alpha, a.data, sA, b.data, sB, C, M * N);
   }
   const out = new Tensor(C, outShape);
   return record(out, [a, b], 'matmul', (g) => {
@@ -84,26 +87,26 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       ga = new Float32Array(a.size);
       if (fold) {
         // dA [rows, K] = dC [rows, N] @ op(B)^T
-        be.sgemm(false, !tB, batch * M, K, N, 1, g, N, b.data, tB ? K : N, 0, ga, K);
+        be.sgemm(false, !tB, batch * M, K, N, alpha, g, N, b.data, tB ? K : N, 0, ga, K);
       } else if (!tA) {
         // dA[i] [M, K] = dC[i] @ op(B[i])^T
-        gemmBatch(be, batch, false, !tB, M, K, N, g, M * N, b.data, sB, ga, sA);
+        gemmBatch(be, batch, false, !tB, M, K, N, alpha, g, M * N, b.data, sB, ga, sA);
       } else {
         // A stored [K, M]: dA[i] = op(B[i]) @ dC[i]^T  [K, M]
-        gemmBatch(be, batch, tB, true, K, M, N, b.data, sB, g, M * N, ga, sA);
+        gemmBatch(be, batch, tB, true, K, M, N, alpha, b.data, sB, g, M * N, ga, sA);
       }
     }
     if (b.requiresGrad) {
       gb = new Float32Array(b.size);
       if (fold) {
-        if (!tB) be.sgemm(true, false, K, N, batch * M, 1, a.data, K, g, N, 0, gb, N); // dB [K, N] = A^T dC
-        else be.sgemm(true, false, N, K, batch * M, 1, g, N, a.data, K, 0, gb, K); // dB [N, K] = dC^T A
+        if (!tB) be.sgemm(true, false, K, N, batch * M, alpha, a.data, K, g, N, 0, gb, N); // dB [K, N] = A^T dC
+        else be.sgemm(true, false, N, K, batch * M, alpha, g, N, a.data, K, 0, gb, K); // dB [N, K] = dC^T A
       } else if (!tB) {
         // dB[i] [K, N] = op(A[i])^T @ dC[i]
-        gemmBatch(be, batch, !tA, false, K, N, M, a.data, sA, g, M * N, gb, sB);
+        gemmBatch(be, batch, !tA, false, K, N, M, alpha, a.data, sA, g, M * N, gb, sB);
       } else {
         // B stored [N, K]: dB[i] = dC[i]^T @ op(A[i])  [N, K]
-        gemmBatch(be, batch, true, tA, N, K, M, g, M * N, a.data, sA, gb, sB);
+        gemmBatch(be, batch, true, tA, N, K, M, alpha, g, M * N, a.data, sA, gb, sB);
       }
     }
     return [ga, gb];

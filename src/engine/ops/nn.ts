@@ -38,26 +38,25 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   if (!(p >= 0 && p < 1)) throw new TensorError(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
   const n = x.size;
-  const keep = new Uint8Array(n);
+  const mask = new Float32Array(n); // 0 or 1/(1-p) per element
   const s = 1 / (1 - p);
   const y = new Float32Array(n);
   const xd = x.data;
-  // one uint32 per element, keep when u >= p * 2^32 (bits drawn in chunks for speed)
+  // one uint32 per element, keep when u >= p * 2^32 (bits drawn in chunks for speed; branch-free select)
   const threshold = p * 4294967296;
   const chunk = new Uint32Array(Math.min(n, 65536));
   for (let base = 0; base < n; base += chunk.length) {
     const len = Math.min(chunk.length, n - base);
     rng.fillUint32(len === chunk.length ? chunk : chunk.subarray(0, len));
     for (let j = 0; j < len; j++) {
-      if (chunk[j] >= threshold) {
-        keep[base + j] = 1;
-        y[base + j] = xd[base + j] * s;
-      }
+      const m = chunk[j] >= threshold ? s : 0;
+      mask[base + j] = m;
+      y[base + j] = xd[base + j] * m;
     }
   }
   return record(new Tensor(y, x.shape), [x], 'dropout', (g) => {
     const r = new Float32Array(n);
-    for (let i = 0; i < n; i++) if (keep[i]) r[i] = g[i] * s;
+    for (let i = 0; i < n; i++) r[i] = g[i] * mask[i];
     return [r];
   });
 }
