@@ -53,6 +53,16 @@ function truncateTo(seq: RawSequence, n: number): void {
   seq.wordIds.length = n;
 }
 
+/** Tokens HF sees of a sequence: all of them, or those up to the end of the word holding token maxLength - 1. */
+function cappedLength(seq: RawSequence, maxLength: number): number {
+  const n = seq.ids.length;
+  if (n <= maxLength || maxLength === 0) return n;
+  const lastWord = seq.wordIds[maxLength - 1]!;
+  let k = maxLength;
+  while (k < n && seq.wordIds[k] === lastWord) k++;
+  return k;
+}
+
 /**
  * Truncates `a` (and `b`) in place so that their total length plus `numSpecial` fits in maxLength, following
  * HF tokenizers (`truncate_encodings`): nothing happens if it already fits.
@@ -76,11 +86,17 @@ export function truncateSequences(
       truncateTo(a, a.ids.length - toRemove);
       return;
     }
-    let n1 = a.ids.length;
-    let n2 = b.ids.length;
-    const swap = n1 > n2;
-    if (swap) [n1, n2] = [n2, n1];
-    // n1 = the shorter one; keep it whole if the longer one alone can absorb the cut.
+    // HF tokenizers 0.23 (`truncate_pair`, ported from its legacy code): if the shorter sequence fits in half the
+    // budget it is kept and the longer one gets the rest; else both get half, the odd token going to the longer
+    // one (to the second on a tie). The lengths it compares are capped: HF stops tokenizing a sequence at the end
+    // of the word that holds token maxLength (index maxLength - 1), which decides the odd token when both are long.
+    let n1 = cappedLength(a, maxLength);
+    let n2 = cappedLength(b, maxLength);
+    let swap = false;
+    if (n1 > n2) {
+      swap = true;
+      [n1, n2] = [n2, n1];
+    }
     n2 = n1 > budget ? n1 : Math.max(n1, budget - n1);
     if (n1 + n2 > budget) {
       n1 = Math.floor(budget / 2);
