@@ -35,47 +35,90 @@ function checkLen(name: string, arr: ArrayLike<number>, need: number): void {
   if (arr.length < need) throw new RangeError(`jsBackend.${name}: buffer of length ${arr.length} < required ${need}`);
 }
 
-/** Single sgemm on row-major storage; see Backend.sgemm. Float64 accumulation. */
+/** op(X) as a contiguous row-major [rows, cols] array: op(X)[r][c] = trans ? X[c * ld + r] : X[r * ld + c]. */
+function packRows(X: Float32Array, ld: number, rows: number, cols: number, trans: boolean): Float32Array {
+  const out = new Float32Array(rows * cols);
+  if (!trans) {
+    for (let r = 0; r < rows; r++) out.set(X.subarray(r * ld, r * ld + cols), r * cols);
+  } else {
+    for (let c = 0; c < cols; c++) {
+      const o = c * ld;
+      for (let r = 0; r < rows; r++) out[r * cols + c] = X[o + r];
+    }
+  }
+  return out;
+}
+
+function storeC(C: Float32Array, p: number, s: number, alpha: number, beta: number): void {
+  C[p] = beta === 0 ? alpha * s : alpha * s + beta * C[p];
+}
+
+/**
+ * Single sgemm on row-major storage; see Backend.sgemm. Packs op(A) as [M, K] rows and op(B)^T as [N, K] rows
+ * (no copy when already in that layout), then computes 4x4 tiles of dot products with float64 accumulators.
+ */
 function sgemm(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,
   beta: number, C: Float32Array, ldc: number,
 ): void {
   if (M === 0 || N === 0) return;
-  const acc = new Float64Array(N);
-  const colA = transA ? new Float64Array(K) : null;
-  for (let i = 0; i < M; i++) {
-    if (K === 0) {
-      acc.fill(0);
-    } else if (!transB) {
-      // acc[j] = sum_k a(i,k) * B[k, j]  (axpy over contiguous rows of B)
-      acc.fill(0);
+  const Ap = !transA && lda === K ? A : packRows(A, lda, M, K, transA);
+  const Bp = transB && ldb === K ? B : packRows(B, ldb, N, K, !transB); // Bp[j, k] = op(B)[k, j]
+  let i = 0;
+  for (; i + 4 <= M; i += 4) {
+    const a0 = i * K;
+    const a1 = a0 + K;
+    const a2 = a1 + K;
+    const a3 = a2 + K;
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const b0 = j * K;
+      const b1 = b0 + K;
+      const b2 = b1 + K;
+      const b3 = b2 + K;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0; // eslint-disable-line one-var
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0; // eslint-disable-line one-var
       for (let k = 0; k < K; k++) {
-        const a = transA ? A[k * lda + i] : A[i * lda + k];
-        if (a === 0) continue;
-        const bo = k * ldb;
-        for (let j = 0; j < N; j++) acc[j] += a * B[bo + j];
+        const x0 = Ap[a0 + k];
+        const x1 = Ap[a1 + k];
+        const x2 = Ap[a2 + k];
+        const x3 = Ap[a3 + k];
+        const y0 = Bp[b0 + k];
+        const y1 = Bp[b1 + k];
+        const y2 = Bp[b2 + k];
+        const y3 = Bp[b3 + k];
+        c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
+        c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
+        c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
+        c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
       }
-    } else {
-      // acc[j] = dot(a(i,:), B[j,:])  (B stored [N, K])
-      let ao = 0;
-      if (colA) {
-        for (let k = 0; k < K; k++) colA[k] = A[k * lda + i];
-      } else {
-        ao = i * lda;
-      }
-      for (let j = 0; j < N; j++) {
-        const bo = j * ldb;
-        let s = 0;
-        if (colA) for (let k = 0; k < K; k++) s += colA[k] * B[bo + k];
-        else for (let k = 0; k < K; k++) s += A[ao + k] * B[bo + k];
-        acc[j] = s;
-      }
+      const p0 = i * ldc + j;
+      const p1 = p0 + ldc;
+      const p2 = p1 + ldc;
+      const p3 = p2 + ldc;
+      storeC(C, p0, c00, alpha, beta); storeC(C, p0 + 1, c01, alpha, beta);
+      storeC(C, p0 + 2, c02, alpha, beta); storeC(C, p0 + 3, c03, alpha, beta);
+      storeC(C, p1, c10, alpha, beta); storeC(C, p1 + 1, c11, alpha, beta);
+      storeC(C, p1 + 2, c12, alpha, beta); storeC(C, p1 + 3, c13, alpha, beta);
+      storeC(C, p2, c20, alpha, beta); storeC(C, p2 + 1, c21, alpha, beta);
+      storeC(C, p2 + 2, c22, alpha, beta); storeC(C, p2 + 3, c23, alpha, beta);
+      storeC(C, p3, c30, alpha, beta); storeC(C, p3 + 1, c31, alpha, beta);
+      storeC(C, p3 + 2, c32, alpha, beta); storeC(C, p3 + 3, c33, alpha, beta);
     }
-    const co = i * ldc;
-    if (beta === 0) for (let j = 0; j < N; j++) C[co + j] = alpha * acc[j];
-    else for (let j = 0; j < N; j++) C[co + j] = alpha * acc[j] + beta * C[co + j];
+    for (; j < N; j++) {
+      for (let r = 0; r < 4; r++) storeC(C, (i + r) * ldc + j, dot(Ap, (i + r) * K, Bp, j * K, K), alpha, beta);
+    }
   }
+  for (; i < M; i++) {
+    for (let j = 0; j < N; j++) storeC(C, i * ldc + j, dot(Ap, i * K, Bp, j * K, K), alpha, beta);
+  }
+}
+
+function dot(x: Float32Array, xo: number, y: Float32Array, yo: number, n: number): number {
+  let s = 0;
+  for (let k = 0; k < n; k++) s += x[xo + k] * y[yo + k];
+  return s;
 }
 
 /** Insertion into the running top-k of one row (values desc, ties by lower index first). */
