@@ -1,0 +1,297 @@
+/**
+ * The BERT-mini train-step benchmark (issue 3, "Benchmark"): one MLM step (forward + backward + AdamW) of BERT-mini
+ * (2 layers, hidden 256, 4 heads, intermediate 1024, vocab 8000, batch 8 x 128, MLM head on the 15% masked positions
+ * gathered first, tied decoder, dropout 0.1) at 1 and 2 threads, side by side in one run with the PyTorch and
+ * tfjs-backend-wasm peers on the same model, inputs and initial weights; plus forward-only doc encoding (encoder +
+ * pooler + RealmEmbedder-style 128-d projection, batch 32 x 288) in passages/s and GEMM 1024^3 in GFLOP/s.
+ * `--profile` adds a per-kernel-family time split of our step (a timing proxy around the backend).
+ *
+ * Run: npx tsx bench/train-step.ts [--steps 20] [--warmup 3] [--threads 1,2] [--peers torch,tfjs|none] [--profile]
+ *      [--no-write] ; `--write-inputs` regenerates bench/peers/train_step_inputs.json.
+ * Writes bench/results/train-step.json and the BENCHMARKS.md section between the train-step markers.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { AdamW, Rng, backward, bertDecayExclusions, getBackend, layerNorm, linear, noGrad, setBackend, type Backend } from '../src/engine/index.js';
+import { bertMiniConfig } from '../src/model/config.js';
+import { BertForMaskedLM } from '../src/model/mlm.js';
+import { ParamStore } from '../src/model/params.js';
+import {
+  BENCH_CONFIG, generateInputs, generateWeights, readInputs, writeFileAtomic, writeInputs, writeSafetensorsF32,
+} from './train-step-data.js';
+import { updateBenchmarksSection } from './train-step-report.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const INPUTS = join(root, 'bench/peers/train_step_inputs.json');
+const RESULT = join(root, 'bench/results/train-step.json');
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+/** Wraps every backend kernel with a timer; `table()` gives ms per kernel. */
+function timingBackend(inner: Backend): { backend: Backend; reset(): void; table(): Record<string, number> } {
+  const acc = new Map<string, number>();
+  const wrapped: Record<string, unknown> = {};
+  const names = new Set<string>([...Object.keys(inner), ...Object.getOwnPropertyNames(Object.getPrototypeOf(inner))]);
+  for (const name of names) {
+    const v = (inner as unknown as Record<string, unknown>)[name];
+    if (typeof v !== 'function' || name === 'constructor') continue;
+    const f = v as (...a: unknown[]) => unknown;
+    wrapped[name] = ['getThreads', 'setThreads'].includes(name) ? f.bind(inner) : (...a: unknown[]) => {
+      const t0 = performance.now();
+      const r = f.apply(inner, a);
+      acc.set(name, (acc.get(name) ?? 0) + performance.now() - t0);
+      return r;
+    };
+  }
+  wrapped.name = inner.name;
+  return {
+    backend: wrapped as unknown as Backend,
+    reset: () => acc.clear(),
+    table: () => Object.fromEntries([...acc].sort((a, b) => b[1] - a[1])),
+  };
+}
+
+interface OursResult {
+  step_ms: number;
+  step_ms_min: number;
+  last_loss: number;
+  encode_per_s: number;
+  gemm_gflops: number;
+  split_ms?: { forward: number; backward: number; optimizer: number };
+  kernels_ms?: Record<string, number>;
+}
+
+function runOurs(weightsPath: string, threadsList: number[], steps: number, warmup: number, profile: boolean) {
+  const inp = readInputs(INPUTS);
+  const cfg = bertMiniConfig({
+    vocab_size: BENCH_CONFIG.vocab_size, hidden_act: 'gelu', pad_token_id: 0,
+    hidden_dropout_prob: BENCH_CONFIG.hidden_dropout_prob, attention_probs_dropout_prob: BENCH_CONFIG.attention_probs_dropout_prob,
+  });
+  const model = new BertForMaskedLM(cfg, new Rng(1), 'bert');
+  // The RealmEmbedder-style projection used by the encode benchmark (cls.dense + cls.LayerNorm).
+  const proj = new ParamStore();
+  const projW = proj.add('cls.dense.weight', [BENCH_CONFIG.retriever_proj_size, cfg.hidden_size], 'weight');
+  const projB = proj.add('cls.dense.bias', [BENCH_CONFIG.retriever_proj_size], 'bias');
+  const projG = proj.add('cls.LayerNorm.weight', [BENCH_CONFIG.retriever_proj_size], 'lnWeight');
+  const projBeta = proj.add('cls.LayerNorm.bias', [BENCH_CONFIG.retriever_proj_size], 'lnBias');
+  const all = new ParamStore();
+  for (const [n, t] of [...model.parameters(), ...proj.params]) all.params.set(n, t);
+  all.load(weightsPath);
+
+  const tr = inp.train;
+  const batch = {
+    inputIds: Int32Array.from(tr.inputIds), tokenTypeIds: Int32Array.from(tr.tokenTypeIds),
+    attentionMask: Uint8Array.from(tr.attentionMask), batch: tr.batch, seqLen: tr.seqLen,
+  };
+  const positions = Int32Array.from(tr.maskedPositions);
+  const labels = Int32Array.from(tr.maskedLabels);
+  const en = inp.encode;
+  const enc = {
+    inputIds: Int32Array.from(en.inputIds), tokenTypeIds: Int32Array.from(en.tokenTypeIds),
+    attentionMask: Uint8Array.from(en.attentionMask), batch: en.batch, seqLen: en.seqLen,
+  };
+  const initialLoss = noGrad(() => model.loss(batch, positions, labels, false)).item();
+  const opt = new AdamW(model.parameters(), { lr: 1e-4, betas: [0.9, 0.999], eps: 1e-6, weightDecay: 0.01, decay: bertDecayExclusions });
+  const base = getBackend();
+  const timer = timingBackend(base);
+  const split = { forward: 0, backward: 0, optimizer: 0 };
+  const step = (measure: boolean): number => {
+    opt.zeroGrad();
+    const t0 = performance.now();
+    const loss = model.loss(batch, positions, labels, true);
+    const t1 = performance.now();
+    backward(loss);
+    const t2 = performance.now();
+    opt.step();
+    const t3 = performance.now();
+    if (measure) {
+      split.forward += t1 - t0;
+      split.backward += t2 - t1;
+      split.optimizer += t3 - t2;
+    }
+    return loss.item();
+  };
+  const byThreads: Record<string, OursResult> = {};
+  for (const nt of threadsList) {
+    base.setThreads(nt);
+    for (let i = 0; i < warmup; i++) step(false);
+    const times: number[] = [];
+    let lastLoss = NaN;
+    split.forward = split.backward = split.optimizer = 0;
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      lastLoss = step(true);
+      times.push(performance.now() - t0);
+    }
+    const r: OursResult = {
+      step_ms: median(times), step_ms_min: Math.min(...times), last_loss: lastLoss, encode_per_s: 0, gemm_gflops: 0,
+      split_ms: { forward: split.forward / steps, backward: split.backward / steps, optimizer: split.optimizer / steps },
+    };
+    if (profile) {
+      setBackend(timer.backend);
+      timer.reset();
+      const n = Math.max(3, Math.floor(steps / 2));
+      for (let i = 0; i < n; i++) step(false);
+      setBackend(base);
+      r.kernels_ms = Object.fromEntries(Object.entries(timer.table()).map(([k, v]) => [k, v / n]));
+    }
+    const encodeOnce = (): void => noGrad(() => {
+      const pooled = model.bert.forward(enc, false).pooledOutput!;
+      layerNorm(linear(pooled, projW, projB), projG, projBeta, cfg.layer_norm_eps);
+    });
+    encodeOnce();
+    const et: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      encodeOnce();
+      et.push(performance.now() - t0);
+    }
+    r.encode_per_s = en.batch / (median(et) / 1e3);
+    r.gemm_gflops = gemmGflops(base);
+    byThreads[String(nt)] = r;
+    console.error(`ours @${nt} thread(s): ${r.step_ms.toFixed(1)} ms/step (min ${r.step_ms_min.toFixed(1)}), encode ${r.encode_per_s.toFixed(1)}/s, GEMM ${r.gemm_gflops.toFixed(1)} GFLOP/s`);
+  }
+  return { backend: base.name, initial_loss: initialLoss, by_threads: byThreads };
+}
+
+function gemmGflops(be: Backend): number {
+  const n = 1024;
+  const rng = new Rng(3);
+  const a = new Float32Array(n * n);
+  const b = new Float32Array(n * n);
+  rng.fillNormal(a);
+  rng.fillNormal(b);
+  const c = new Float32Array(n * n);
+  be.sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
+  const ts: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    be.sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
+    ts.push(performance.now() - t0);
+  }
+  return (2 * n ** 3) / (median(ts) / 1e3) / 1e9;
+}
+
+/** Runs a peer command; returns its JSON or a note saying why it was skipped. */
+function runPeer(label: string, cmd: string, args: string[], timeoutMs: number): { result: Record<string, unknown> | null; note: string } {
+  console.error(`running ${label}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 24 });
+  if (r.error || r.status !== 0) {
+    const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').slice(-1)[0];
+    return { result: null, note: `${label} skipped: ${why}` };
+  }
+  const line = r.stdout.trim().split('\n').slice(-1)[0];
+  try {
+    return { result: JSON.parse(line) as Record<string, unknown>, note: '' };
+  } catch {
+    return { result: null, note: `${label} skipped: unparsable output ${line.slice(0, 200)}` };
+  }
+}
+
+function torchPython(): string | null {
+  const candidates = [process.env.TORCH_PYTHON, join(root, '.venv/bin/python'), '/tmp/torchvenv/bin/python', '/tmp/venv/bin/python', 'python3'];
+  for (const c of candidates) {
+    if (!c || (c.includes('/') && !existsSync(c))) continue;
+    const r = spawnSync(c, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (r.status === 0) return c;
+  }
+  return null;
+}
+
+function main(): void {
+  if (flag('write-inputs')) {
+    writeInputs(INPUTS, generateInputs());
+    console.error(`wrote ${INPUTS}`);
+    return;
+  }
+  const steps = Number(arg('steps', '20'));
+  const warmup = Number(arg('warmup', '3'));
+  const threads = arg('threads', '1,2').split(',').map(Number);
+  const peers = arg('peers', 'torch,tfjs').split(',');
+  const dir = mkdtempSync(join(tmpdir(), 'train-step-'));
+  const weights = join(dir, 'weights.safetensors');
+  const load0 = loadavg()[0];
+  try {
+    writeSafetensorsF32(weights, generateWeights());
+    const ours = runOurs(weights, threads, steps, warmup, flag('profile'));
+    const notes: string[] = [];
+    let torch: Record<string, unknown> | null = null;
+    if (peers.includes('torch')) {
+      const py = torchPython();
+      if (!py) notes.push('torch skipped: no Python with torch found (set TORCH_PYTHON, or pip install torch into .venv)');
+      else {
+        const r = runPeer('torch', py, ['bench/peers/torch_train_step.py', '--inputs', INPUTS, '--weights', weights,
+          '--threads', threads.join(','), '--steps', String(steps), '--warmup', String(warmup)], 1_800_000);
+        torch = r.result;
+        if (r.note) notes.push(r.note);
+      }
+    }
+    let tfjs: Record<string, unknown> | null = null;
+    if (peers.includes('tfjs')) {
+      if (!existsSync(join(root, 'bench/peers/node_modules/@tensorflow/tfjs-backend-wasm'))) {
+        notes.push('tfjs-wasm skipped: run `npm install --prefix bench/peers` first');
+      } else {
+        const r = runPeer('tfjs-wasm', process.execPath, ['--import', 'tsx', 'bench/peers/tfjs_train_step.ts', '--inputs', INPUTS,
+          '--weights', weights, '--steps', arg('tfjs-steps', '3'), '--warmup', '1'], 1_800_000);
+        tfjs = r.result;
+        if (r.note) notes.push(r.note);
+      }
+    }
+    for (const n of notes) console.error(n);
+    const t = String(threads.includes(2) ? 2 : threads[threads.length - 1]);
+    const torchBy = (torch?.by_threads ?? {}) as Record<string, { step_ms: number; encode_per_s: number; gemm_gflops: number }>;
+    const oursMs = ours.by_threads[t].step_ms;
+    const torchMs = torchBy[t]?.step_ms ?? null;
+    const tfjsMs = (tfjs?.step_ms as number | undefined) ?? null;
+    const result = {
+      ours_ms: oursMs,
+      torch_ms: torchMs,
+      tfjs_wasm_ms: tfjsMs,
+      ratio_vs_torch: torchMs ? oursMs / torchMs : null,
+      speedup_vs_tfjs_wasm: tfjsMs ? tfjsMs / oursMs : null,
+      threads: Number(t),
+      encode_per_s: ours.by_threads[t].encode_per_s,
+      torch_encode_per_s: torchBy[t]?.encode_per_s ?? null,
+      tfjs_wasm_encode_per_s: (tfjs?.encode_per_s as number | undefined) ?? null,
+      gemm_gflops: ours.by_threads[t].gemm_gflops,
+      torch_gemm_gflops: torchBy[t]?.gemm_gflops ?? null,
+      initial_loss: { ours: ours.initial_loss, torch: torch?.initial_loss ?? null, tfjs_wasm: tfjs?.initial_loss ?? null },
+      ours: ours,
+      torch: torch,
+      tfjs_wasm: tfjs,
+      notes,
+      setup: {
+        model: 'BERT-mini: 2 layers, hidden 256, 4 heads, intermediate 1024, vocab 8000, max_position 512, erf GELU, post-LN, eps 1e-12, dropout 0.1',
+        batch: '8 x 128 (some sequences padded), MLM on 15% of real tokens (141 positions), head on gathered positions, tied decoder',
+        optimizer: 'AdamW lr 1e-4, betas (0.9, 0.999), eps 1e-6, weight decay 0.01 (none on bias/LayerNorm), no clipping',
+        encode: 'encoder + pooler + cls.dense(128) + LayerNorm, batch 32 x 288, forward only',
+        steps, warmup, tfjs_steps: Number(arg('tfjs-steps', '3')),
+        cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, load_avg_at_start: load0, load_avg_at_end: loadavg()[0],
+        date: new Date().toISOString(), node: process.version,
+      },
+    };
+    console.log(JSON.stringify({ ours_ms: result.ours_ms, torch_ms: result.torch_ms, tfjs_wasm_ms: result.tfjs_wasm_ms, ratio_vs_torch: result.ratio_vs_torch, speedup_vs_tfjs_wasm: result.speedup_vs_tfjs_wasm }, null, 1));
+    if (!flag('no-write')) {
+      writeFileAtomic(RESULT, JSON.stringify(result, null, 2) + '\n');
+      updateBenchmarksSection(join(root, 'BENCHMARKS.md'), result);
+      console.error(`wrote ${RESULT} and BENCHMARKS.md`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();
