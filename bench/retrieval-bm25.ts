@@ -3,14 +3,17 @@
 // block: title + text). Answers are matched on title + text (what the reader sees; the reference run's convention)
 // and, as `text_only`, on the text alone (DPR's convention). Builds the document store and the BM25 index from the streamed corpus, times every stage,
 // prints a table and writes bench/results/retrieval-bm25.json. Usage:
-//   node --import tsx bench/retrieval-bm25.ts [--stopwords nltk|lucene] [--out path]
+//   node --import tsx bench/retrieval-bm25.ts [--stopwords nltk|lucene] [--vocab vocab.txt] [--out path]
+// Without --vocab each 100-word passage is one block (≈130 bert-base-uncased wordpieces, far below 288); with a
+// BERT vocab.txt the passages go through the REALM block cutter (blocks of <= 288 wordpieces) first.
 import { mkdtempSync, rmSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readSharedCorpus, sharedDataDir } from '../src/corpus/shared.js';
 import { buildDocStore, DocStore } from '../src/corpus/docstore.js';
-import type { Block } from '../src/corpus/blocks.js';
+import { cutBlocks, type Block } from '../src/corpus/blocks.js';
+import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
 import { Bm25Builder, BM25_DEFAULTS, type Bm25Config } from '../src/retriever/bm25.js';
 import { LUCENE_STOPWORDS, NLTK_STOPWORDS } from '../src/retriever/bm25Analyzer.js';
 import { loadQaSet, type QaExample, type QaSetName } from '../src/eval/qa.js';
@@ -21,6 +24,7 @@ const arg = (name: string, def: string): string => {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
 };
 const stopName = arg('stopwords', 'nltk');
+const vocabPath = arg('vocab', '');
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outPath = arg('out', join(repoRoot, 'bench', 'results', 'retrieval-bm25.json'));
 const dataDir = sharedDataDir();
@@ -39,9 +43,13 @@ async function main(): Promise<void> {
   try {
     // 1. corpus → blocks → document store (each 100-word passage is one block: title + text)
     let t0 = performance.now();
+    const tokenizer = vocabPath ? BertTokenizer.fromVocabFile(vocabPath) : null;
+    let nDocs = 0;
     async function* blocks(): AsyncGenerator<Block> {
       for await (const d of readSharedCorpus('enwiki2015_first300_p100', { dataDir, onError: 'stop' })) {
-        yield { docId: d.id, title: d.title, text: d.text, start: 0, end: d.text.length };
+        nDocs++;
+        if (tokenizer) yield* cutBlocks(d, tokenizer);
+        else yield { docId: d.id, title: d.title, text: d.text, start: 0, end: d.text.length };
       }
     }
     const storePath = join(work, 'blocks.rds');
@@ -55,7 +63,7 @@ async function main(): Promise<void> {
     for (const b of store) builder.add(`${b.title} ${b.text}`);
     const index = builder.build();
     const indexSecs = secs(t0);
-    console.log(`corpus: ${nBlocks} blocks; doc store ${storeSecs.toFixed(1)} s; BM25 index ${indexSecs.toFixed(1)} s, ${index.vocabularySize} terms, avgdl ${index.avgdl.toFixed(1)}`);
+    console.log(`corpus: ${nDocs} passages → ${nBlocks} blocks${tokenizer ? ` (cut with ${vocabPath})` : ' (one per passage)'}; doc store ${storeSecs.toFixed(1)} s; BM25 index ${indexSecs.toFixed(1)} s, ${index.vocabularySize} terms, avgdl ${index.avgdl.toFixed(1)}`);
 
     // 3. evaluation
     const sets: Array<[string, QaSetName, (q: QaExample[]) => QaExample[]]> = [
@@ -119,7 +127,7 @@ async function main(): Promise<void> {
     const json = {
       bench: 'retrieval-bm25',
       date: new Date().toISOString(),
-      corpus: { name: 'enwiki2015_first300_p100', blocks: nBlocks, vocabulary: index.vocabularySize, avgdl: Math.round(index.avgdl * 10) / 10 },
+      corpus: { name: 'enwiki2015_first300_p100', passages: nDocs, blocks: nBlocks, block_cutting: tokenizer ? vocabPath : 'one block per passage', vocabulary: index.vocabularySize, avgdl: Math.round(index.avgdl * 10) / 10 },
       bm25: { k1: config.k1, b: config.b, stopwords: stopName, analyser: 'NFKD accent strip, lower-case, split on non-letter/digit runs, no stemming; block = title + text' },
       matching: 'DrQA has_answer on title + text of the block, as the reader sees it and as the reference run did; text_only: block text alone (DPR) (lower-case, accents/punctuation/articles stripped, token sequence); CuratedTREC regex, case-insensitive',
       timings_s: { docstore_build: Math.round(storeSecs * 10) / 10, bm25_index_build: Math.round(indexSecs * 10) / 10, search_all_questions: Math.round(searchSecs * 100) / 100 },

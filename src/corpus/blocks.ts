@@ -3,7 +3,7 @@
 // greedily from whole sentences; a sentence longer than a block is split on words (and a word longer than a block
 // on characters). Every block keeps its document id, title and [start, end) character offsets into the document
 // text, so `doc.text.slice(start, end) === block.text`. Codes against a minimal tokenizer interface so any
-// WordPiece implementation (src/tokenizer) can be plugged in.
+// WordPiece implementation (src/tokenizer) can be plugged in; a tokenizer with offsets is run once per document.
 import { splitSentences, splitWords, type Span } from './sentences.js';
 import { CorpusError, type CorpusDoc } from './types.js';
 
@@ -11,6 +11,12 @@ import { CorpusError, type CorpusDoc } from './types.js';
 export interface TokenizerLike {
   /** Wordpieces of `text`, without special tokens. */
   tokenize(text: string): string[];
+}
+
+/** A tokenizer that also reports [start, end) offsets of its pieces (flattened), e.g. BertTokenizer. */
+export interface OffsetTokenizerLike extends TokenizerLike {
+  /** Pieces of `text` without specials; `offsets` = [start0, end0, start1, end1, ...] into `text`. */
+  encodeSequence(text: string): { offsets: ArrayLike<number> };
 }
 
 /** Counts the wordpieces of a string (no specials). */
@@ -75,13 +81,23 @@ function fitPrefix(text: string, span: Span, budget: number, count: CountTokens)
   return lo;
 }
 
+/** Counts the wordpieces of text.slice(start, end). */
+type SpanCounter = (start: number, end: number) => number;
+
 /** Breaks a sentence span into pieces of at most `budget` wordpieces: whole when it fits, else words, else characters. */
-function units(text: string, span: Span, budget: number, count: CountTokens, splitOnWords: boolean): Array<Span & { n: number }> {
-  const n = count(text.slice(span.start, span.end));
+function units(
+  text: string,
+  span: Span,
+  budget: number,
+  spanCount: SpanCounter,
+  count: CountTokens,
+  splitOnWords: boolean,
+): Array<Span & { n: number }> {
+  const n = spanCount(span.start, span.end);
   if (n <= budget) return [{ ...span, n }];
   if (splitOnWords) {
     const words = splitWords(text, span);
-    if (words.length > 1) return words.flatMap((w) => units(text, w, budget, count, false));
+    if (words.length > 1) return words.flatMap((w) => units(text, w, budget, spanCount, count, false));
   }
   const out: Array<Span & { n: number }> = [];
   let s = span.start;
@@ -93,16 +109,45 @@ function units(text: string, span: Span, budget: number, count: CountTokens, spl
   return out;
 }
 
+/**
+ * Span counter from one tokenisation of the whole text, when the tokenizer reports offsets (BertTokenizer's
+ * `encodeSequence`): the pieces of a whitespace-delimited span are the pieces whose start falls inside it.
+ */
+function offsetCounter(tokenizer: TokenizerLike | CountTokens, text: string): SpanCounter | null {
+  const enc = (tokenizer as Partial<OffsetTokenizerLike>).encodeSequence;
+  if (typeof enc !== 'function') return null;
+  const flat = enc.call(tokenizer, text).offsets;
+  const starts = new Int32Array(flat.length >> 1);
+  for (let i = 0; i < starts.length; i++) starts[i] = flat[2 * i];
+  const lowerBound = (x: number): number => {
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return (a, b) => lowerBound(b) - lowerBound(a);
+}
+
 /** Cuts one document into blocks; a document with blank text yields no block. */
-export function cutBlocks(doc: CorpusDoc, tokenizer: TokenizerLike | CountTokens, config: BlockConfig = REALM_BLOCK_CONFIG): Block[] {
-  const count = toCounter(tokenizer);
+export function cutBlocks(
+  doc: CorpusDoc,
+  tokenizer: TokenizerLike | OffsetTokenizerLike | CountTokens,
+  config: BlockConfig = REALM_BLOCK_CONFIG,
+): Block[] {
+  const count = toCounter(tokenizer as TokenizerLike | CountTokens);
   if (config.maxTokens < 3 + config.maxTitleTokens + 8) {
     throw new CorpusError(`block config: maxTokens ${config.maxTokens} leaves too little room after title (${config.maxTitleTokens}) and 3 specials`);
   }
   const title = fitTitle(doc.title, config.maxTitleTokens, count);
   const budget = config.maxTokens - 3 - count(title);
   const text = doc.text;
-  const sentences = splitSentences(text).flatMap((s) => units(text, s, budget, count, true));
+  const fromOffsets = offsetCounter(tokenizer as TokenizerLike, text);
+  const spanCount: SpanCounter = fromOffsets ?? ((a, b) => count(text.slice(a, b)));
+  const sentences = splitSentences(text).flatMap((s) => units(text, s, budget, spanCount, count, true));
   const blocks: Block[] = [];
   let i = 0;
   while (i < sentences.length) {
@@ -110,8 +155,9 @@ export function cutBlocks(doc: CorpusDoc, tokenizer: TokenizerLike | CountTokens
     let j = i + 1;
     let total = sentences[i].n;
     while (j < sentences.length && total + sentences[j].n <= budget) total += sentences[j++].n;
-    // Wordpiece counts are additive across whitespace for BERT; verify and back off for any other tokenizer.
-    while (j > i + 1 && count(text.slice(start, sentences[j - 1].end)) > budget) j--;
+    // Wordpiece counts are additive across whitespace for BERT; without offsets, verify and back off for any
+    // other tokenizer (with offsets the count of a whitespace-delimited span is exact by construction).
+    if (!fromOffsets) while (j > i + 1 && count(text.slice(start, sentences[j - 1].end)) > budget) j--;
     const end = sentences[j - 1].end;
     blocks.push({ docId: doc.id, title, text: text.slice(start, end), start, end });
     i = j;
@@ -122,9 +168,8 @@ export function cutBlocks(doc: CorpusDoc, tokenizer: TokenizerLike | CountTokens
 /** Streams the blocks of a corpus in document order. */
 export async function* cutCorpus(
   docs: AsyncIterable<CorpusDoc>,
-  tokenizer: TokenizerLike | CountTokens,
+  tokenizer: TokenizerLike | OffsetTokenizerLike | CountTokens,
   config: BlockConfig = REALM_BLOCK_CONFIG,
 ): AsyncGenerator<Block> {
-  const count = toCounter(tokenizer);
-  for await (const doc of docs) yield* cutBlocks(doc, count, config);
+  for await (const doc of docs) yield* cutBlocks(doc, tokenizer, config);
 }

@@ -29,7 +29,7 @@ export function splitSentences(text: string): Span[] {
   };
   for (let m = boundary.exec(text); m !== null; m = boundary.exec(text)) {
     if (m[1] !== undefined) {
-      const before = text.slice(from, m.index);
+      const before = text.slice(Math.max(from, m.index - 32), m.index); // enough for any abbreviation
       const lastWord = /([\p{L}.]+)$/u.exec(before)?.[1] ?? '';
       const w = lastWord.toLowerCase().replace(/^\.+|\.+$/g, '');
       const isInitial = /^\p{Lu}$/u.test(lastWord);
