@@ -11,10 +11,10 @@
       "libraries": ["<!@(node native/detect-openblas.js libs)"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-O3", "-Wall", "-fno-math-errno", "-pthread"],
+      "cflags_cc": ["-std=c++17", "-O3", "-Wall", "-fno-math-errno", "-fno-trapping-math", "-pthread"],
       "ldflags": ["-pthread"],
       "xcode_settings": {
-        "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-Wall", "-fno-math-errno"],
+        "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-Wall", "-fno-math-errno", "-fno-trapping-math"],
         "MACOSX_DEPLOYMENT_TARGET": "11.0"
       }
     }

@@ -1,0 +1,151 @@
+// Element-wise and row-indexing kernels: GELU (erf form and the tanh approximation "gelu_new") forward/backward,
+// fused AdamW (decoupled weight decay, as torch.optim.AdamW), gather rows (embedding lookup) and scatter-add rows
+// (embedding gradient; repeated indices accumulate, parallel over column ranges so no two threads share a cell).
+#include <algorithm>
+#include <cstring>
+
+#include "kernels.h"
+#include "kernels_math.h"
+#include "pool.h"
+
+namespace realm {
+namespace kernels {
+namespace {
+
+constexpr float kSqrt2OverPi = 0.79788456080286536f;  // sqrt(2 / pi)
+constexpr float kInvSqrt2Pi = 0.39894228040143268f;   // 1 / sqrt(2 pi)
+constexpr float kGeluC = 0.044715f;
+
+// Runs fn(lo, hi) over [0, n) in parallel when n is large.
+template <class F>
+void forRange(int64_t n, const F& fn) {
+  if (n <= 0) return;
+  if (n < (1 << 16)) {
+    fn(0, n);
+    return;
+  }
+  parallelFor(n, 1 << 14, fn);
+}
+
+REALM_INLINE void geluRangeBody(const float* x, float* out, int64_t lo, int64_t hi, bool tanhApprox) {
+  if (tanhApprox) {
+    // 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3)
+    for (int64_t i = lo; i < hi; i++) {
+      const float v = x[i];
+      const float u = kSqrt2OverPi * (v + kGeluC * v * v * v);
+      out[i] = v / (1.0f + kmath::expf(-2.0f * u));
+    }
+  } else {
+    for (int64_t i = lo; i < hi; i++) {
+      const float v = x[i];
+      out[i] = v * kmath::normCdf(v);
+    }
+  }
+}
+REALM_DISPATCH(geluRange, (const float* x, float* out, int64_t lo, int64_t hi, bool tanhApprox),
+               (x, out, lo, hi, tanhApprox))
+
+REALM_INLINE void geluBackwardRangeBody(const float* x, const float* dy, float* dx, int64_t lo, int64_t hi,
+                                        bool tanhApprox) {
+  if (tanhApprox) {
+    // d/dx [x s(2u)] = s + 2 x s (1 - s) u',  u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+    for (int64_t i = lo; i < hi; i++) {
+      const float v = x[i];
+      const float u = kSqrt2OverPi * (v + kGeluC * v * v * v);
+      const float s = 1.0f / (1.0f + kmath::expf(-2.0f * u));
+      const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluC * v * v);
+      dx[i] = dy[i] * (s + 2.0f * v * s * (1.0f - s) * du);
+    }
+  } else {
+    // d/dx [x Phi(x)] = Phi(x) + x phi(x)
+    for (int64_t i = lo; i < hi; i++) {
+      const float v = x[i];
+      const float pdf = kInvSqrt2Pi * kmath::expf(-0.5f * v * v);
+      dx[i] = dy[i] * (kmath::normCdf(v) + v * pdf);
+    }
+  }
+}
+REALM_DISPATCH(geluBackwardRange,
+               (const float* x, const float* dy, float* dx, int64_t lo, int64_t hi, bool tanhApprox),
+               (x, dy, dx, lo, hi, tanhApprox))
+
+struct AdamConst {
+  float lrwd, b1, omb1, b2, omb2, invBc1, invBc2, lr, eps;
+};
+
+REALM_INLINE void adamwRangeBody(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi,
+                                 const AdamConst& c) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float gi = g[i];
+    float pi = p[i] - c.lrwd * p[i];
+    const float mi = c.b1 * m[i] + c.omb1 * gi;
+    const float vi = c.b2 * v[i] + c.omb2 * gi * gi;
+    pi -= c.lr * (mi * c.invBc1) / (std::sqrt(vi * c.invBc2) + c.eps);
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = pi;
+  }
+}
+REALM_DISPATCH(adamwRange, (float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, const AdamConst& c),
+               (p, g, m, v, lo, hi, c))
+
+REALM_INLINE void scatterRangeBody(const float* __restrict grad, const int32_t* idx, int64_t n,
+                                   float* __restrict tableGrad, int64_t cols,
+                                   int64_t c0, int64_t c1) {
+  for (int64_t i = 0; i < n; i++) {
+    const float* __restrict g = grad + i * cols;
+    float* __restrict t = tableGrad + (int64_t)idx[i] * cols;
+    for (int64_t j = c0; j < c1; j++) t[j] += g[j];
+  }
+}
+REALM_DISPATCH(scatterRange,
+               (const float* grad, const int32_t* idx, int64_t n, float* tableGrad, int64_t cols, int64_t c0,
+                int64_t c1),
+               (grad, idx, n, tableGrad, cols, c0, c1))
+
+}  // namespace
+
+void gelu(const float* x, float* out, int64_t n, bool tanhApprox) {
+  forRange(n, [&](int64_t lo, int64_t hi) { geluRange(x, out, lo, hi, tanhApprox); });
+}
+
+void geluBackward(const float* x, const float* dy, float* dx, int64_t n, bool tanhApprox) {
+  forRange(n, [&](int64_t lo, int64_t hi) { geluBackwardRange(x, dy, dx, lo, hi, tanhApprox); });
+}
+
+void adamwStep(float* param, const float* grad, float* m, float* v, int64_t n, double lr, double beta1, double beta2,
+               double eps, double weightDecay, double bc1, double bc2) {
+  const AdamConst c{(float)(lr * weightDecay), (float)beta1, (float)(1.0 - beta1), (float)beta2, (float)(1.0 - beta2),
+                    (float)(1.0 / bc1),        (float)(1.0 / bc2), (float)lr,       (float)eps};
+  forRange(n, [&](int64_t lo, int64_t hi) { adamwRange(param, grad, m, v, lo, hi, c); });
+}
+
+void gatherRows(const float* table, const int32_t* idx, int64_t n, float* out, int64_t cols) {
+  if (n <= 0 || cols <= 0) return;
+  auto body = [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++)
+      std::memcpy(out + i * cols, table + (int64_t)idx[i] * cols, (size_t)cols * sizeof(float));
+  };
+  if (n * cols < (1 << 17)) body(0, n);
+  else parallelFor(n, std::max<int64_t>(1, (1 << 14) / cols), body);
+}
+
+void scatterAddRows(const float* grad, const int32_t* idx, int64_t n, float* tableGrad, int64_t cols) {
+  if (n <= 0 || cols <= 0) return;
+  const int64_t threads = ThreadPool::instance().threads();
+  if (n * cols < (1 << 16) || cols < 64 || threads <= 1) {
+    scatterRange(grad, idx, n, tableGrad, cols, 0, cols);
+    return;
+  }
+  // Column ranges (multiples of 16 floats, one cache line) per thread: repeated rows never race.
+  const int64_t blocks = (cols + 15) / 16, parts = std::min<int64_t>(threads, blocks);
+  parallelFor(parts, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; p++) {
+      const int64_t c0 = std::min(cols, blocks * p / parts * 16), c1 = std::min(cols, blocks * (p + 1) / parts * 16);
+      scatterRange(grad, idx, n, tableGrad, cols, c0, c1);
+    }
+  });
+}
+
+}  // namespace kernels
+}  // namespace realm
