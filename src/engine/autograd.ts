@@ -87,12 +87,17 @@ function accumulate(t: Tensor, r: Float32Array, owned: boolean): void {
     if (t._gradBuf === null) {
       t._gradBuf = r;
       t._gradOwned = owned;
-    } else {
-      if (!t._gradOwned) {
-        t._gradBuf = new Float32Array(t._gradBuf);
-        t._gradOwned = true;
-      }
+    } else if (t._gradOwned) {
       addInto(t._gradBuf, r);
+    } else if (owned) {
+      addInto(r, t._gradBuf); // accumulate into the fresh array instead of copying the borrowed one
+      t._gradBuf = r;
+      t._gradOwned = true;
+    } else {
+      const sum = new Float32Array(t._gradBuf);
+      addInto(sum, r);
+      t._gradBuf = sum;
+      t._gradOwned = true;
     }
   } else if (t.grad === null) {
     t.grad = new Tensor(owned ? r : new Float32Array(r), t.shape);

@@ -126,3 +126,13 @@ test('tensor basics: shapes, item, toArray, factories, errors', () => {
   const u = Tensor.uniform([100], new Rng(5), -2, -1);
   assert.ok(u.data.every((v) => v >= -2 && v < -1));
 });
+
+test('mixing borrowed and fresh gradient buffers on one intermediate sums correctly without aliasing', () => {
+  const x = Tensor.fromArray([1, 2, 3]).requiresGrad_();
+  const y = E.addScalar(x, 0); // intermediate; gets g borrowed twice (add) and fresh buffers (scale, mul)
+  const z = E.add(E.add(y, y), E.add(E.scale(y, 3), E.mul(y, Tensor.fromArray([10, 20, 30]))));
+  const seed = Float32Array.from([1, 1, 1]);
+  z.backward(seed);
+  assert.deepEqual(Array.from(x.grad!.data), [15, 25, 35]);
+  assert.deepEqual(Array.from(seed), [1, 1, 1]);
+});

@@ -123,7 +123,8 @@ export function permuteData(src: Float32Array, shape: readonly number[], dims: r
   const idx = new Array<number>(nd).fill(0);
   let si = 0;
   for (let o = 0; o < out.length; o += last) {
-    for (let j = 0; j < last; j++) out[o + j] = src[si + j * ls];
+    if (ls === 1) for (let j = 0; j < last; j++) out[o + j] = src[si + j];
+    else for (let j = 0; j < last; j++) out[o + j] = src[si + j * ls];
     for (let d = nd - 2; d >= 0; d--) {
       idx[d]++;
       si += st[d];
