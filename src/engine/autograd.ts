@@ -8,9 +8,12 @@
  *
  * Backward-closure rule (for op authors): each returned array must be either the incoming gradient `g` itself or a
  * freshly allocated array referenced nowhere else (never a subarray of `g` or a saved forward buffer). The engine
- * adopts fresh arrays without copying and copies borrowed ones before accumulating in place.
+ * adopts fresh arrays without copying and copies borrowed ones before accumulating in place, and recycles fresh
+ * gradient buffers through ./pool.ts once consumed. A `release` hook (called when the graph is freed, or at once when
+ * no graph is recorded) may return internal saved buffers to the pool; it must never release an op's output.
  */
 import { Tensor, TensorError } from './tensor.js';
+import { release } from './pool.js';
 
 /** The backward record attached to an op's output. */
 export interface GradFn {
@@ -20,6 +23,8 @@ export interface GradFn {
   readonly inputs: readonly Tensor[];
   /** Maps dL/d(output) (same size as the output) to dL/d(input_i) (or null when input_i needs no gradient). */
   backward(g: Float32Array): ReadonlyArray<Float32Array | null>;
+  /** Optional: hands internal saved buffers back to the pool when the graph is freed. */
+  release?: () => void;
 }
 
 let gradEnabled = true;
@@ -59,10 +64,13 @@ export function needsGrad(...inputs: ReadonlyArray<Tensor | null | undefined>): 
  */
 export function record(
   out: Tensor, inputs: readonly Tensor[], name: string, backward: (g: Float32Array) => ReadonlyArray<Float32Array | null>,
+  release?: () => void,
 ): Tensor {
   if (needsGrad(...inputs)) {
     out.requiresGrad = true;
-    out.gradFn = { name, inputs, backward };
+    out.gradFn = { name, inputs, backward, release };
+  } else if (release) {
+    release();
   }
   return out;
 }
@@ -74,6 +82,22 @@ const FREED: GradFn = {
     throw new TensorError('backward through a graph that was already freed (pass { retainGraph: true } to keep it)');
   },
 };
+
+/** Leaf-gradient arrays allocated by the engine (only these may be recycled by `releaseGrad`). */
+const engineGrads = new WeakSet<Float32Array>();
+
+/**
+ * Sets t.grad to null and, when the engine allocated that gradient array, returns it to the buffer pool
+ * (so callers must not keep references to a gradient across this call). Used by optimisers' zeroGrad.
+ */
+export function releaseGrad(t: Tensor): void {
+  const g = t.grad;
+  t.grad = null;
+  if (g && engineGrads.has(g.data)) {
+    engineGrads.delete(g.data);
+    release(g.data);
+  }
+}
 
 function addInto(dst: Float32Array, src: Float32Array): void {
   for (let i = 0; i < dst.length; i++) dst[i] += src[i];
@@ -100,7 +124,9 @@ function accumulate(t: Tensor, r: Float32Array, owned: boolean): void {
       t._gradOwned = true;
     }
   } else if (t.grad === null) {
-    t.grad = new Tensor(owned ? r : new Float32Array(r), t.shape);
+    const data = owned ? r : new Float32Array(r);
+    engineGrads.add(data);
+    t.grad = new Tensor(data, t.shape);
   } else {
     addInto(t.grad.data, r);
   }
@@ -177,7 +203,12 @@ export function backward(loss: Tensor, grad?: Tensor | Float32Array, opts: { ret
         const owned = !dup && (r === g ? gOwned : true);
         accumulate(input, r, owned);
       }
+      // g was fresh and exclusively ours; if no input adopted it, recycle it
+      if (gOwned && !rs.includes(g)) release(g);
     }
-    if (!opts.retainGraph) t.gradFn = FREED;
+    if (!opts.retainGraph) {
+      if (fn.release) fn.release();
+      t.gradFn = FREED;
+    }
   }
 }

@@ -4,6 +4,7 @@
  * gradient-norm clipping. The update itself is the backend's fused `adamwStep` kernel. `state()` / `loadState()`
  * expose step count and moments as named Float32Arrays for checkpoint resume.
  */
+import { releaseGrad } from './autograd.js';
 import { getBackend } from './backends/index.js';
 import { Tensor, TensorError } from './tensor.js';
 
@@ -109,9 +110,12 @@ export class AdamW {
     this.stepCount = t;
   }
 
-  /** Drops every parameter's gradient (grad = null). */
+  /**
+   * Drops every parameter's gradient (grad = null). Engine-allocated gradient arrays are recycled through the
+   * buffer pool, so do not keep references to `.grad` data across zeroGrad().
+   */
   zeroGrad(): void {
-    for (const s of this.slots) s.p.grad = null;
+    for (const s of this.slots) releaseGrad(s.p);
   }
 
   /** Snapshot of step and moments (copies). */

@@ -3,6 +3,7 @@
  * (exp, log, sqrt, tanh, relu, sigmoid, gelu) and maskedFill. GELU uses the backend kernel (BERT's FFN activation).
  * Binary ops follow NumPy broadcasting in both directions; their backward sums over the broadcast axes.
  */
+import { allocUninit, release } from '../pool.js';
 import { record, needsGrad } from '../autograd.js';
 import { getBackend } from '../backends/index.js';
 import { Tensor, TensorError, broadcastShapes, reduceToShape, shapeSize, broadcastStrides, sameShape } from './util.js';
@@ -16,20 +17,22 @@ function asTensor(x: Operand): Tensor {
 
 function binaryForward(a: Tensor, b: Tensor, op: BinaryOp, name: string): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, name);
-  const out = new Tensor(new Float32Array(shapeSize(shape)), shape);
+  const out = new Tensor(allocUninit(shapeSize(shape)), shape);
   binaryBroadcast(op, a.data, a.shape, b.data, b.shape, shape, out.data);
   return out;
 }
 
 /** g op other (other broadcast to g's shape), then summed down to `target`'s shape. */
 function gradOp(op: BinaryOp, g: Float32Array, outShape: number[], other: Tensor, target: Tensor): Float32Array {
-  const tmp = new Float32Array(g.length);
+  const tmp = allocUninit(g.length);
   binaryBroadcast(op, g, outShape, other.data, other.shape, outShape, tmp);
-  return reduceToShape(tmp, outShape, target.shape);
+  const r = reduceToShape(tmp, outShape, target.shape);
+  if (r !== tmp) release(tmp);
+  return r;
 }
 
 function negated(r: Float32Array): Float32Array {
-  const o = new Float32Array(r.length);
+  const o = allocUninit(r.length);
   for (let i = 0; i < r.length; i++) o[i] = -r[i];
   return o;
 }
@@ -81,28 +84,31 @@ export function div(a: Operand, b: Operand): Tensor {
   const out = binaryForward(ta, tb, DIV, 'div');
   return record(out, [ta, tb], 'div', (g) => {
     // d/da = g / b;  d/db = -g * out / b = -(g / b) * out
-    const gOverB = new Float32Array(g.length);
+    const gOverB = allocUninit(g.length);
     binaryBroadcast(DIV, g, out.shape, tb.data, tb.shape, out.shape, gOverB);
     let gb: Float32Array | null = null;
     if (tb.requiresGrad) {
-      const t = new Float32Array(g.length);
+      const t = allocUninit(g.length);
       const o = out.data;
       for (let i = 0; i < t.length; i++) t[i] = -gOverB[i] * o[i];
       gb = reduceToShape(t, out.shape, tb.shape);
+      if (gb !== t) release(t);
     }
-    return [ta.requiresGrad ? reduceToShape(gOverB, out.shape, ta.shape) : null, gb];
+    const ga = ta.requiresGrad ? reduceToShape(gOverB, out.shape, ta.shape) : null;
+    if (ga !== gOverB) release(gOverB);
+    return [ga, gb];
   });
 }
 
 /** a * s for a number s. */
 export function scale(a: Tensor, s: number): Tensor {
   const n = a.size;
-  const o = new Float32Array(n);
+  const o = allocUninit(n);
   const x = a.data;
   for (let i = 0; i < n; i++) o[i] = x[i] * s;
   const out = new Tensor(o, a.shape);
   return record(out, [a], 'scale', (g) => {
-    const r = new Float32Array(n);
+    const r = allocUninit(n);
     for (let i = 0; i < n; i++) r[i] = g[i] * s;
     return [r];
   });
@@ -111,7 +117,7 @@ export function scale(a: Tensor, s: number): Tensor {
 /** a + s for a number s. */
 export function addScalar(a: Tensor, s: number): Tensor {
   const n = a.size;
-  const o = new Float32Array(n);
+  const o = allocUninit(n);
   const x = a.data;
   for (let i = 0; i < n; i++) o[i] = x[i] + s;
   return record(new Tensor(o, a.shape), [a], 'addScalar', (g) => [g]);
@@ -125,7 +131,7 @@ export function neg(a: Tensor): Tensor {
 /** Records a unary op whose backward is r = g * d, with d precomputed lazily by `deriv` into r. */
 function unaryRecord(a: Tensor, y: Float32Array, name: string, deriv: (g: Float32Array, r: Float32Array) => void): Tensor {
   return record(new Tensor(y, a.shape), [a], name, (g) => {
-    const r = new Float32Array(a.size);
+    const r = allocUninit(a.size);
     deriv(g, r);
     return [r];
   });
@@ -135,7 +141,7 @@ function unaryRecord(a: Tensor, y: Float32Array, name: string, deriv: (g: Float3
 export function exp(a: Tensor): Tensor {
   const x = a.data;
   const n = x.length;
-  const y = new Float32Array(n);
+  const y = allocUninit(n);
   for (let i = 0; i < n; i++) y[i] = Math.exp(x[i]);
   return unaryRecord(a, y, 'exp', (g, r) => {
     for (let i = 0; i < n; i++) r[i] = g[i] * y[i];
@@ -146,7 +152,7 @@ export function exp(a: Tensor): Tensor {
 export function log(a: Tensor): Tensor {
   const x = a.data;
   const n = x.length;
-  const y = new Float32Array(n);
+  const y = allocUninit(n);
   for (let i = 0; i < n; i++) y[i] = Math.log(x[i]);
   return unaryRecord(a, y, 'log', (g, r) => {
     for (let i = 0; i < n; i++) r[i] = g[i] / x[i];
@@ -157,7 +163,7 @@ export function log(a: Tensor): Tensor {
 export function sqrt(a: Tensor): Tensor {
   const x = a.data;
   const n = x.length;
-  const y = new Float32Array(n);
+  const y = allocUninit(n);
   for (let i = 0; i < n; i++) y[i] = Math.sqrt(x[i]);
   return unaryRecord(a, y, 'sqrt', (g, r) => {
     for (let i = 0; i < n; i++) r[i] = (0.5 * g[i]) / y[i];
@@ -168,7 +174,7 @@ export function sqrt(a: Tensor): Tensor {
 export function tanh(a: Tensor): Tensor {
   const x = a.data;
   const n = x.length;
-  const y = new Float32Array(n);
+  const y = allocUninit(n);
   for (let i = 0; i < n; i++) {
     const v = x[i];
     if (v > 20) y[i] = 1;
@@ -188,7 +194,7 @@ export function tanh(a: Tensor): Tensor {
 export function relu(a: Tensor): Tensor {
   const x = a.data;
   const n = x.length;
-  const y = new Float32Array(n);
+  const y = allocUninit(n);
   for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
   return unaryRecord(a, y, 'relu', (g, r) => {
     for (let i = 0; i < n; i++) r[i] = x[i] > 0 ? g[i] : 0;
@@ -199,7 +205,7 @@ export function relu(a: Tensor): Tensor {
 export function sigmoid(a: Tensor): Tensor {
   const x = a.data;
   const n = x.length;
-  const y = new Float32Array(n);
+  const y = allocUninit(n);
   for (let i = 0; i < n; i++) {
     const v = x[i];
     if (v >= 0) y[i] = 1 / (1 + Math.exp(-v));
@@ -219,10 +225,10 @@ export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   const be = getBackend();
   const n = a.size;
   const tanhApprox = approximate === 'tanh';
-  const y = new Float32Array(n);
+  const y = allocUninit(n);
   be.gelu(a.data, y, n, tanhApprox);
   return record(new Tensor(y, a.shape), [a], 'gelu', (g) => {
-    const r = new Float32Array(n);
+    const r = allocUninit(n);
     be.geluBackward(a.data, g, r, n, tanhApprox);
     return [r];
   });

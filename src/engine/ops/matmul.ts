@@ -2,6 +2,7 @@
  * Matrix products with autograd: `matmul` (2-D shared weight or batched, with transpose flags passed straight to the
  * backend sgemm instead of materialising transposes) and `linear` (x @ W^T + b, the BERT dense layer, one sgemm).
  */
+import { allocUninit } from '../pool.js';
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/index.js';
 import type { Backend } from '../backend.js';
@@ -69,7 +70,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const batch = shapeSize(lead);
   const be = getBackend();
   const outShape = [...lead, M, N];
-  const C = new Float32Array(shapeSize(outShape));
+  const C = allocUninit(shapeSize(outShape));
   const sA = aLead.length > 0 ? M * K : 0;
   const sB = bLead.length > 0 ? K * N : 0;
   // Shared 2-D weight and untransposed a: fold the batch into rows (one big sgemm).
@@ -84,7 +85,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     let ga: Float32Array | null = null;
     let gb: Float32Array | null = null;
     if (a.requiresGrad) {
-      ga = new Float32Array(a.size);
+      ga = allocUninit(a.size);
       if (fold) {
         // dA [rows, K] = dC [rows, N] @ op(B)^T
         be.sgemm(false, !tB, batch * M, K, N, alpha, g, N, b.data, tB ? K : N, 0, ga, K);
@@ -97,7 +98,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       }
     }
     if (b.requiresGrad) {
-      gb = new Float32Array(b.size);
+      gb = allocUninit(b.size);
       if (fold) {
         if (!tB) be.sgemm(true, false, K, N, batch * M, alpha, a.data, K, g, N, 0, gb, N); // dB [K, N] = A^T dC
         else be.sgemm(true, false, N, K, batch * M, alpha, g, N, a.data, K, 0, gb, K); // dB [N, K] = dC^T A
@@ -129,7 +130,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const rows = x.size / nIn;
   const be = getBackend();
   const outShape = [...x.shape.slice(0, -1), nOut];
-  const y = new Float32Array(rows * nOut);
+  const y = allocUninit(rows * nOut);
   if (bias) {
     for (let r = 0; r < rows; r++) y.set(bias.data, r * nOut);
   }
@@ -141,11 +142,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     let gw: Float32Array | null = null;
     let gbias: Float32Array | null = null;
     if (x.requiresGrad) {
-      gx = new Float32Array(x.size);
+      gx = allocUninit(x.size);
       be.sgemm(false, false, rows, nIn, nOut, 1, g, nOut, weight.data, nIn, 0, gx, nIn); // dx = dy @ W
     }
     if (weight.requiresGrad) {
-      gw = new Float32Array(weight.size);
+      gw = allocUninit(weight.size);
       be.sgemm(true, false, nOut, nIn, rows, 1, g, nOut, x.data, nIn, 0, gw, nIn); // dW = dy^T @ x
     }
     if (bias && bias.requiresGrad) {

@@ -3,6 +3,7 @@
  * helper, fused cross-entropy (log-softmax + NLL with ignore_index, the MLM loss of BERT/REALM §3.2), gatherLast
  * (pick one column per row, e.g. log p(target)) and topk (no gradient; used to choose retrieved documents).
  */
+import { alloc, allocUninit, release } from '../pool.js';
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/index.js';
 import type { Rng } from '../rng.js';
@@ -20,12 +21,12 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-12): 
   }
   const be = getBackend();
   const rows = H === 0 ? 0 : x.size / H;
-  const y = new Float32Array(x.size);
+  const y = allocUninit(x.size);
   const mu = new Float32Array(rows);
   const rstd = new Float32Array(rows);
   be.layerNormForward(x.data, gamma.data, beta.data, y, mu, rstd, rows, H, eps);
   return record(new Tensor(y, x.shape), [x, gamma, beta], 'layerNorm', (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = allocUninit(x.size);
     const dg = new Float32Array(H);
     const db = new Float32Array(H);
     be.layerNormBackward(g, x.data, gamma.data, mu, rstd, dx, dg, db, rows, H);
@@ -38,9 +39,9 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   if (!(p >= 0 && p < 1)) throw new TensorError(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
   const n = x.size;
-  const mask = new Float32Array(n); // 0 or 1/(1-p) per element
+  const mask = allocUninit(n); // 0 or 1/(1-p) per element
   const s = 1 / (1 - p);
-  const y = new Float32Array(n);
+  const y = allocUninit(n);
   const xd = x.data;
   // one uint32 per element, keep when u >= p * 2^32 (bits drawn in chunks for speed; branch-free select)
   const threshold = p * 4294967296;
@@ -55,10 +56,10 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
     }
   }
   return record(new Tensor(y, x.shape), [x], 'dropout', (g) => {
-    const r = new Float32Array(n);
+    const r = allocUninit(n);
     for (let i = 0; i < n; i++) r[i] = g[i] * mask[i];
     return [r];
-  });
+  }, () => release(mask));
 }
 
 /**
@@ -105,7 +106,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, opts: CrossEnt
     count++;
   }
   const be = getBackend();
-  const lsm = new Float32Array(N * C);
+  const lsm = allocUninit(N * C);
   be.logSoftmaxRows(logits.data, lsm, N, C);
   const losses = new Float32Array(N);
   let total = 0;
@@ -118,7 +119,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, opts: CrossEnt
   const out = reduction === 'none' ? new Tensor(losses, [N]) : new Tensor(Float32Array.of(total / denom), []);
   const tg = targets.slice();
   return record(out, [logits], 'crossEntropy', (g) => {
-    const r = new Float32Array(N * C);
+    const r = alloc(N * C);
     for (let i = 0; i < N; i++) {
       if (tg[i] === ignore) continue;
       const gi = reduction === 'none' ? g[i] : g[0] / denom;
@@ -128,7 +129,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, opts: CrossEnt
       r[o + tg[i]] -= gi;
     }
     return [r];
-  });
+  }, () => release(lsm));
 }
 
 /** out[i] = a[i, idx[i]] for a [N, C], idx [N]; backward scatters g into those positions. */
@@ -144,7 +145,7 @@ export function gatherLast(a: Tensor, idx: Int32Array): Tensor {
   }
   const ids = idx.slice();
   return record(new Tensor(out, [N]), [a], 'gatherLast', (g) => {
-    const r = new Float32Array(N * C);
+    const r = alloc(N * C);
     for (let i = 0; i < N; i++) r[i * C + ids[i]] = g[i];
     return [r];
   });

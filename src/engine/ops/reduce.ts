@@ -3,6 +3,7 @@
  * marginalisation over retrieved documents, §2.2), softmax and logSoftmax (backend row kernels on the last axis;
  * other axes are moved last first).
  */
+import { alloc, allocUninit } from '../pool.js';
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/index.js';
 import { Tensor, TensorError, normAxis, splitAt } from './util.js';
@@ -33,7 +34,7 @@ function sumAxis(a: Tensor, ax: number, keepdim: boolean): Tensor {
     out.set(acc, o * inner);
   }
   return record(new Tensor(out, reducedShape(a.shape, ax, keepdim)), [a], 'sum', (g) => {
-    const r = new Float32Array(a.size);
+    const r = allocUninit(a.size);
     for (let o = 0; o < outer; o++) {
       const gs = g.subarray(o * inner, o * inner + inner);
       for (let k = 0; k < n; k++) r.set(gs, (o * n + k) * inner);
@@ -49,7 +50,7 @@ export function sum(a: Tensor, axis?: Axes, keepdim = false): Tensor {
     const x = a.data;
     for (let i = 0; i < x.length; i++) s += x[i];
     const out = new Tensor(Float32Array.of(s), keepdim ? a.shape.map(() => 1) : []);
-    return record(out, [a], 'sum', (g) => [new Float32Array(a.size).fill(g[0])]);
+    return record(out, [a], 'sum', (g) => [allocUninit(a.size).fill(g[0])]);
   }
   const axes = (typeof axis === 'number' ? [axis] : [...axis]).map((x) => normAxis(x, a.ndim, 'sum'));
   if (new Set(axes).size !== axes.length) throw new TensorError(`sum: repeated axis in [${axes.join(', ')}]`);
@@ -104,7 +105,7 @@ export function max(a: Tensor, axis?: number, keepdim = false): Tensor {
     }
   }
   return record(new Tensor(out, outShape), [a], 'max', (g) => {
-    const r = new Float32Array(a.size);
+    const r = alloc(a.size);
     for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) r[(o * n + arg[o * inner + i]) * inner + i] = g[o * inner + i];
     return [r];
   });
@@ -130,7 +131,7 @@ export function logsumexp(a: Tensor, axis: number, keepdim = false): Tensor {
     }
   }
   return record(new Tensor(out, reducedShape(a.shape, ax, keepdim)), [a], 'logsumexp', (g) => {
-    const r = new Float32Array(a.size);
+    const r = alloc(a.size);
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const l = out[o * inner + i];
@@ -153,10 +154,10 @@ export function softmax(a: Tensor, axis = -1): Tensor {
   const be = getBackend();
   const cols = a.shape[ax];
   const rows = cols === 0 ? 0 : a.size / cols;
-  const y = new Float32Array(a.size);
+  const y = allocUninit(a.size);
   be.softmaxRows(a.data, y, rows, cols);
   return record(new Tensor(y, a.shape), [a], 'softmax', (g) => {
-    const r = new Float32Array(a.size);
+    const r = allocUninit(a.size);
     be.softmaxBackward(y, g, r, rows, cols);
     return [r];
   });
@@ -169,10 +170,10 @@ export function logSoftmax(a: Tensor, axis = -1): Tensor {
   const be = getBackend();
   const cols = a.shape[ax];
   const rows = cols === 0 ? 0 : a.size / cols;
-  const y = new Float32Array(a.size);
+  const y = allocUninit(a.size);
   be.logSoftmaxRows(a.data, y, rows, cols);
   return record(new Tensor(y, a.shape), [a], 'logSoftmax', (g) => {
-    const r = new Float32Array(a.size);
+    const r = allocUninit(a.size);
     for (let row = 0; row < rows; row++) {
       const o = row * cols;
       let s = 0;

@@ -3,6 +3,7 @@
  * copies; prefer matmul's transpose flags where possible), concat, stack, slice (a view when it selects a contiguous
  * block), indexSelect (backend gatherRows; backward scatter-add) and embedding (token/position lookup, BERT §3).
  */
+import { alloc, allocUninit } from '../pool.js';
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/index.js';
 import { Tensor, TensorError, shapeSize, normAxis, splitAt, permuteData, checkIndices } from './util.js';
@@ -96,7 +97,7 @@ export function concat(tensors: readonly Tensor[], axis: number): Tensor {
   const outShape = base.slice();
   outShape[ax] = total;
   const [outer, , inner] = splitAt(outShape, ax);
-  const out = new Float32Array(shapeSize(outShape));
+  const out = allocUninit(shapeSize(outShape));
   const rowOut = total * inner;
   let off = 0;
   const offs: number[] = [];
@@ -110,7 +111,7 @@ export function concat(tensors: readonly Tensor[], axis: number): Tensor {
     tensors.map((t, k) => {
       if (!t.requiresGrad) return null;
       const w = t.shape[ax] * inner;
-      const r = new Float32Array(t.size);
+      const r = allocUninit(t.size);
       for (let o = 0; o < outer; o++) r.set(g.subarray(o * rowOut + offs[k], o * rowOut + offs[k] + w), o * w);
       return r;
     }),
@@ -143,11 +144,11 @@ export function slice(a: Tensor, axis: number, start: number, end?: number): Ten
   if (outer === 1) {
     data = a.data.subarray(s * inner, e * inner);
   } else {
-    data = new Float32Array(outer * w);
+    data = allocUninit(outer * w);
     for (let o = 0; o < outer; o++) data.set(a.data.subarray(o * len * inner + s * inner, o * len * inner + e * inner), o * w);
   }
   return record(new Tensor(data, outShape), [a], 'slice', (g) => {
-    const r = new Float32Array(a.size);
+    const r = alloc(a.size);
     for (let o = 0; o < outer; o++) r.set(g.subarray(o * w, o * w + w), o * len * inner + s * inner);
     return [r];
   });
@@ -164,7 +165,7 @@ export function indexSelect(a: Tensor, axis: number, idx: Int32Array): Tensor {
   const be = getBackend();
   const outShape = a.shape.slice();
   outShape[ax] = idx.length;
-  const out = new Float32Array(shapeSize(outShape));
+  const out = allocUninit(shapeSize(outShape));
   const ow = idx.length * inner;
   const iw = n * inner;
   if (inner > 0) {
@@ -172,7 +173,7 @@ export function indexSelect(a: Tensor, axis: number, idx: Int32Array): Tensor {
   }
   const ids = idx.slice();
   return record(new Tensor(out, outShape), [a], 'indexSelect', (g) => {
-    const r = new Float32Array(a.size);
+    const r = alloc(a.size);
     if (inner > 0) {
       for (let o = 0; o < outer; o++) be.scatterAddRows(g.subarray(o * ow, o * ow + ow), ids, r.subarray(o * iw, o * iw + iw), inner);
     }

@@ -2,6 +2,7 @@
  * Shared helpers for the autograd ops: axis normalisation, NumPy broadcasting (forward index mapping and the
  * reduction of a broadcast gradient back to an input's shape), and small typed-array utilities.
  */
+import { allocUninit } from '../pool.js';
 import { Tensor, TensorError, shapeSize } from '../tensor.js';
 
 export { Tensor, TensorError, shapeSize };
@@ -109,7 +110,7 @@ export function reduceToShape(g: Float32Array, outShape: readonly number[], inSh
 /** Copies `src` (contiguous, shape `shape`) into a new array with axes permuted: out.shape[i] = shape[dims[i]]. */
 export function permuteData(src: Float32Array, shape: readonly number[], dims: readonly number[]): Float32Array {
   const nd = shape.length;
-  const out = new Float32Array(src.length);
+  const out = allocUninit(src.length);
   if (src.length === 0) return out;
   const inStr = stridesOf(shape);
   const outShape = dims.map((d) => shape[d]);
