@@ -129,7 +129,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       corpus: { name: 'enwiki2015_first300_p100', passages: nDocs, blocks: nBlocks, block_cutting: tokenizer ? vocabPath : 'one block per passage', vocabulary: index.vocabularySize, avgdl: Math.round(index.avgdl * 10) / 10 },
       bm25: { k1: config.k1, b: config.b, stopwords: stopName, analyser: 'NFKD accent strip, lower-case, split on non-letter/digit runs, no stemming; block = title + text' },
-      matching: 'DrQA has_answer on title + text of the block, as the reader sees it and as the reference run did; text_only: block text alone (DPR) (lower-case, accents/punctuation/articles stripped, token sequence); CuratedTREC regex, case-insensitive',
+      matching: 'DrQA has_answer (lower-case, accents/punctuation/articles stripped, whole-token sequence) or CuratedTREC regex (case-insensitive) on title + text of each block (what the reader sees; reproduces the reference run); text_only: on the block text alone (DPR convention)',
       timings_s: { docstore_build: Math.round(storeSecs * 10) / 10, bm25_index_build: Math.round(indexSecs * 10) / 10, search_all_questions: Math.round(searchSecs * 100) / 100 },
       queries_per_s: Math.round(totalQ / searchSecs),
       ...results,
