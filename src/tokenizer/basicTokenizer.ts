@@ -81,12 +81,13 @@ export class BasicTokenizer {
     const lower = this.options.lowercase;
     let wStart = -1; // original start of the current word, -1 = none
     let simple = true; // current word is contiguous ASCII (identity alignment)
+    let upper = false; // current simple word has an ASCII capital
     let i = from;
     const flush = (end: number): void => {
       if (wStart < 0) return;
       if (simple) {
         const w = text.slice(wStart, end);
-        out.words.push(lower ? w.toLowerCase() : w);
+        out.words.push(lower && upper ? w.toLowerCase() : w);
         out.starts.push(wStart);
         out.align.push(null);
       } else if (this.buf.length > 0) {
@@ -96,6 +97,7 @@ export class BasicTokenizer {
       }
       wStart = -1;
       simple = true;
+      upper = false;
       this.buf.length = 0;
       this.al.length = 0;
     };
@@ -112,6 +114,7 @@ export class BasicTokenizer {
       if (c < 128) {
         const k = kinds[c]!;
         if (k === K_WORD) {
+          if (c <= 90 && c >= 65) upper = true;
           if (wStart < 0) wStart = i;
           else if (!simple) {
             this.buf.push(this.asciiOut[c]!);
