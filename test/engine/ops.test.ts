@@ -157,6 +157,8 @@ test('maskedFill and attentionMaskBias', () => {
   const x = Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3]);
   assert.deepEqual(E.maskedFill(x, Uint8Array.from([0, 1, 0]), [3], -1).toArray(), [[1, -1, 3], [4, -1, 6]]);
   assert.throws(() => E.maskedFill(x, Uint8Array.from([1, 0]), [2], 0), /not broadcastable|does not broadcast/);
+  assert.deepEqual(E.maskedFill(x, Uint8Array.from([1, 0, 0, 0, 0, 1]), 9).toArray(), [[9, 2, 3], [4, 5, 9]]);
+  assert.throws(() => E.maskedFill(x, Uint8Array.from([1, 0]), 9), /mask length 2/);
   const m = E.attentionMaskBias([1, 0, 1, 1], 2, 2);
   assert.deepEqual(m.shape, [2, 1, 1, 2]);
   assert.deepEqual(Array.from(m.data), [0, -10000, 0, 0]);

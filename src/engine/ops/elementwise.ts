@@ -236,9 +236,15 @@ export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
 
 /**
  * Where mask != 0, replace x by `value` (gradient 0 there). mask has shape `maskShape`, broadcastable to x.shape
- * (e.g. an attention padding mask [B, 1, 1, S] against scores [B, heads, S, S]).
+ * (e.g. an attention padding mask [B, 1, 1, S] against scores [B, heads, S, S]); with three arguments the mask has
+ * x's shape. For attention, prefer the additive form (`attentionMaskBias` + add), which is what BERT does.
  */
-export function maskedFill(x: Tensor, mask: Uint8Array, maskShape: readonly number[], value: number): Tensor {
+export function maskedFill(x: Tensor, mask: Uint8Array, value: number): Tensor;
+export function maskedFill(x: Tensor, mask: Uint8Array, maskShape: readonly number[], value: number): Tensor;
+export function maskedFill(x: Tensor, mask: Uint8Array, shapeOrValue: readonly number[] | number, v?: number): Tensor {
+  const maskShape = typeof shapeOrValue === 'number' ? x.shape : shapeOrValue;
+  const value = typeof shapeOrValue === 'number' ? shapeOrValue : (v as number);
+  if (typeof value !== 'number') throw new TensorError('maskedFill: missing fill value');
   if (mask.length !== shapeSize(maskShape)) {
     throw new TensorError(`maskedFill: mask length ${mask.length} does not match maskShape [${maskShape.join(', ')}]`);
   }
