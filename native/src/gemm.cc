@@ -42,62 +42,6 @@ struct Scratch {
 };
 thread_local Scratch tlsA, tlsB;
 
-// dst: ceil(mc/MR) panels of [kc][MR] holding op(A)[i0:i0+mc, k0:k0+kc], zero-padded to MR rows.
-void packA(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc, int MR,
-           float* dst) {
-  for (int64_t ip = 0; ip < mc; ip += MR) {
-    const int m = (int)std::min<int64_t>(MR, mc - ip);
-    float* d = dst + ip * kc;
-    if (!transA) {
-      const float* src = A + (i0 + ip) * lda + k0;  // op(A)(i, k) = A[i * lda + k]
-      for (int r = 0; r < m; r++) {
-        const float* s = src + r * lda;
-        for (int64_t k = 0; k < kc; k++) d[k * MR + r] = s[k];
-      }
-      for (int r = m; r < MR; r++)
-        for (int64_t k = 0; k < kc; k++) d[k * MR + r] = 0.0f;
-    } else {
-      const float* src = A + k0 * lda + i0 + ip;  // op(A)(i, k) = A[k * lda + i]
-      for (int64_t k = 0; k < kc; k++) {
-        const float* s = src + k * lda;
-        float* o = d + k * MR;
-        for (int r = 0; r < m; r++) o[r] = s[r];
-        for (int r = m; r < MR; r++) o[r] = 0.0f;
-      }
-    }
-  }
-}
-
-// dst: ceil(nc/NR) panels of [kc][NR] holding op(B)[k0:k0+kc, j0:j0+nc], zero-padded to NR columns.
-void packB(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int NR,
-           float* dst) {
-  for (int64_t jp = 0; jp < nc; jp += NR) {
-    const int n = (int)std::min<int64_t>(NR, nc - jp);
-    float* d = dst + jp * kc;
-    if (!transB) {
-      const float* src = B + k0 * ldb + j0 + jp;  // op(B)(k, j) = B[k * ldb + j]
-      for (int64_t k = 0; k < kc; k++) {
-        const float* s = src + k * ldb;
-        float* o = d + k * NR;
-        if (n == NR) {
-          std::memcpy(o, s, NR * sizeof(float));
-        } else {
-          for (int c = 0; c < n; c++) o[c] = s[c];
-          for (int c = n; c < NR; c++) o[c] = 0.0f;
-        }
-      }
-    } else {
-      const float* src = B + (j0 + jp) * ldb + k0;  // op(B)(k, j) = B[j * ldb + k]
-      for (int c = 0; c < n; c++) {
-        const float* s = src + c * ldb;
-        for (int64_t k = 0; k < kc; k++) d[k * NR + c] = s[k];
-      }
-      for (int c = n; c < NR; c++)
-        for (int64_t k = 0; k < kc; k++) d[k * NR + c] = 0.0f;
-    }
-  }
-}
-
 // C = beta * C over an M x N block (beta == 0 writes zeros, ignoring NaN).
 void scaleC(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
   for (int64_t i = 0; i < M; i++) {

@@ -26,6 +26,13 @@ const MicroKernel* kernelAvx2();
 const MicroKernel* kernelAvx512Emu();
 const MicroKernel* kernelGeneric();
 
+// Packing (gemm_pack.cc). packA: ceil(mc/MR) panels [kc][MR] of op(A)[i0:i0+mc, k0:k0+kc];
+// packB: ceil(nc/NR) panels [kc][NR] of op(B)[k0:k0+kc, j0:j0+nc]; both zero-padded to full panels.
+void packA(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc, int MR,
+           float* dst);
+void packB(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int NR,
+           float* dst);
+
 // Single GEMM; multi-threaded over the pool when large enough (serial inside a pool task).
 void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
