@@ -5,15 +5,21 @@
  * training step allocates the same sizes every iteration. Autograd releases gradient buffers that provably have no
  * other reference (fresh arrays produced by a backward closure, after the consuming node ran) and internal saved
  * buffers (e.g. dropout masks) once the graph is freed; ops take their outputs from here. Only whole-buffer arrays of
- * at least MIN_POOLED elements are pooled; the total held is capped (`setPoolLimit`).
+ * at least MIN_POOLED elements are pooled; the total held is capped (`setPoolLimit`, or env REALM_POOL_MB,
+ * default 1024; 0 disables pooling).
  */
 
 const MIN_POOLED = 4096;
 
+function poolLimitFromEnv(): number {
+  const mb = Number(process.env.REALM_POOL_MB ?? '1024');
+  return Number.isFinite(mb) && mb >= 0 ? mb * 1024 * 1024 : 1 << 30;
+}
+
 const free = new Map<number, Float32Array[]>();
 const pooled = new Set<ArrayBufferLike>();
 let heldBytes = 0;
-let limitBytes = 1 << 30;
+let limitBytes = poolLimitFromEnv();
 let hits = 0;
 let misses = 0;
 

@@ -121,16 +121,55 @@ function dot(x: Float32Array, xo: number, y: Float32Array, yo: number, n: number
   return s;
 }
 
+/** "a is worse than b" in top-k order: lower value, or equal value and higher index. NaN counts as -Infinity. */
+function worse(va: number, ia: number, vb: number, ib: number): boolean {
+  return va < vb || (va === vb && ia > ib);
+}
+
+/** Top-k of one row via a size-k min-heap of the current best (root = worst kept), O(cols log k). */
+function topkHeap(row: Float32Array, cols: number, k: number, idx: Int32Array, val: Float32Array, base: number): void {
+  const hv = new Float64Array(k);
+  const hi = new Int32Array(k);
+  const siftDown = (p: number): void => {
+    for (;;) {
+      const l = 2 * p + 1;
+      if (l >= k) return;
+      let c = l;
+      if (l + 1 < k && worse(hv[l + 1], hi[l + 1], hv[l], hi[l])) c = l + 1;
+      if (!worse(hv[c], hi[c], hv[p], hi[p])) return;
+      const tv = hv[p];
+      const ti = hi[p];
+      hv[p] = hv[c];
+      hi[p] = hi[c];
+      hv[c] = tv;
+      hi[c] = ti;
+      p = c;
+    }
+  };
+  for (let j = 0; j < k; j++) {
+    hv[j] = Number.isNaN(row[j]) ? -Infinity : row[j];
+    hi[j] = j;
+  }
+  for (let p = (k >> 1) - 1; p >= 0; p--) siftDown(p);
+  for (let j = k; j < cols; j++) {
+    const x = Number.isNaN(row[j]) ? -Infinity : row[j];
+    if (x > hv[0]) {
+      hv[0] = x;
+      hi[0] = j;
+      siftDown(0);
+    }
+  }
+  const order = Array.from({ length: k }, (_, t) => t).sort((a, b) => (worse(hv[a], hi[a], hv[b], hi[b]) ? 1 : -1));
+  for (let t = 0; t < k; t++) {
+    idx[base + t] = hi[order[t]];
+    val[base + t] = row[hi[order[t]]];
+  }
+}
+
 /** Insertion into the running top-k of one row (values desc, ties by lower index first). */
 function topkRow(row: Float32Array, cols: number, k: number, idx: Int32Array, val: Float32Array, base: number): void {
   if (k > 32) {
-    const order = Array.from({ length: cols }, (_, j) => j);
-    const key = (j: number): number => (Number.isNaN(row[j]) ? -Infinity : row[j]);
-    order.sort((p, q) => key(q) - key(p) || p - q);
-    for (let t = 0; t < k; t++) {
-      idx[base + t] = order[t];
-      val[base + t] = row[order[t]];
-    }
+    topkHeap(row, cols, k, idx, val, base);
     return;
   }
   let count = 0;
