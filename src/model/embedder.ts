@@ -1,0 +1,93 @@
+/**
+ * REALM's retrieval embedder (Guu et al. 2020 §3.1: Embed_input / Embed_doc), exactly as HF's `RealmEmbedder`
+ * (transformers `models/deprecated/realm/modeling_realm.py`): a BERT trunk `realm.*`, its pooler
+ * tanh(dense(h_[CLS])), then `RealmScorerProjection`: `cls.dense` (hidden → retriever_proj_size, 128) followed by
+ * `cls.LayerNorm` (eps = layer_norm_eps). The LayerNorm output is the retrieval vector; relevance is an inner product.
+ *
+ * Parameter names are HF's under an optional outer prefix: '' for a standalone embedder
+ * (`google/realm-cc-news-pretrained-embedder`: `realm.embeddings.…`, `cls.dense.weight`, `cls.LayerNorm.bias`),
+ * `embedder.` / `query_embedder.` inside a scorer (src/retriever/scorer.ts). HF's `RealmScorerProjection` also owns an
+ * MLM head `cls.predictions.*` that the embedder never uses in its forward pass; we do not register it, and
+ * `embedderIgnoredOnLoad` names the tensors a loader must skip in HF files.
+ */
+import { Rng, Tensor, layerNorm, linear, noGrad } from '../engine/index.js';
+import { BertModel, type BertInputs } from './bert.js';
+import type { RealmConfig } from './config.js';
+import { initBertParams } from './init.js';
+import { ParamStore } from './params.js';
+
+/** Options of a RealmEmbedder. */
+export interface RealmEmbedderOptions {
+  /** Outer name prefix including its trailing dot ('' standalone, 'embedder.' / 'query_embedder.' in a scorer). */
+  prefix?: string;
+  /** Registry to add the parameters to (a new one by default; a scorer shares one for both embedders). */
+  store?: ParamStore;
+  /** Initialise this embedder's parameters with BERT's init (default true; false when weights are loaded next). */
+  init?: boolean;
+}
+
+/** True for tensors of an HF embedder file that this embedder does not hold (the unused `cls.predictions` head). */
+export function embedderIgnoredOnLoad(name: string, prefix = ''): boolean {
+  return name.startsWith(`${prefix}cls.predictions.`);
+}
+
+/** BERT + pooler + `cls.dense` + `cls.LayerNorm`: text → retrieval vector [batch, retriever_proj_size]. */
+export class RealmEmbedder {
+  /** Model configuration. */
+  readonly cfg: RealmConfig;
+  /** Outer prefix ('' or e.g. 'embedder.'). */
+  readonly prefix: string;
+  /** The BERT trunk, named `<prefix>realm.*`. */
+  readonly bert: BertModel;
+  /** Registry holding the parameters. */
+  readonly store: ParamStore;
+  private readonly dense: [Tensor, Tensor];
+  private readonly ln: [Tensor, Tensor];
+
+  constructor(cfg: RealmConfig, rng: Rng, opts: RealmEmbedderOptions = {}) {
+    const prefix = opts.prefix ?? '';
+    if (prefix !== '' && !prefix.endsWith('.')) throw new TypeError(`RealmEmbedder: prefix "${prefix}" must be empty or end with "."`);
+    this.cfg = cfg;
+    this.prefix = prefix;
+    this.store = opts.store ?? new ParamStore();
+    this.bert = new BertModel(cfg, rng, `${prefix}realm`, { store: this.store, init: false });
+    const P = cfg.retriever_proj_size;
+    const s = this.store;
+    this.dense = [s.add(`${prefix}cls.dense.weight`, [P, cfg.hidden_size], 'weight'), s.add(`${prefix}cls.dense.bias`, [P], 'bias')];
+    this.ln = [s.add(`${prefix}cls.LayerNorm.weight`, [P], 'lnWeight'), s.add(`${prefix}cls.LayerNorm.bias`, [P], 'lnBias')];
+    if (opts.init !== false) {
+      // initialise only this embedder's tensors (the store may hold another module's trained weights)
+      const own = new ParamStore();
+      for (const [name, t] of this.parameters()) {
+        own.params.set(name, t);
+        own.kinds.set(name, this.store.kinds.get(name)!);
+      }
+      initBertParams(own, cfg, rng);
+    }
+  }
+
+  /** This embedder's parameters by full name (trunk + projection). */
+  parameters(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [name, t] of this.store.params) {
+      if (name.startsWith(`${this.prefix}realm.`) || name.startsWith(`${this.prefix}cls.`)) out.set(name, t);
+    }
+    return out;
+  }
+
+  /** Projects pooled [CLS] states [B, hidden] → retrieval vectors [B, retriever_proj_size] (cls.dense, cls.LayerNorm). */
+  project(pooled: Tensor): Tensor {
+    return layerNorm(linear(pooled, this.dense[0], this.dense[1]), this.ln[0], this.ln[1], this.cfg.layer_norm_eps);
+  }
+
+  /** Retrieval vectors [B, retriever_proj_size] (HF `projected_score`), with autograd when training. */
+  forward(x: BertInputs, training: boolean): Tensor {
+    const { pooledOutput } = this.bert.forward(x, training);
+    return this.project(pooledOutput!);
+  }
+
+  /** Inference: retrieval vectors as a Float32Array [B * retriever_proj_size] (no graph, no dropout). */
+  embed(x: BertInputs): Float32Array {
+    return noGrad(() => this.forward(x, false)).data;
+  }
+}
