@@ -16,7 +16,7 @@ export interface AddedToken {
   content: string;
   /** Special tokens are dropped by decode(skipSpecialTokens). */
   special: boolean;
-  /** HF flag kept for round trips; matching is always done on the raw text (see README of the tokenizer). */
+  /** HF flag kept for round trips; all added tokens are matched on the raw text (HF matches normalized ones after normalization). */
   normalized: boolean;
   /** HF flags kept for round trips (not used for matching). */
   singleWord: boolean;
