@@ -88,8 +88,6 @@ inline Scratch& scratch() {
   void lut16Groups(const uint8_t* codes, const uint8_t* lut, int pairs, int groups, uint16_t* acc);               \
   void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int reorder, uint32_t* outIds,       \
                       float* outScores);                                                                          \
-  void flatSearch(const float* db, int64_t nDb, int d, const float* bias, const float* queries, int64_t nq, int k, \
-                  int32_t* outIdx, float* outScores);                                                             \
   }
 REALM_IDX_DECLARE(scalar)
 REALM_IDX_DECLARE(avx2)

@@ -1,9 +1,9 @@
 // MIPS index kernels, written once and compiled per instruction set: index_kernels.cc includes this file twice,
 // as namespace `scalar` (baseline x86-64 / any CPU) and as namespace `avx2` under `#pragma GCC target("avx2,fma")`.
 // Kernels: LUT16 fast scan (Guo et al. 2020 §4; faiss/ScaNN "fast scan": 4-bit codes, uint8 LUTs, vpshufb look-ups
-// and uint16 accumulation over groups of 32 points), the full ScannIndex query pipeline (score leaf centres, probe
-// the best leaves, scan their codes, keep the best `reorder` candidates, re-rank them exactly), and exact blocked
-// inner-product search with top-k (FlatIndex, k-means assignment). No include guard: included once per ISA.
+// and uint16 accumulation over groups of 32 points), and the full ScannIndex query pipeline (score leaf centres,
+// probe the best leaves, scan their codes, keep the best `reorder` candidates, re-rank them exactly).
+// No include guard: included once per ISA.
 #ifndef REALM_IDX_NS
 #error "define REALM_IDX_NS before including index_kernels_impl.h"
 #endif
@@ -219,81 +219,6 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
     outIds[i] = i < got ? v.rowId[s.sorted[i].second] : 0xFFFFFFFFu;
     outScores[i] = i < got ? s.sorted[i].first : -__builtin_inff();
   }
-}
-
-// Exact top-k inner-product search: scores[q, r] = queries[q] . db[r] (+ bias[r]); blocked so a tile of database
-// rows stays in L1 while every query of the chunk passes over it. Writes row indices (-1 past nDb) and scores.
-void flatSearch(const float* db, int64_t nDb, int d, const float* bias, const float* queries, int64_t nq, int k,
-                int32_t* outIdx, float* outScores) {
-  constexpr int64_t kRowBlock = 64, kQueryChunk = 192;
-  parallelFor(nq, 8, [&](int64_t qlo, int64_t qhi) {
-    std::vector<TopK> heaps;
-    std::vector<std::pair<float, int32_t>> sorted;
-    for (int64_t c0 = qlo; c0 < qhi; c0 += kQueryChunk) {
-      const int64_t c1 = std::min(qhi, c0 + kQueryChunk), cn = c1 - c0;
-      heaps.assign(cn, TopK());
-      for (auto& h : heaps) h.reset(k);
-      auto offer = [&](int64_t qi, int64_t r, float sc) {
-        TopK& h = heaps[qi - c0];
-        if (!h.full() || sc > h.min()) h.push(sc, (int32_t)r);
-      };
-      for (int64_t r0 = 0; r0 < nDb; r0 += kRowBlock) {
-        const int64_t r1 = std::min(nDb, r0 + kRowBlock);
-        int64_t qi = c0;
-#if REALM_IDX_AVX2
-        const int full8 = d / 8 * 8;
-        const __m256i tm = tailMask(d - full8);
-        for (; qi + 3 <= c1; qi += 3) {
-          const float* qa = queries + qi * d;
-          int64_t r = r0;
-          for (; r + 4 <= r1; r += 4) {
-            const float* x = db + r * d;
-            __m256 acc[3][4];
-            for (int i = 0; i < 3; i++)
-              for (int j = 0; j < 4; j++) acc[i][j] = _mm256_setzero_ps();
-            auto step = [&](__m256 x0, __m256 x1, __m256 x2, __m256 x3, __m256 q0, __m256 q1, __m256 q2) {
-              acc[0][0] = _mm256_fmadd_ps(q0, x0, acc[0][0]); acc[0][1] = _mm256_fmadd_ps(q0, x1, acc[0][1]);
-              acc[0][2] = _mm256_fmadd_ps(q0, x2, acc[0][2]); acc[0][3] = _mm256_fmadd_ps(q0, x3, acc[0][3]);
-              acc[1][0] = _mm256_fmadd_ps(q1, x0, acc[1][0]); acc[1][1] = _mm256_fmadd_ps(q1, x1, acc[1][1]);
-              acc[1][2] = _mm256_fmadd_ps(q1, x2, acc[1][2]); acc[1][3] = _mm256_fmadd_ps(q1, x3, acc[1][3]);
-              acc[2][0] = _mm256_fmadd_ps(q2, x0, acc[2][0]); acc[2][1] = _mm256_fmadd_ps(q2, x1, acc[2][1]);
-              acc[2][2] = _mm256_fmadd_ps(q2, x2, acc[2][2]); acc[2][3] = _mm256_fmadd_ps(q2, x3, acc[2][3]);
-            };
-            int j = 0;
-            for (; j < full8; j += 8)
-              step(_mm256_loadu_ps(x + j), _mm256_loadu_ps(x + d + j), _mm256_loadu_ps(x + 2 * d + j),
-                   _mm256_loadu_ps(x + 3 * d + j), _mm256_loadu_ps(qa + j), _mm256_loadu_ps(qa + d + j),
-                   _mm256_loadu_ps(qa + 2 * d + j));
-            if (j < d)
-              step(_mm256_maskload_ps(x + j, tm), _mm256_maskload_ps(x + d + j, tm),
-                   _mm256_maskload_ps(x + 2 * d + j, tm), _mm256_maskload_ps(x + 3 * d + j, tm),
-                   _mm256_maskload_ps(qa + j, tm), _mm256_maskload_ps(qa + d + j, tm),
-                   _mm256_maskload_ps(qa + 2 * d + j, tm));
-            __m128 b4 = bias ? _mm_loadu_ps(bias + r) : _mm_setzero_ps();
-            for (int i = 0; i < 3; i++) {
-              alignas(16) float sc[4];
-              _mm_store_ps(sc, _mm_add_ps(hsum4x8(acc[i][0], acc[i][1], acc[i][2], acc[i][3]), b4));
-              for (int t = 0; t < 4; t++) offer(qi + i, r + t, sc[t]);
-            }
-          }
-          for (; r < r1; r++)
-            for (int i = 0; i < 3; i++) offer(qi + i, r, dot(qa + i * d, db + r * d, d) + (bias ? bias[r] : 0.f));
-        }
-#endif
-        for (; qi < c1; qi++)
-          for (int64_t r = r0; r < r1; r++)
-            offer(qi, r, dot(queries + qi * d, db + r * d, d) + (bias ? bias[r] : 0.f));
-      }
-      for (int64_t qi = c0; qi < c1; qi++) {
-        heaps[qi - c0].sorted(sorted);
-        for (int t = 0; t < k; t++) {
-          const bool ok = t < (int)sorted.size();
-          outIdx[qi * k + t] = ok ? sorted[t].second : -1;
-          outScores[qi * k + t] = ok ? sorted[t].first : -__builtin_inff();
-        }
-      }
-    }
-  });
 }
 
 }  // namespace REALM_IDX_NS

@@ -35,6 +35,8 @@ export interface IndexAddon {
 let cached: IndexAddon | null | undefined;
 
 function findAddon(): string | null {
+  // REALM_NATIVE_ADDON overrides the location (e.g. a private build while the shared one is being rebuilt).
+  if (process.env.REALM_NATIVE_ADDON) return process.env.REALM_NATIVE_ADDON;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     const p = join(dir, 'build', 'Release', 'realm_native.node');

@@ -118,18 +118,22 @@ export class ScannIndex implements Index {
     const x = metric === 'cosine' ? normaliseRows(vectors, dim) : vectors;
     const addon = resolveKernels(opts.kernels);
     const p = opts.partition ?? {};
+    const trace = traceTimer();
     const centroids = trainPartition(x, n, dim, p, addon);
+    trace('partition trained');
     const leaves = centroids.length / dim;
     const pairs = Math.ceil(dim / 4);
     const M = 2 * pairs;
     // Quantiser training on a sample of residuals.
     const threshold = q.anisotropicThreshold === undefined ? 0.2 : q.anisotropicThreshold;
     const assign = assignLeaves(x, n, dim, centroids, leaves, p.spherical ?? false, addon);
+    trace('all points assigned');
     const m = Math.min(n, q.sampleSize ?? 50000);
     const pick = new Rng(opts.seed ?? 1).sample(n, m);
     const xs = new Float32Array(m * dim), rs = new Float32Array(m * dim);
     for (let i = 0; i < m; i++) residual(x, pick[i]!, centroids, assign[pick[i]!]!, dim, xs, rs, i);
     const model = trainApq(apqInputs(xs, rs, m, dim, M, threshold), q.iterations ?? 8, opts.seed ?? 1, addon);
+    trace(`quantiser trained (objective ${model.losses[0]?.toPrecision(4)} -> ${model.losses.at(-1)?.toPrecision(4)})`);
     const cfg: Config = {
       dim, metric, pairs, leaves, spherical: p.spherical ?? false, threshold, encodeSweeps: q.encodeSweeps ?? 2,
       leavesToSearch: opts.search?.leavesToSearch ?? Math.max(1, Math.round(leaves / 20)),
@@ -144,6 +148,7 @@ export class ScannIndex implements Index {
     const rows = new Int32Array(n);
     for (let i = 0; i < n; i++) rows[i] = store.appendRow(idv[i]!, x, i * dim);
     ix.encodeAndInsert(rows, assign);
+    trace('encoded');
     return ix;
   }
 
@@ -324,6 +329,17 @@ export class ScannIndex implements Index {
     };
     return new ScannIndex(cfg, a.centroids as Float32Array, a.codebooks as Float32Array, s, opts.kernels);
   }
+}
+
+/** Stage timing on stderr when REALM_INDEX_TRACE=1. */
+function traceTimer(): (what: string) => void {
+  if (process.env.REALM_INDEX_TRACE !== '1') return () => {};
+  let t = performance.now();
+  return (what) => {
+    const now = performance.now();
+    process.stderr.write(`[ScannIndex.build] ${what}: ${((now - t) / 1000).toFixed(2)} s\n`);
+    t = now;
+  };
 }
 
 /** Writes x[row] into xs[i] and its residual x[row] - centroid[leaf] into rs[i]. */
