@@ -2,6 +2,7 @@
  * Public surface of the tensor engine: Tensor, reverse-mode autograd, ops, RNG, optimiser and backend selection.
  */
 export { Tensor, TensorError, param, shapeSize } from './tensor.js';
+export type { NestedArray } from './tensor.js';
 export { backward, noGrad, isGradEnabled, setGradEnabled, needsGrad, record, releaseGrad } from './autograd.js';
 export { alloc, allocUninit, release, setPoolLimit, clearPool, poolStats } from './pool.js';
 export type { GradFn } from './autograd.js';

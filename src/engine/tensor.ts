@@ -30,7 +30,8 @@ function checkShape(shape: readonly number[], what: string): void {
   }
 }
 
-type Nested = number | Nested[];
+/** Nested JS arrays mirroring a tensor's shape (`toArray()`). */
+export type NestedArray = number | NestedArray[];
 
 /** Dense float32 tensor with optional autograd tracking. */
 export class Tensor {
@@ -84,11 +85,11 @@ export class Tensor {
   }
 
   /** Values as nested JS arrays following the shape (a plain number for a scalar). */
-  toArray(): Nested {
-    const rec = (dim: number, off: number): Nested => {
+  toArray(): NestedArray {
+    const rec = (dim: number, off: number): NestedArray => {
       if (dim === this.shape.length) return this.data[off];
       const stride = shapeSize(this.shape.slice(dim + 1));
-      const out: Nested[] = [];
+      const out: NestedArray[] = [];
       for (let i = 0; i < this.shape[dim]; i++) out.push(rec(dim + 1, off + i * stride));
       return out;
     };
@@ -155,7 +156,7 @@ export class Tensor {
     return new Tensor(Float32Array.of(value), []);
   }
 
-  /** N(mean, std^2) samples. */
+  /** N(mean, std^2) samples; note the argument order (shape, rng, std, mean). */
   static randn(shape: readonly number[], rng: Rng, std = 1, mean = 0): Tensor {
     const t = Tensor.zeros(shape);
     rng.fillNormal(t.data, mean, std);
