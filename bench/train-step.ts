@@ -162,6 +162,8 @@ function runOurs(weightsPath: string, threadsList: number[], steps: number, warm
     r.encode_per_s = en.batch / (median(et) / 1e3);
     r.gemm_gflops = gemmGflops(base);
     byThreads[String(nt)] = r;
+    const fmt = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+    console.error(`  split ms: ${fmt(r.split_ms!)}${r.kernels_ms ? `\n  kernels ms/step: ${fmt(r.kernels_ms)}` : ''}`);
     console.error(`ours @${nt} thread(s): ${r.step_ms.toFixed(1)} ms/step (min ${r.step_ms_min.toFixed(1)}), encode ${r.encode_per_s.toFixed(1)}/s, GEMM ${r.gemm_gflops.toFixed(1)} GFLOP/s`);
   }
   return { backend: base.name, initial_loss: initialLoss, by_threads: byThreads };

@@ -8,12 +8,14 @@
  * `<prefix>.embeddings.{word,position,token_type}_embeddings.weight`, `<prefix>.embeddings.LayerNorm.*`,
  * `<prefix>.encoder.layer.{i}.attention.self.{query,key,value}.*`, `….attention.output.{dense,LayerNorm}.*`,
  * `….intermediate.dense.*`, `….output.{dense,LayerNorm}.*`, `<prefix>.pooler.dense.*`; Linear weights are [out, in].
- * Attention: q is scaled by 1/sqrt(d_head) before the batched q·kᵀ (transpose flag, no materialised kᵀ).
+ * Attention is `fusedSelfAttention` (src/engine/ops/fused-attention.ts): per (sequence, head) sgemms on strided views of
+ * the [B*T, H] projections with transpose flags and alpha = 1/sqrt(d_head): no permute copies, no materialised kᵀ.
  */
 import {
-  Rng, Tensor, TensorError, add, attentionMaskBias, dropout, embedding, gelu, indexSelect, layerNorm, linear,
-  matmul, permute, relu, reshape, scale, softmax, tanh,
+  Rng, Tensor, TensorError, add, attentionMaskBias, dropout, embedding, gelu, indexSelect, layerNorm, linear, relu,
+  reshape, tanh,
 } from '../engine/index.js';
+import { fusedSelfAttention } from '../engine/ops/fused-attention.js';
 import type { RealmConfig } from './config.js';
 import { initBertParams } from './init.js';
 import { ParamStore } from './params.js';
@@ -161,7 +163,7 @@ export class BertModel {
     const cfg = this.cfg;
     const H = cfg.hidden_size;
     let h = this.embed(x, training); // [B*T, H]
-    const maskBias = x.attentionMask ? attentionMaskBias(x.attentionMask, B, T) : null; // [B, 1, 1, T]
+    const maskBias = x.attentionMask ? attentionMaskBias(x.attentionMask, B, T).data : null; // additive key mask [B*T]
     for (const L of this.layers) h = this.layer(L, h, maskBias, B, T, training);
     const sequenceOutput = reshape(h, [B, T, H]);
     let pooledOutput: Tensor | null = null;
@@ -174,19 +176,17 @@ export class BertModel {
   }
 
   /** One post-LN transformer layer on h [B*T, H]. */
-  private layer(L: LayerParams, h: Tensor, maskBias: Tensor | null, B: number, T: number, training: boolean): Tensor {
+  private layer(L: LayerParams, h: Tensor, maskBias: Float32Array | null, B: number, T: number, training: boolean): Tensor {
     const cfg = this.cfg;
     const nh = cfg.num_attention_heads;
     const H = cfg.hidden_size;
-    const hd = H / nh;
-    const heads = (t: Tensor): Tensor => permute(reshape(t, [B, T, nh, hd]), [0, 2, 1, 3]); // [B, nh, T, hd]
-    const q = heads(scale(linear(h, L.q[0], L.q[1]), 1 / Math.sqrt(hd)));
-    const k = heads(linear(h, L.k[0], L.k[1]));
-    const v = heads(linear(h, L.v[0], L.v[1]));
-    let scores = matmul(q, k, { transB: true }); // [B, nh, T, T]
-    if (maskBias) scores = add(scores, maskBias);
-    const probs = dropout(softmax(scores, -1), cfg.attention_probs_dropout_prob, this.rng, training);
-    const ctx = reshape(permute(matmul(probs, v), [0, 2, 1, 3]), [B * T, H]); // [B*T, H]
+    const q = linear(h, L.q[0], L.q[1]); // [B*T, H]
+    const k = linear(h, L.k[0], L.k[1]);
+    const v = linear(h, L.v[0], L.v[1]);
+    const ctx = fusedSelfAttention(q, k, v, {
+      batch: B, seqLen: T, heads: nh, alpha: 1 / Math.sqrt(H / nh), maskBias,
+      dropoutP: cfg.attention_probs_dropout_prob, rng: this.rng, training,
+    }); // [B*T, H]
     const attn = dropout(linear(ctx, L.attnOut[0], L.attnOut[1]), cfg.hidden_dropout_prob, this.rng, training);
     h = layerNorm(add(h, attn), L.attnLn[0], L.attnLn[1], cfg.layer_norm_eps);
     const inter = activation(linear(h, L.inter[0], L.inter[1]), cfg.hidden_act); // [B*T, I]

@@ -1,0 +1,136 @@
+/**
+ * Fused multi-head scaled dot-product self-attention (Vaswani et al. 2017; BERT's attention layer, REALM §3):
+ * ctx = dropout(softmax(q·kᵀ · alpha + maskBias)) · v for every (sequence, head), computed directly on the
+ * [B*T, H] projections: head h of sequence b is the strided block rows b*T.., columns h*d.. (row stride H), so the
+ * backend sgemm reads and writes it in place with lda = H. This avoids the four [B, T, nh, d] ↔ [B, nh, T, d]
+ * permute copies per layer (and four more in backward) of the unfused composition, and applies the additive mask,
+ * softmax and dropout in one pass over the [B, nh, T, T] scores.
+ *
+ * Backward: dV = Pᵀ·dctx, dP = dctx·vᵀ (times the dropout mask), dS = softmax'(dP), dQ = alpha·dS·k, dK = alpha·dSᵀ·q.
+ */
+import { record } from '../autograd.js';
+import { getBackend } from '../backends/index.js';
+import type { Rng } from '../rng.js';
+import { Tensor, TensorError } from './util.js';
+
+/** Options of `fusedSelfAttention`. */
+export interface FusedAttentionOptions {
+  /** Sequences in the batch (B). */
+  batch: number;
+  /** Tokens per sequence (T). */
+  seqLen: number;
+  /** Attention heads (H must be a multiple). */
+  heads: number;
+  /** Score scale (default 1/sqrt(H / heads)). */
+  alpha?: number;
+  /** Additive key mask [B * T] (0 for real tokens, e.g. -10000 for padding), or null. */
+  maskBias?: Float32Array | null;
+  /** Dropout probability on the attention probabilities (default 0). */
+  dropoutP?: number;
+  /** Source of dropout masks (required when training with dropoutP > 0). */
+  rng?: Rng;
+  /** Apply dropout (default false). */
+  training?: boolean;
+}
+
+/** q, k, v [B*T, H] (or [B, T, H]) → context [same shape as q]. */
+export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAttentionOptions): Tensor {
+  const { batch: B, seqLen: T, heads: nh } = o;
+  const H = q.shape[q.ndim - 1];
+  if (!(Number.isInteger(B) && Number.isInteger(T) && Number.isInteger(nh) && B > 0 && T > 0 && nh > 0) || H % nh !== 0) {
+    throw new TensorError(`fusedSelfAttention: invalid batch ${B}, seqLen ${T}, heads ${nh} for hidden ${H}`);
+  }
+  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
+    if (t.size !== B * T * H || t.shape[t.ndim - 1] !== H) {
+      throw new TensorError(`fusedSelfAttention: ${name} has shape [${t.shape.join(', ')}], expected ${B * T} rows of ${H}`);
+    }
+  }
+  const mask = o.maskBias ?? null;
+  if (mask && mask.length !== B * T) throw new TensorError(`fusedSelfAttention: maskBias has ${mask.length} entries, expected ${B * T}`);
+  const d = H / nh;
+  const alpha = o.alpha ?? 1 / Math.sqrt(d);
+  const p = o.dropoutP ?? 0;
+  if (!(p >= 0 && p < 1)) throw new TensorError(`fusedSelfAttention: dropoutP must be in [0, 1), got ${p}`);
+  const drop = !!o.training && p > 0;
+  if (drop && !o.rng) throw new TensorError('fusedSelfAttention: dropout needs an rng');
+  const be = getBackend();
+  const TT = T * T;
+  const probs = new Float32Array(B * nh * TT); // softmax output P
+  // Scores S = alpha q·kᵀ per (b, h), written straight into `probs`.
+  for (let b = 0; b < B; b++) {
+    const row0 = b * T * H;
+    for (let h = 0; h < nh; h++) {
+      const off = row0 + h * d;
+      be.sgemm(false, true, T, T, d, alpha, q.data.subarray(off), H, k.data.subarray(off), H, 0, probs.subarray((b * nh + h) * TT), T);
+    }
+  }
+  if (mask) {
+    for (let b = 0; b < B; b++) {
+      const mb = mask.subarray(b * T, b * T + T);
+      let any = false;
+      for (let j = 0; j < T; j++) if (mb[j] !== 0) any = true;
+      if (!any) continue;
+      for (let r = b * nh * T; r < (b + 1) * nh * T; r++) {
+        const o2 = r * T;
+        for (let j = 0; j < T; j++) probs[o2 + j] += mb[j];
+      }
+    }
+  }
+  be.softmaxRows(probs, probs, B * nh * T, T);
+  // Dropout: keep mask scaled by 1/(1-p); `used` = the probabilities that multiply v.
+  let keep: Float32Array | null = null;
+  let used = probs;
+  if (drop) {
+    keep = new Float32Array(probs.length);
+    used = new Float32Array(probs.length);
+    const s = 1 / (1 - p);
+    const threshold = p * 4294967296;
+    const chunk = new Uint32Array(Math.min(probs.length, 65536));
+    for (let base = 0; base < probs.length; base += chunk.length) {
+      const len = Math.min(chunk.length, probs.length - base);
+      o.rng!.fillUint32(len === chunk.length ? chunk : chunk.subarray(0, len));
+      for (let j = 0; j < len; j++) {
+        const m = chunk[j] >= threshold ? s : 0;
+        keep[base + j] = m;
+        used[base + j] = probs[base + j] * m;
+      }
+    }
+  }
+  const ctx = new Float32Array(B * T * H);
+  for (let b = 0; b < B; b++) {
+    const row0 = b * T * H;
+    for (let h = 0; h < nh; h++) {
+      const off = row0 + h * d;
+      be.sgemm(false, false, T, d, T, 1, used.subarray((b * nh + h) * TT), T, v.data.subarray(off), H, 0, ctx.subarray(off), H);
+    }
+  }
+  const out = new Tensor(ctx, q.shape);
+  return record(out, [q, k, v], 'fusedSelfAttention', (g) => {
+    const dq = q.requiresGrad ? new Float32Array(q.size) : null;
+    const dk = k.requiresGrad ? new Float32Array(k.size) : null;
+    const dv = v.requiresGrad ? new Float32Array(v.size) : null;
+    const dS = new Float32Array(probs.length);
+    for (let b = 0; b < B; b++) {
+      const row0 = b * T * H;
+      for (let h = 0; h < nh; h++) {
+        const off = row0 + h * d;
+        const blk = (b * nh + h) * TT;
+        // dP_used [T, T] = dctx_bh · v_bhᵀ ; dV_bh [T, d] = P_usedᵀ · dctx_bh
+        be.sgemm(false, true, T, T, d, 1, g.subarray(off), H, v.data.subarray(off), H, 0, dS.subarray(blk), T);
+        if (dv) be.sgemm(true, false, T, d, T, 1, used.subarray(blk), T, g.subarray(off), H, 0, dv.subarray(off), H);
+      }
+    }
+    if (keep) for (let i = 0; i < dS.length; i++) dS[i] *= keep[i];
+    be.softmaxBackward(probs, dS, dS, B * nh * T, T);
+    for (let b = 0; b < B; b++) {
+      const row0 = b * T * H;
+      for (let h = 0; h < nh; h++) {
+        const off = row0 + h * d;
+        const blk = dS.subarray((b * nh + h) * TT);
+        if (dq) be.sgemm(false, false, T, d, T, alpha, blk, T, k.data.subarray(off), H, 0, dq.subarray(off), H);
+        if (dk) be.sgemm(true, false, T, d, T, alpha, blk, T, q.data.subarray(off), H, 0, dk.subarray(off), H);
+      }
+    }
+    return [dq, dk, dv];
+  });
+}
