@@ -5,7 +5,7 @@
 //   node --import tsx scripts/train-ict.ts [--work bench/.data/retrieval] [--corpus enwiki2015_first300_p100]
 //     [--vocab-size 16000] [--steps 1000] [--batch 64] [--lr 1e-4] [--warmup 100] [--block-len 160] [--query-len 48]
 //     [--layers 2] [--hidden 256] [--heads 4] [--ffn 1024] [--max-minutes 60] [--warm-start bert.safetensors] [--seed 1]
-//     [--checkpoint-every 50] [--threads N]
+//     [--checkpoint-every 50] [--threads N] [--dropout 0.1]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, getBackend } from '../src/engine/index.js';
@@ -36,6 +36,7 @@ export interface TrainIctArgs {
   seed: number;
   checkpointEvery: number;
   threads: number;
+  dropout: number;
 }
 
 function parseArgs(argv: string[]): TrainIctArgs {
@@ -67,6 +68,7 @@ function parseArgs(argv: string[]): TrainIctArgs {
     seed: num('seed', 1),
     checkpointEvery: num('checkpoint-every', 50),
     threads: num('threads', 0),
+    dropout: num('dropout', 0.1),
   };
 }
 
@@ -81,6 +83,7 @@ export async function trainIct(a: TrainIctArgs, log: (l: string) => void = (l) =
   log(`ict corpus: ${corpus.size} blocks, ${corpus.eligible.length} with >= 2 sentences (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const cfg = retrieverConfig(tok.config.vocab.length, tok.padId, {
     num_hidden_layers: a.layers, hidden_size: a.hidden, num_attention_heads: a.heads, intermediate_size: a.ffn,
+    hidden_dropout_prob: a.dropout, attention_probs_dropout_prob: a.dropout,
   });
   const rng = new Rng(a.seed);
   const scorer = new RealmScorer(cfg, rng);

@@ -79,8 +79,13 @@ export class RealmScorer {
       for (const [n, t] of loaded) {
         if (embedderIgnoredOnLoad(n, DOC_PREFIX) || embedderIgnoredOnLoad(n, QUERY_PREFIX)) continue;
         out.set(n, t);
-        // HF's shared default stores each tensor once: give the query side its own copy
-        if (!hasQuery && n.startsWith(DOC_PREFIX)) out.set(QUERY_PREFIX + n.slice(DOC_PREFIX.length), { ...t, data: t.data.slice() });
+      }
+      // HF's shared default stores each tensor once (or aliases it): the query side gets its own copy
+      for (const [n, t] of [...out]) {
+        if (!n.startsWith(DOC_PREFIX)) continue;
+        const qn = QUERY_PREFIX + n.slice(DOC_PREFIX.length);
+        const q = out.get(qn);
+        if (!q || q.data === t.data) out.set(qn, { ...t, data: t.data.slice() });
       }
     }
     this.store.loadStateDict(out, { file });
