@@ -1,0 +1,143 @@
+/**
+ * The knowledge-augmented encoder p(y|z, x) of REALM pre-training (Guu et al. 2020, §3.2): a BERT reads the masked
+ * input x joined with a retrieved block z and an MLM head predicts each masked token, p(y|z,x) = Π_j p(y_j|z,x).
+ * Layout and parameter names are HF's `RealmKnowledgeAugEncoder`: the trunk `realm.*` and the MLM head
+ * `cls.predictions.{transform.dense, transform.LayerNorm, bias}` whose decoder is tied to
+ * `realm.embeddings.word_embeddings.weight` (src/model/mlm.ts).
+ *
+ * Joint input (REALM join(x, z_body), HF `batch_encode_candidates(x, block)` where a block reads `title [SEP] text`):
+ * `[CLS] x [SEP] title [SEP] text [SEP]`, segment 0 for `[CLS] x [SEP]` and 1 for the block; only the block is
+ * truncated (text first, then title) to fit `maxLen`, so x and its masked positions are never cut. The null document
+ * (our addition on top of HF, as in the paper) is x alone: `[CLS] x [SEP]`. A batch of examples × candidates runs as
+ * one padded [R, T] BERT pass, and hidden states are gathered only at x's masked positions before the head.
+ */
+import { Rng, Tensor, crossEntropy, logSoftmax, neg } from '../engine/index.js';
+import { BertModel, type BertInputs } from '../model/bert.js';
+import type { RealmConfig } from '../model/config.js';
+import { initBertParams } from '../model/init.js';
+import { MlmHead, gatherPositions } from '../model/mlm.js';
+import { ParamStore } from '../model/params.js';
+import { packBatch, type TokenSeq } from '../retriever/inputs.js';
+import { RealmInputError, type BlockTokens, type RealmTokenizer } from './batch.js';
+
+/** One joint row: an example's x with one candidate block (null = the null document). */
+export interface JointRow {
+  /** Wordpieces of masked x (no specials). */
+  x: Int32Array;
+  /** Candidate block, or null for the null document. */
+  block: BlockTokens | null;
+  /** Positions in x to predict (ascending). */
+  positions: readonly number[];
+  /** Target ids at those positions (for log-likelihoods; ignored by `maskedLogProbs`). */
+  targets?: readonly number[];
+}
+
+/** `[CLS] x [SEP] title [SEP] text [SEP]` (or `[CLS] x [SEP]` for the null document), block truncated to fit maxLen. */
+export function jointIds(tok: Pick<RealmTokenizer, 'clsId' | 'sepId'>, x: ArrayLike<number>, block: BlockTokens | null, maxLen: number): TokenSeq {
+  const nx = x.length;
+  if (nx + 2 > maxLen) throw new RealmInputError(`jointIds: x has ${nx} wordpieces, more than maxLen ${maxLen} − 2`);
+  let nTitle = 0;
+  let nText = 0;
+  if (block) {
+    const room = Math.max(0, maxLen - nx - 2 - 2); // two more [SEP]s after title and text
+    nTitle = Math.min(block.titleIds.length, room);
+    nText = Math.min(block.textIds.length, room - nTitle);
+  }
+  const n = block ? nx + 2 + nTitle + nText + 2 : nx + 2;
+  const ids = new Int32Array(n);
+  const types = new Int32Array(n);
+  ids[0] = tok.clsId;
+  for (let i = 0; i < nx; i++) ids[1 + i] = x[i];
+  ids[nx + 1] = tok.sepId;
+  if (block) {
+    let p = nx + 2;
+    for (let i = 0; i < nTitle; i++) ids[p++] = block.titleIds[i];
+    ids[p++] = tok.sepId;
+    for (let i = 0; i < nText; i++) ids[p++] = block.textIds[i];
+    ids[p++] = tok.sepId;
+    types.fill(1, nx + 2, n);
+  }
+  return { ids, types };
+}
+
+/** Options of a KnowledgeAugEncoder. */
+export interface KnowledgeAugEncoderOptions {
+  /** Registry to add the parameters to (a new one by default). */
+  store?: ParamStore;
+  /** Initialise with BERT's init (default true). */
+  init?: boolean;
+}
+
+/** HF RealmKnowledgeAugEncoder: `realm.*` BERT + `cls.predictions.*` MLM head tied to the word embeddings. */
+export class KnowledgeAugEncoder {
+  /** Model configuration. */
+  readonly cfg: RealmConfig;
+  /** The trunk, named `realm.*`. */
+  readonly bert: BertModel;
+  /** The MLM head `cls.predictions.*`. */
+  readonly head: MlmHead;
+  /** Registry of the encoder's parameters. */
+  readonly store: ParamStore;
+
+  constructor(cfg: RealmConfig, rng: Rng, opts: KnowledgeAugEncoderOptions = {}) {
+    this.cfg = cfg;
+    this.store = opts.store ?? new ParamStore();
+    this.bert = new BertModel(cfg, rng, 'realm', { store: this.store, init: false });
+    this.head = new MlmHead(cfg, this.store, this.bert.wordEmbeddings, 'cls.predictions');
+    if (opts.init !== false) {
+      const own = new ParamStore();
+      for (const [name, t] of this.parameters()) {
+        own.params.set(name, t);
+        own.kinds.set(name, this.store.kinds.get(name)!);
+      }
+      initBertParams(own, cfg, rng);
+    }
+  }
+
+  /** The encoder's parameters by HF name (`realm.*`, `cls.predictions.*`). */
+  parameters(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [name, t] of this.store.params) if (name.startsWith('realm.') || name.startsWith('cls.predictions.')) out.set(name, t);
+    return out;
+  }
+
+  /** Packs rows into one padded BERT batch [R, T] and the flat gather positions (row * T + 1 + position). */
+  pack(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number): { inputs: BertInputs; gather: Int32Array } {
+    if (rows.length === 0) throw new RealmInputError('KnowledgeAugEncoder: no joint rows');
+    const inputs = packBatch(rows.map((r) => jointIds(tok, r.x, r.block, maxLen)), tok.padId);
+    const T = inputs.seqLen;
+    let n = 0;
+    for (const r of rows) n += r.positions.length;
+    const gather = new Int32Array(n);
+    let k = 0;
+    rows.forEach((r, i) => {
+      for (const p of r.positions) {
+        if (!(Number.isInteger(p) && p >= 0 && p < r.x.length)) throw new RealmInputError(`KnowledgeAugEncoder: masked position ${p} outside x (length ${r.x.length})`);
+        gather[k++] = i * T + 1 + p;
+      }
+    });
+    return { inputs, gather };
+  }
+
+  /** MLM logits at the masked positions of every row, rows in order [N = Σ positions, vocab]. */
+  logits(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
+    const { inputs, gather } = this.pack(tok, rows, maxLen);
+    const { sequenceOutput } = this.bert.forward(inputs, training, { pool: false });
+    return this.head.forward(gatherPositions(sequenceOutput, gather));
+  }
+
+  /** log p(y_j | z, x) of each row's targets, flattened in row order [N] (with autograd). */
+  targetLogProbs(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
+    const targets: number[] = [];
+    for (const r of rows) {
+      if (!r.targets || r.targets.length !== r.positions.length) throw new RealmInputError('KnowledgeAugEncoder: every row needs one target per masked position');
+      targets.push(...r.targets);
+    }
+    return neg(crossEntropy(this.logits(tok, rows, maxLen, training), Int32Array.from(targets), { reduction: 'none' }));
+  }
+
+  /** Full log-distributions over the vocabulary at each masked position [N, vocab] (inference). */
+  maskedLogProbs(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number): Tensor {
+    return logSoftmax(this.logits(tok, rows, maxLen, false), -1);
+  }
+}

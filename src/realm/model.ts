@@ -1,0 +1,284 @@
+/**
+ * The REALM pre-training model (Guu et al. 2020, §2–3): retriever p(z|x) + knowledge-augmented encoder p(y|z,x),
+ * trained end to end by the marginal likelihood (./loss.ts).
+ *
+ * Parts and parameter names: the retriever is a RealmScorer (src/retriever/scorer.ts: `query_embedder.*` =
+ * Embed_input, `embedder.*` = Embed_doc, separate weights), the reader is HF's RealmKnowledgeAugEncoder layout
+ * (`realm.*`, `cls.predictions.*`, ./kaEncoder.ts), and `null_document_score` [1] is OUR learned relevance score of
+ * the null document ∅ (the paper adds ∅ to the k candidates so the model can rely on its parameters; HF has no such
+ * parameter). The candidates of an example are [∅, z_1..z_k] — the null document is always index 0.
+ *
+ * `forward(examples, retrieved)`: the query embedder embeds `[CLS] x [SEP]` and the document embedder re-embeds the
+ * retrieved blocks `[CLS] title [SEP] text [SEP]` WITH gradient (the index only chose them), f(x,z) = q·d,
+ * p(z|x) = softmax over the k+1 scores; the encoder reads each (x, z) pair and the loss is −log Σ_z p(y|z,x) p(z|x).
+ * `retrieveAndForward` adds the index search (with exclusion of x's own block) in front, for the trainer.
+ */
+import { Rng, Tensor, concat, indexSelect, matmul, noGrad, reshape, slice } from '../engine/index.js';
+import type { Index } from '../index/types.js';
+import { loadSafetensors, saveSafetensors, type ArrayToSave, type NamedArrays } from '../io/safetensors.js';
+import { resolveAliases } from '../io/aliases.js';
+import type { RealmConfig } from '../model/config.js';
+import type { RealmEmbedder } from '../model/embedder.js';
+import { RealmScorer } from '../retriever/scorer.js';
+import {
+  RealmInputError, checkExample, docInputs, maskedPositionsOf, queryInputs, type BlockTokenCache, type BlockTokens,
+  type RealmExample, type RealmTokenizer,
+} from './batch.js';
+import { KnowledgeAugEncoder, type JointRow } from './kaEncoder.js';
+import { batchLoss, marginalTerms, rewards, type MarginalMode, type MarginalTerms } from './loss.js';
+import { exclusionsFor, retrieveForBatch, type DocumentGroups, type ExclusionMode, type Retrieved } from './retrieval.js';
+
+/** Name of our null-document score parameter. */
+export const NULL_SCORE_NAME = 'null_document_score';
+
+/** Pre-training settings (besides the BERT config). */
+export interface RealmPretrainOptions {
+  /** Retrieved blocks per example (REALM pre-training: 8), the null document comes on top. */
+  k: number;
+  /** Longest query input `[CLS] x [SEP]` (x is cut to fit). */
+  queryMaxLen: number;
+  /** Longest document-embedder input `[CLS] title [SEP] text [SEP]` (REALM: 288). */
+  blockMaxLen: number;
+  /** Longest joint input `[CLS] x [SEP] title [SEP] text [SEP]` (the block is cut to fit). */
+  jointMaxLen: number;
+  /** Marginalise whole spans (paper, default) or each token (HF / TF code). */
+  marginal: MarginalMode;
+  /** Add the null document ∅ with a learned score (default true). */
+  nullDocument: boolean;
+  /** Initial value of the null document's score. */
+  nullScoreInit: number;
+  /** Trivial retrievals to drop: x's own block (default), its whole document, or none. */
+  exclude: ExclusionMode;
+}
+
+/** Defaults: k = 8 + ∅, 64-token queries, 288-token blocks, joint 352, span marginal, own block excluded. */
+export const REALM_PRETRAIN_DEFAULTS: RealmPretrainOptions = {
+  k: 8, queryMaxLen: 64, blockMaxLen: 288, jointMaxLen: 352, marginal: 'span', nullDocument: true, nullScoreInit: 0, exclude: 'block',
+};
+
+/** Per-example diagnostics (candidate index 0 is ∅ when the null document is on). */
+export interface ExampleDiagnostics {
+  /** Retrieved block ids (without ∅), in candidate order. */
+  blockIds: number[];
+  /** Recomputed relevance scores f(x,z) [C]. */
+  scores: number[];
+  /** p(z|x) [C]. */
+  pz: number[];
+  /** log p(y|z,x) = Σ_j log p(y_j|z,x) [C]. */
+  logPyGivenZ: number[];
+  /** log p(y|x) (span marginal). */
+  logPy: number;
+  /** p(y|x). */
+  py: number;
+  /** r(z) = p(z|x)(p(y|z,x)/p(y|x) − 1) [C] (∂ log p(y|x)/∂ f(x,z)). */
+  reward: number[];
+  /** Largest p(z|x) among the retrieved blocks (0 when none). */
+  topDocProb: number;
+  /** p(∅|x) (0 without the null document). */
+  nullProb: number;
+}
+
+/** Batch diagnostics. */
+export interface RealmDiagnostics {
+  /** Loss value. */
+  loss: number;
+  /** Per example. */
+  examples: ExampleDiagnostics[];
+  /** Mean of topDocProb. */
+  meanTopDocProb: number;
+  /** Mean p(∅|x). */
+  meanNullProb: number;
+  /** Mean log p(y|x). */
+  meanLogPy: number;
+}
+
+/** Result of a forward pass. */
+export interface RealmForward {
+  /** Scalar loss with autograd. */
+  loss: Tensor;
+  /** Numbers for logs and tests. */
+  diagnostics: RealmDiagnostics;
+}
+
+/** Retriever + knowledge-augmented encoder + null document score. */
+export class RealmPretrainModel {
+  /** BERT configuration shared by the three BERTs. */
+  readonly cfg: RealmConfig;
+  /** Pre-training settings. */
+  readonly opts: RealmPretrainOptions;
+  /** Special token ids for building inputs. */
+  readonly tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>;
+  /** Both embedders (`query_embedder.*`, `embedder.*`). */
+  readonly scorer: RealmScorer;
+  /** The knowledge-augmented encoder (`realm.*`, `cls.predictions.*`). */
+  readonly encoder: KnowledgeAugEncoder;
+  /** Learned score of the null document [1] (ours). */
+  readonly nullScore: Tensor;
+
+  constructor(cfg: RealmConfig, tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rng: Rng, opts: Partial<RealmPretrainOptions> = {}, init = true) {
+    this.cfg = cfg;
+    this.opts = { ...REALM_PRETRAIN_DEFAULTS, ...opts };
+    if (!Number.isInteger(this.opts.k) || this.opts.k < 0) throw new RealmInputError(`RealmPretrainModel: k must be a non-negative integer (got ${this.opts.k})`);
+    if (this.opts.k === 0 && !this.opts.nullDocument) throw new RealmInputError('RealmPretrainModel: k = 0 needs the null document');
+    this.tok = tok;
+    this.scorer = new RealmScorer(cfg, rng, { init });
+    this.encoder = new KnowledgeAugEncoder(cfg, rng, { init });
+    this.nullScore = Tensor.param(Float32Array.of(this.opts.nullScoreInit), [1], NULL_SCORE_NAME);
+  }
+
+  /** Embed_input. */
+  get queryEmbedder(): RealmEmbedder {
+    return this.scorer.queryEmbedder;
+  }
+
+  /** Embed_doc. */
+  get docEmbedder(): RealmEmbedder {
+    return this.scorer.docEmbedder;
+  }
+
+  /** Every trainable parameter by name (the null score only when the null document is on). */
+  parameters(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>([...this.scorer.parameters(), ...this.encoder.parameters()]);
+    if (this.opts.nullDocument) out.set(NULL_SCORE_NAME, this.nullScore);
+    return out;
+  }
+
+  /** Name → live tensor of every parameter (including the null score, for checkpoints). */
+  stateDict(): Map<string, Tensor> {
+    return new Map<string, Tensor>([...this.scorer.parameters(), ...this.encoder.parameters(), [NULL_SCORE_NAME, this.nullScore]]);
+  }
+
+  /** Loads a state dict written by `save` (scorer, encoder and null score; strict). */
+  loadStateDict(loaded: NamedArrays, file = '<state dict>'): void {
+    const scorer: NamedArrays = new Map();
+    const encoder: NamedArrays = new Map();
+    let nul = null;
+    for (const [name, t] of loaded) {
+      if (name === NULL_SCORE_NAME) nul = t;
+      else if (name.startsWith('embedder.') || name.startsWith('query_embedder.')) scorer.set(name, t);
+      else encoder.set(name, t);
+    }
+    if (!nul) throw new RealmInputError(`${file}: no tensor "${NULL_SCORE_NAME}"`);
+    if (nul.data.length !== 1) throw new RealmInputError(`${file}: "${NULL_SCORE_NAME}" must hold one value`);
+    this.scorer.loadStateDict(scorer, file);
+    this.encoder.store.loadStateDict(encoder, { file });
+    this.nullScore.data[0] = Number(nul.data[0]);
+  }
+
+  /** Writes every parameter to one safetensors file (atomic); the tied decoder is stored once, as HF does. */
+  save(path: string, metadata?: Readonly<Record<string, string>>): void {
+    const out = new Map<string, ArrayToSave>();
+    for (const [name, t] of this.stateDict()) out.set(name, { shape: t.shape, data: t.data });
+    saveSafetensors(path, out, metadata);
+  }
+
+  /** Loads a file written by `save`. */
+  load(path: string): void {
+    this.loadStateDict(resolveAliases(loadSafetensors(path)), path);
+  }
+
+  /** Query vectors Embed_input(`[CLS] x [SEP]`) [B, P]. */
+  embedQueries(examples: readonly RealmExample[], training: boolean): Tensor {
+    return this.queryEmbedder.forward(queryInputs(this.tok, examples, this.opts.queryMaxLen), training);
+  }
+
+  /** Document vectors Embed_doc(`[CLS] title [SEP] text [SEP]`) [K, P]. */
+  embedBlocks(blocks: readonly BlockTokens[], training: boolean): Tensor {
+    return this.docEmbedder.forward(docInputs(this.tok, blocks, this.opts.blockMaxLen), training);
+  }
+
+  /**
+   * Loss and diagnostics for examples and their retrieved blocks (`retrieved[b]` = blocks of example b, any number
+   * ≥ 0; the null document is added in front). `queryVecs` [B, P] reuses query vectors already computed with grad.
+   */
+  forward(examples: readonly RealmExample[], retrieved: ReadonlyArray<readonly BlockTokens[]>, o: { training?: boolean; queryVecs?: Tensor } = {}): RealmForward {
+    const training = o.training ?? true;
+    const B = examples.length;
+    if (B === 0) throw new RealmInputError('RealmPretrainModel.forward: empty batch');
+    if (retrieved.length !== B) throw new RealmInputError(`RealmPretrainModel.forward: ${retrieved.length} retrieval lists for ${B} examples`);
+    const useNull = this.opts.nullDocument;
+    const positions = examples.map((e, b) => {
+      checkExample(e, `example ${b}`);
+      if (retrieved[b].length === 0 && !useNull) throw new RealmInputError(`example ${b}: no retrieved block and no null document`);
+      return maskedPositionsOf(e);
+    });
+    const q = o.queryVecs ?? this.embedQueries(examples, training); // [B, P]
+    if (q.ndim !== 2 || q.shape[0] !== B) throw new RealmInputError(`RealmPretrainModel.forward: queryVecs must be [${B}, P], got [${q.shape.join(', ')}]`);
+
+    // re-embed every distinct retrieved block once, with gradient
+    const unique: BlockTokens[] = [];
+    const slot = new Map<number, number>();
+    for (const list of retrieved) for (const blk of list) if (!slot.has(blk.id)) { slot.set(blk.id, unique.length); unique.push(blk); }
+    const docVecs = unique.length > 0 ? this.embedBlocks(unique, training) : null; // [U, P]
+
+    // relevance scores per example: [∅, z_1..z_k]
+    const scores: Tensor[] = examples.map((_, b) => {
+      const parts: Tensor[] = [];
+      if (useNull) parts.push(this.nullScore);
+      const K = retrieved[b].length;
+      if (K > 0) {
+        const d = indexSelect(docVecs!, 0, Int32Array.from(retrieved[b], (blk) => slot.get(blk.id)!)); // [K, P]
+        parts.push(reshape(matmul(slice(q, 0, b, b + 1), d, { transB: true }), [K])); // f(x, z) = q·d
+      }
+      return parts.length === 1 ? parts[0] : concat(parts, 0);
+    });
+
+    // knowledge-augmented encoder: one row per (example, candidate), in candidate order
+    const rows: JointRow[] = [];
+    examples.forEach((e, b) => {
+      const targets = positions[b].map((p) => e.labels[p]);
+      const cands: Array<BlockTokens | null> = [...(useNull ? [null] : []), ...retrieved[b]];
+      for (const block of cands) rows.push({ x: e.inputIds, block, positions: positions[b], targets });
+    });
+    const tokLogp = this.encoder.targetLogProbs(this.tok, rows, this.opts.jointMaxLen, training); // [N]
+
+    const terms: MarginalTerms[] = [];
+    let off = 0;
+    examples.forEach((_, b) => {
+      const C = scores[b].shape[0];
+      const M = positions[b].length;
+      terms.push(marginalTerms(scores[b], reshape(slice(tokLogp, 0, off, off + C * M), [C, M]), this.opts.marginal));
+      off += C * M;
+    });
+    const loss = batchLoss(terms);
+    return { loss, diagnostics: this.diagnose(loss, terms, scores, retrieved) };
+  }
+
+  private diagnose(loss: Tensor, terms: MarginalTerms[], scores: Tensor[], retrieved: ReadonlyArray<readonly BlockTokens[]>): RealmDiagnostics {
+    const useNull = this.opts.nullDocument;
+    const examples = terms.map((t, b): ExampleDiagnostics => {
+      const logPyz = Array.from(t.logPyGivenZ.data);
+      const r = rewards(t.logPz.data, logPyz);
+      const docP = useNull ? r.pz.slice(1) : r.pz;
+      return {
+        blockIds: retrieved[b].map((z) => z.id), scores: Array.from(scores[b].data), pz: r.pz, logPyGivenZ: logPyz,
+        logPy: r.logPy, py: Math.exp(r.logPy), reward: r.reward, topDocProb: docP.length ? Math.max(...docP) : 0,
+        nullProb: useNull ? r.pz[0] : 0,
+      };
+    });
+    const mean = (f: (e: ExampleDiagnostics) => number): number => examples.reduce((s, e) => s + f(e), 0) / examples.length;
+    return {
+      loss: loss.item(), examples, meanTopDocProb: mean((e) => e.topDocProb), meanNullProb: mean((e) => e.nullProb), meanLogPy: mean((e) => e.logPy),
+    };
+  }
+
+  /**
+   * The trainer's step body: embed the queries, search `index` (stale vectors) for the top k blocks excluding trivial
+   * ones (`opts.exclude`), fetch their tokens, and run `forward`. Search uses dropout-free query vectors.
+   */
+  retrieveAndForward(
+    examples: readonly RealmExample[], index: Index, blocks: Pick<BlockTokenCache, 'get'>,
+    o: { training?: boolean; groups?: DocumentGroups; k?: number } = {},
+  ): RealmForward & { retrieved: Retrieved } {
+    const training = o.training ?? true;
+    const q = this.embedQueries(examples, training);
+    const dropout = this.cfg.hidden_dropout_prob > 0 || this.cfg.attention_probs_dropout_prob > 0;
+    const searchVecs = training && dropout ? noGrad(() => this.embedQueries(examples, false)).data : q.data.slice();
+    const k = o.k ?? this.opts.k;
+    const retrieved = k > 0
+      ? retrieveForBatch(searchVecs, index, k, exclusionsFor(examples, this.opts.exclude, o.groups))
+      : { ids: examples.map(() => []), staleScores: examples.map(() => []) };
+    const out = this.forward(examples, retrieved.ids.map((ids) => blocks.get(ids)), { training, queryVecs: q });
+    return { ...out, retrieved };
+  }
+}
