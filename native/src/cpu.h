@@ -1,6 +1,9 @@
 // CPU feature detection for runtime kernel dispatch: the addon is compiled for baseline x86-64 (or any other
 // architecture) and picks AVX2+FMA / AVX-512F code paths at run time, so one binary runs on any x86-64 machine.
+// REALM_CPU=baseline (or avx2) caps the detected features, to test the portable paths on a capable machine.
 #pragma once
+#include <cstdlib>
+#include <cstring>
 
 namespace realm {
 
@@ -17,6 +20,9 @@ inline const CpuFeatures& cpuFeatures() {
     r.avx2Fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     r.avx512f = r.avx2Fma && __builtin_cpu_supports("avx512f");
 #endif
+    const char* cap = std::getenv("REALM_CPU");
+    if (cap && std::strcmp(cap, "baseline") == 0) r.avx2Fma = r.avx512f = false;
+    if (cap && std::strcmp(cap, "avx2") == 0) r.avx512f = false;
     return r;
   }();
   return f;

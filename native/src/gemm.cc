@@ -54,6 +54,25 @@ void scaleC(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
   }
 }
 
+// Optional cache-block override for tuning on other CPUs: REALM_GEMM_BLOCKS="mc,kc,nc" (0 keeps the default).
+struct BlockOverride {
+  int64_t mc = 0, kc = 0, nc = 0;
+};
+const BlockOverride& blockOverride() {
+  static const BlockOverride o = [] {
+    BlockOverride b;
+    const char* env = std::getenv("REALM_GEMM_BLOCKS");
+    long mc = 0, kc = 0, nc = 0;
+    if (env && std::sscanf(env, "%ld,%ld,%ld", &mc, &kc, &nc) == 3 && mc >= 0 && kc >= 0 && nc >= 0) {
+      b.mc = mc;
+      b.kc = kc;
+      b.nc = nc;
+    }
+    return b;
+  }();
+  return o;
+}
+
 // The blocked algorithm on the calling thread.
 void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -63,9 +82,12 @@ void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int6
     return;
   }
   const int MR = uk.mr, NR = uk.nr;
-  const int64_t MC = std::min<int64_t>(uk.mc, (M + MR - 1) / MR * MR);
-  const int64_t KC = std::min<int64_t>(uk.kc, K);
-  const int64_t NC = std::min<int64_t>(uk.nc, (N + NR - 1) / NR * NR);
+  const BlockOverride& bo = blockOverride();
+  const int64_t mcB = bo.mc ? (bo.mc + MR - 1) / MR * MR : uk.mc, kcB = bo.kc ? bo.kc : uk.kc;
+  const int64_t ncB = bo.nc ? (bo.nc + NR - 1) / NR * NR : uk.nc;
+  const int64_t MC = std::min<int64_t>(mcB, (M + MR - 1) / MR * MR);
+  const int64_t KC = std::min<int64_t>(kcB, K);
+  const int64_t NC = std::min<int64_t>(ncB, (N + NR - 1) / NR * NR);
   float* bufA = tlsA.get(MC * KC);
   float* bufB = tlsB.get(NC * KC);
   for (int64_t jc = 0; jc < N; jc += NC) {

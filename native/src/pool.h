@@ -1,7 +1,9 @@
 // A small persistent thread pool shared by every native kernel (GEMM, element-wise ops, index build and search).
 // parallelFor(n, grain, fn) splits [0, n) into chunks of >= grain items and runs fn(lo, hi) on the calling thread
-// plus the pool's workers; it returns when every chunk is done. Nested calls run serially on the caller.
+// plus the pool's workers; it returns when every chunk is done. Nested calls run serially on the caller, and so
+// does a call from a second thread while the pool is busy (e.g. two worker_threads using the addon at once).
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -25,16 +27,18 @@ class ThreadPool {
   void setThreads(int n) {
     if (n <= 0) n = (int)std::max(1u, std::thread::hardware_concurrency());
     if (n == nThreads_) return;
+    while (busy_.exchange(true)) std::this_thread::yield();  // never resize under a running job
     stopWorkers();
     nThreads_ = n;
     startWorkers();
+    busy_.store(false);
   }
 
   void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
     if (n <= 0) return;
     if (grain < 1) grain = 1;
     int64_t chunks = (n + grain - 1) / grain;
-    if (nThreads_ <= 1 || chunks <= 1 || inParallel_) {
+    if (nThreads_ <= 1 || chunks <= 1 || inParallel_ || busy_.exchange(true)) {
       fn(0, n);
       return;
     }
@@ -57,6 +61,7 @@ class ThreadPool {
     lk.lock();
     done_.wait(lk, [&] { return pending_ == 0; });
     job_ = nullptr;
+    busy_.store(false);
   }
 
   ~ThreadPool() { stopWorkers(); }
@@ -78,9 +83,10 @@ class ThreadPool {
 
   void startWorkers() {
     stop_ = false;
+    const uint64_t start = generation_;  // new workers wait for the next job, not one that already ran
     for (int i = 1; i < nThreads_; i++) {
-      workers_.emplace_back([this] {
-        uint64_t seen = 0;
+      workers_.emplace_back([this, start] {
+        uint64_t seen = start;
         for (;;) {
           std::unique_lock<std::mutex> lk(mu_);
           cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
@@ -117,6 +123,7 @@ class ThreadPool {
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t jobN_ = 0, jobStep_ = 1;
   std::atomic<int64_t> next_{0};
+  std::atomic<bool> busy_{false};
   static thread_local bool inParallel_;
 };
 

@@ -7,6 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../src/engine/backend.js';
 import { jsBackend } from '../../src/engine/backends/js.js';
 import { nativeAddon, tryLoadNative } from '../../src/engine/backends/native.js';
@@ -390,4 +392,21 @@ test('bad arguments throw TypeError / RangeError naming the function and argumen
   assert.throws(() => nb.setThreads(0), RangeError);
   assert.throws(() => addon.setGemmImpl('magic'), RangeError);
   assert.throws(() => addon.setGemmKernel('sse9'), RangeError);
+});
+
+test('portable paths: this whole file passes again with REALM_CPU=baseline (generic GEMM, non-AVX2 kernel clones)', () => {
+  if (process.env.REALM_CPU === 'baseline') {
+    assert.equal(addon.gemmInfo().kernel, 'generic');
+    assert.deepEqual(kernels, ['generic']);
+    return;
+  }
+  const file = fileURLToPath(import.meta.url);
+  const env: NodeJS.ProcessEnv = { ...process.env, REALM_CPU: 'baseline' };
+  delete env.NODE_TEST_CONTEXT; // a plain (not nested) test run, so it reports its own TAP summary
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', file], {
+    env,
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, `baseline run failed:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`);
+  assert.match(r.stdout, /# fail 0/);
 });
