@@ -6,7 +6,7 @@
  * (src/io/checkpoint: weights, AdamW moments, RNG state, data cursor) let a killed run resume with the same next step.
  */
 import {
-  AdamW, Rng, bertDecayExclusions, clipGradNorm, crossEntropy, linearWarmupDecay, noGrad,
+  AdamW, Rng, bertDecayExclusions, clipGradNorm, crossEntropy, linearWarmupDecay, noGrad, scale,
 } from '../engine/index.js';
 import { loadLatestCheckpoint, saveCheckpoint, type AdamMoments, type JsonValue } from '../io/checkpoint.js';
 import type { ArrayToSave } from '../io/safetensors.js';
@@ -28,6 +28,12 @@ export interface IctTrainConfig extends IctDataConfig {
   weightDecay: number;
   /** Global gradient-norm clip (0 = off). */
   clipNorm: number;
+  /**
+   * Multiplier of the relevance scores inside the ICT softmax only (a temperature; 1 = ORQA's plain inner product).
+   * Rankings, and so retrieval, do not depend on it; < 1 keeps random-init scores (|v| ≈ sqrt(128) after cls.LayerNorm,
+   * so raw scores span ±128) from saturating the softmax, which otherwise collapses all vectors onto one.
+   */
+  logitScale: number;
   /** Seed of the data order (the Rng given to the trainer drives everything else). */
   seed: number;
   /** Directory of checkpoints (null = none). */
@@ -42,7 +48,7 @@ export interface IctTrainConfig extends IctDataConfig {
 
 /** Defaults for a BERT-mini retriever on 2 cores. */
 export const ICT_TRAIN_DEFAULTS: IctTrainConfig = {
-  ...ICT_DATA_DEFAULTS, steps: 1000, batchSize: 64, lr: 1e-4, warmupSteps: 100, weightDecay: 0.01, clipNorm: 1,
+  ...ICT_DATA_DEFAULTS, steps: 1000, batchSize: 64, lr: 1e-4, warmupSteps: 100, weightDecay: 0.01, clipNorm: 1, logitScale: 1,
   seed: 1, checkpointDir: null, checkpointEvery: 200, keepLast: 2, logEvery: 10,
 };
 
@@ -106,7 +112,7 @@ export class IctTrainer {
     const d = this.scorer.docEmbedder.forward(packBatch(batch.blocks, pad), true); // [B, P]
     const scores = this.scorer.relevance(q, d); // [B, B]
     const targets = Int32Array.from({ length: B }, (_, i) => i);
-    const loss = crossEntropy(scores, targets);
+    const loss = crossEntropy(this.cfg.logitScale === 1 ? scores : scale(scores, this.cfg.logitScale), targets);
     let correct = 0;
     for (let i = 0; i < B; i++) {
       let best = 0;
@@ -135,7 +141,7 @@ export class IctTrainer {
         const q = this.scorer.queryEmbedder.forward(packBatch(batch.queries, this.tok.padId), false);
         const d = this.scorer.docEmbedder.forward(packBatch(batch.blocks, this.tok.padId), false);
         const s = this.scorer.relevance(q, d);
-        loss += crossEntropy(s, Int32Array.from({ length: B }, (_, i) => i)).item();
+        loss += crossEntropy(scale(s, this.cfg.logitScale), Int32Array.from({ length: B }, (_, i) => i)).item();
         for (let i = 0; i < B; i++) {
           let best = 0;
           for (let j = 1; j < B; j++) if (s.data[i * B + j] > s.data[i * B + best]) best = j;
@@ -165,7 +171,7 @@ export class IctTrainer {
       if (this.cfg.logEvery > 0 && (s.step % this.cfg.logEvery === 0 || s.step === stop)) {
         const el = (performance.now() - t0) / 1000;
         const rate = (s.step - start) / el;
-        const eta = (stop - s.step) / rate;
+        const eta = (this.cfg.steps - s.step) / rate;
         this.log(`ict step ${s.step}/${this.cfg.steps}  loss ${(sumL / n).toFixed(4)}  acc ${(sumA / n).toFixed(3)}  lr ${s.lr.toExponential(2)}  ` +
           `|g| ${s.gradNorm.toFixed(2)}  ${(1 / rate).toFixed(2)} s/step  ETA ${fmtSecs(eta)}`);
         sumL = 0;

@@ -1,0 +1,176 @@
+// Benchmark: the ICT-trained neural retriever (REALM §3.1 dual encoder, ORQA §4 warm start) vs BM25 — retrieval
+// recall@{1,5,20,100} (a question counts when an answer string, CuratedTREC: regex, appears in one of the top-k
+// blocks' title + text) on CuratedTREC test, WebQuestions test and SQuAD-open dev over enwiki2015_first300_p100
+// (78,686 passages, one block each — the blocks BM25 searches too), plus the corpus embedding throughput.
+// Tuning splits (CuratedTREC / WebQuestions train, EfficientQA dev) are reported as "dev" numbers; test sets are
+// never used to choose anything. Needs a trained scorer: run scripts/train-ict.ts first (same --work directory).
+// Usage:
+//   node --import tsx bench/retrieval.ts [--work bench/.data/retrieval] [--model <work>/ict-final/model.safetensors]
+//     [--block-len 128] [--query-len 32] [--threads 2] [--index flat|scann|auto] [--no-write] [--max-blocks N (smoke test)]
+// Writes bench/results/retrieval.json and the `retrieval` section of BENCHMARKS.md.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getBackend, Rng } from '../src/engine/index.js';
+import { readConfig } from '../src/model/config.js';
+import { loadQaSet, type QaExample, type QaSetName } from '../src/eval/qa.js';
+import { recallAtK } from '../src/eval/recall.js';
+import { Bm25Builder, BM25_DEFAULTS } from '../src/retriever/bm25.js';
+import { NLTK_STOPWORDS } from '../src/retriever/bm25Analyzer.js';
+import { encodeQuery, lengthSortedBatches, packBatch } from '../src/retriever/inputs.js';
+import { RealmScorer } from '../src/retriever/scorer.js';
+import { buildIndex, embedCorpus, type IndexKind } from '../src/train/embedCorpus.js';
+import { readPassageBlocks } from '../src/train/ictSetup.js';
+import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
+import { machineInfo, markdownTable, updateMarkdownSection, writeJson } from './lib/report.js';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, def: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
+};
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const work = arg('work', join(repoRoot, 'bench', '.data', 'retrieval'));
+const modelPath = arg('model', join(work, 'ict-final', 'model.safetensors'));
+const blockLen = Number(arg('block-len', '128'));
+const queryLen = Number(arg('query-len', '32'));
+const threads = Number(arg('threads', '0'));
+const indexKind = arg('index', 'flat') as IndexKind;
+const maxBlocks = Number(arg('max-blocks', 'Infinity')); // smoke tests only: a corpus prefix
+const write = !argv.includes('--no-write') && !Number.isFinite(maxBlocks);
+const KS = [1, 5, 20, 100];
+const log = (l: string): void => void process.stderr.write(`${l}\n`);
+const secs = (t0: number): number => (performance.now() - t0) / 1000;
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  if (threads > 0) getBackend().setThreads(threads);
+  log(`backend ${getBackend().name}, threads ${getBackend().getThreads()}, load ${machine.loadavg_1m}`);
+  let t0 = performance.now();
+  const blocks = (await readPassageBlocks('enwiki2015_first300_p100')).slice(0, maxBlocks);
+  const vocabPath = join(work, 'vocab.txt');
+  if (!existsSync(vocabPath) || !existsSync(modelPath)) throw new Error(`need ${vocabPath} and ${modelPath}: run scripts/train-ict.ts --work ${work} first`);
+  const tok = BertTokenizer.fromVocabFile(vocabPath);
+  const cfg = readConfig(join(dirname(modelPath), 'config.json'));
+  const scorer = new RealmScorer(cfg, new Rng(0), { init: false });
+  scorer.load(modelPath);
+  log(`corpus ${blocks.length} blocks read in ${secs(t0).toFixed(1)} s; model ${modelPath} (${cfg.num_hidden_layers} layers, hidden ${cfg.hidden_size}, vocab ${cfg.vocab_size})`);
+
+  // 1. BM25 over the same blocks (title + text)
+  t0 = performance.now();
+  const bm = new Bm25Builder({ ...BM25_DEFAULTS, analyzer: { stopwords: NLTK_STOPWORDS } });
+  for (const b of blocks) bm.add(`${b.title} ${b.text}`);
+  const bm25 = bm.build();
+  log(`bm25 index ${secs(t0).toFixed(1)} s`);
+
+  // 2. embed the corpus with the document embedder (resumable chunks), then the MIPS index
+  const embedDir = join(work, `embeddings-L${blockLen}${Number.isFinite(maxBlocks) ? `-first${maxBlocks}` : ''}`);
+  const statsPath = join(embedDir, 'throughput.json');
+  const job = embedCorpus(scorer.docEmbedder, tok, { size: blocks.length, getMany: (ids) => Array.from(ids, (i) => blocks[i]) }, {
+    outDir: embedDir, blockLen, batchSize: 64, maxBatchTokens: 8192, progressEvery: 15, log,
+  });
+  let throughput = { blocks_per_s: r1(job.blocksPerSecond), blocks: job.embeddedNow, seconds: r1(job.seconds), threads: getBackend().getThreads(), loadavg_1m: machine.loadavg_1m };
+  if (job.embeddedNow >= blocks.length / 2) writeJson(statsPath, throughput);
+  else if (existsSync(statsPath)) throughput = JSON.parse(readFileSync(statsPath, 'utf8'));
+  t0 = performance.now();
+  const index = buildIndex(job.vectors, job.dim, { kind: indexKind });
+  log(`index (${indexKind}) built in ${secs(t0).toFixed(1)} s`);
+
+  // 3. evaluation
+  const evalSet = async (name: QaSetName, limit = Infinity) => {
+    const qs: QaExample[] = loadQaSet(name).slice(0, limit);
+    const seqs = qs.map((q) => encodeQuery(tok, q.question, queryLen));
+    const vecs = new Float32Array(qs.length * job.dim);
+    for (const g of lengthSortedBatches(seqs.map((s) => s.ids.length), 256)) {
+      const v = scorer.queryEmbedder.embed(packBatch(g.map((i) => seqs[i]), tok.padId));
+      g.forEach((i, r) => vecs.set(v.subarray(r * job.dim, (r + 1) * job.dim), i * job.dim));
+    }
+    const hits = index.search(vecs, 100);
+    const pos = new Map<string, number>();
+    qs.forEach((q, i) => { if (!pos.has(q.question)) pos.set(q.question, i); });
+    const text = (id: number) => ({ id, text: `${blocks[id].title} ${blocks[id].text}` });
+    const ict = await recallAtK((q, k) => Array.from(hits.ids.subarray(pos.get(q)! * 100, pos.get(q)! * 100 + k), text), qs, KS);
+    const bmr = await recallAtK((q, k) => Array.from(bm25.search(q, k).ids, text), qs, KS);
+    const out: Record<string, number> = { n: qs.length };
+    for (const k of KS) {
+      out[`ict_r${k}`] = r1(100 * ict.recall[k]);
+      out[`bm25_r${k}`] = r1(100 * bmr.recall[k]);
+    }
+    // union of the two top-k lists as a cheap hybrid signal: share of questions where ICT finds what BM25 misses
+    let ictOnly = 0;
+    for (let i = 0; i < qs.length; i++) if (ict.firstHit[i] >= 0 && ict.firstHit[i] < 20 && !(bmr.firstHit[i] >= 0 && bmr.firstHit[i] < 20)) ictOnly++;
+    out.ict_only_r20 = r1((100 * ictOnly) / qs.length);
+    log(`${name}: ${JSON.stringify(out)}`);
+    return out;
+  };
+  t0 = performance.now();
+  const results = {
+    ct: await evalSet('ct_test'),
+    wq: await evalSet('wq_test'),
+    squad: await evalSet('squad_dev'),
+  };
+  const dev = {
+    ct_train: await evalSet('ct_train', 500),
+    wq_train: await evalSet('wq_train', 1000),
+    efficientqa_dev: await evalSet('efficientqa_dev'),
+  };
+  log(`evaluation ${secs(t0).toFixed(1)} s`);
+
+  const meta = readFileSync(modelPath).subarray(8, 8 + 4096).toString('utf8');
+  const stepMatch = /"step":"(\d+)"/.exec(meta);
+  const json = {
+    bench: 'retrieval',
+    machine,
+    corpus: { name: 'enwiki2015_first300_p100', blocks: blocks.length, block: 'one passage = one block, [CLS] title [SEP] text [SEP]', block_len: blockLen },
+    retriever: {
+      model: `RealmScorer, separate query/doc BERT (${cfg.num_hidden_layers} layers, hidden ${cfg.hidden_size}, ${cfg.num_attention_heads} heads, FFN ${cfg.intermediate_size}), projection ${cfg.retriever_proj_size}, WordPiece vocab ${cfg.vocab_size} trained on the corpus`,
+      training: `ICT from random init, ${stepMatch ? stepMatch[1] : '?'} steps (see scripts/train-ict.ts and <work>/logs/ict.log)`,
+      query_len: queryLen,
+      index: indexKind,
+    },
+    bm25: { k1: BM25_DEFAULTS.k1, b: BM25_DEFAULTS.b, stopwords: 'nltk', text: 'title + text' },
+    matching: 'answer (CuratedTREC: regex, case-insensitive) in the title + text of a top-k block (src/eval/recall)',
+    embedding_throughput: throughput,
+    ...results,
+    dev,
+  };
+  const table = markdownTable(
+    ['set', 'n', 'ICT R@1', 'ICT R@5', 'ICT R@20', 'ICT R@100', 'BM25 R@1', 'BM25 R@5', 'BM25 R@20', 'BM25 R@100'],
+    Object.entries({ ...results, ...dev }).map(([k, v]) => [k, v.n, v.ict_r1, v.ict_r5, v.ict_r20, v.ict_r100, v.bm25_r1, v.bm25_r5, v.bm25_r20, v.bm25_r100]),
+  );
+  console.log(table);
+  console.log(`embedding: ${throughput.blocks_per_s} blocks/s (${throughput.threads} threads, load ${throughput.loadavg_1m})`);
+  if (write) {
+    writeJson(join(repoRoot, 'bench', 'results', 'retrieval.json'), json);
+    const gap = (k: 'ct' | 'wq' | 'squad'): string => `${(results[k].ict_r20 - results[k].bm25_r20).toFixed(1)}`;
+    const notes = [
+      `Gap to BM25 at R@20 (ICT − BM25, points): CT ${gap('ct')}, WQ ${gap('wq')}, SQuAD ${gap('squad')}. ` +
+        `Target (ICT ≥ BM25 on CT and WQ): ${results.ct.ict_r20 >= results.ct.bm25_r20 && results.wq.ict_r20 >= results.wq.bm25_r20 ? 'met' : 'not met'}.`,
+      '',
+      'What closes the gap (ORQA\'s retriever beat BM25 on CT/WQ with BERT-base initialised from pre-trained BERT, ICT for',
+      '100k steps at batch 4,096 over 13M blocks): (1) start the trunks from an MLM-trained BERT instead of random init —',
+      'from scratch the [CLS] vector hardly depends on the input and ICT sits on a loss ≈ ln B plateau for its first steps;',
+      '(2) far more ICT steps and larger batches (more in-batch negatives); (3) a wider/deeper encoder and 288-token blocks;',
+      '(4) REALM pre-training / QA fine-tuning of the query side on the train splits. A BM25 + ICT hybrid already gains',
+      'where the columns `ict_only_r20` in retrieval.json are non-zero (questions only ICT answers in its top 20).',
+    ].join('\n');
+    updateMarkdownSection(join(repoRoot, 'BENCHMARKS.md'), 'retrieval', [
+      '## Retrieval: ICT retriever vs BM25 (enwiki2015_first300_p100, 78,686 blocks)',
+      '',
+      `Recall@k in % (answer in the title + text of a top-k block). ${json.retriever.model}; ${json.retriever.training}.`,
+      `Test sets: CuratedTREC test, WebQuestions test, SQuAD-open dev; the last three rows are tuning splits (first 500 / 1,000 of CT / WQ train, EfficientQA dev).`,
+      `Corpus embedding: ${throughput.blocks_per_s} blocks/s (${throughput.threads} threads, ${blockLen}-token blocks, 1-min load ${throughput.loadavg_1m} on a shared ${machine.cpus}-CPU machine).`,
+      `Reproduce: \`node --import tsx scripts/train-ict.ts\` then \`node --import tsx bench/retrieval.ts\` → bench/results/retrieval.json.`,
+      '',
+      table,
+      '',
+      notes,
+    ].join('\n'));
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
