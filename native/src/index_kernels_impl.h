@@ -116,19 +116,40 @@ void lut16Groups(const uint8_t* codes, const uint8_t* lut, int pairs, int groups
   for (int g = 0; g < groups; g++) lut16Group(codes + (size_t)g * pairs * 32, lut, pairs, acc + g * 32);
 }
 
-// out[l] = q . centre_l for every leaf, from the transposed centres [d, L].
+// out[l] = q . centre_l for every leaf, from the transposed centres [d, L] (AVX2: 64 leaves per pass held in
+// eight ymm accumulators, one broadcast of q[j] per row).
 static void leafScores(const ScannView& v, const float* q, float* out) {
-  const int L = v.leaves;
-  for (int l = 0; l < L; l++) out[l] = 0.f;
-  for (int j = 0; j < v.d; j++) {
-    const float* row = v.centroidsT + (size_t)j * L;
-    const float qj = q[j];
-    int l = 0;
+  const int L = v.leaves, d = v.d;
+  int l0 = 0;
 #if REALM_IDX_AVX2
-    __m256 b = _mm256_set1_ps(qj);
-    for (; l + 8 <= L; l += 8) _mm256_storeu_ps(out + l, _mm256_fmadd_ps(b, _mm256_loadu_ps(row + l), _mm256_loadu_ps(out + l)));
+  for (; l0 + 64 <= L; l0 += 64) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    const float* c = v.centroidsT + l0;
+    for (int j = 0; j < d; j++, c += L) {
+      const __m256 b = _mm256_set1_ps(q[j]);
+      a0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c), a0);
+      a1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 8), a1);
+      a2 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 16), a2);
+      a3 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 24), a3);
+      a4 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 32), a4);
+      a5 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 40), a5);
+      a6 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 48), a6);
+      a7 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 56), a7);
+    }
+    _mm256_storeu_ps(out + l0, a0);
+    _mm256_storeu_ps(out + l0 + 8, a1);
+    _mm256_storeu_ps(out + l0 + 16, a2);
+    _mm256_storeu_ps(out + l0 + 24, a3);
+    _mm256_storeu_ps(out + l0 + 32, a4);
+    _mm256_storeu_ps(out + l0 + 40, a5);
+    _mm256_storeu_ps(out + l0 + 48, a6);
+    _mm256_storeu_ps(out + l0 + 56, a7);
+  }
 #endif
-    for (; l < L; l++) out[l] += qj * row[l];
+  for (int l = l0; l < L; l++) out[l] = 0.f;
+  for (int j = 0; j < d; j++) {
+    const float* row = v.centroidsT + (size_t)j * L;
+    for (int l = l0; l < L; l++) out[l] += q[j] * row[l];
   }
 }
 
@@ -207,8 +228,22 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
     }
   }
   // (4) exact re-rank of the candidates with the float vectors (or the approximate scores when reorder <= 0).
+  // Rows are fetched ahead (software prefetch of candidate i + 6 while scoring i): re-ranking is bound by the
+  // cache misses on randomly placed float vectors, not by arithmetic.
   s.best.reset(k);
-  for (const auto& c : s.cand.h) {
+  const size_t nc = s.cand.h.size();
+  const size_t rowBytes = (size_t)d * sizeof(float);
+  auto prefetchRow = [&](size_t i) {
+    const int32_t row = v.slotRow[s.cand.h[i].second];
+    if (row < 0) return;
+    const char* p = (const char*)(v.vectors + (size_t)row * d);
+    for (size_t off = 0; off < rowBytes; off += 64) __builtin_prefetch(p + off, 0, 0);
+  };
+  if (rerank)
+    for (size_t i = 0; i < std::min<size_t>(nc, 6); i++) prefetchRow(i);
+  for (size_t i = 0; i < nc; i++) {
+    const auto& c = s.cand.h[i];
+    if (rerank && i + 6 < nc) prefetchRow(i + 6);
     const int32_t row = v.slotRow[c.second];
     if (row < 0) continue;
     s.best.push(rerank ? dot(q, v.vectors + (size_t)row * d, d) : c.first, row);

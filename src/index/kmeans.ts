@@ -42,7 +42,7 @@ export interface PartitionOptions {
   leaves?: number;
   /** Lloyd iterations; default 10. */
   iterations?: number;
-  /** Points sampled for training; default min(N, 64 * leaves). */
+  /** Points sampled for training; default min(N, 40 * leaves). */
   sampleSize?: number;
   /** Spherical (cosine) assignment instead of Euclidean; default false (as ScaNN's tree). */
   spherical?: boolean;
@@ -87,7 +87,7 @@ export function trainPartition(vectors: Float32Array, n: number, d: number, opts
   const L = Math.max(1, Math.min(n, opts.leaves ?? Math.round(Math.sqrt(n))));
   const iterations = opts.iterations ?? 10;
   const rng = new Rng(opts.seed ?? 1);
-  const m = Math.max(L, Math.min(n, opts.sampleSize ?? 64 * L));
+  const m = Math.max(L, Math.min(n, opts.sampleSize ?? 40 * L));
   const pick = rng.sample(n, m);
   const sample = new Float32Array(m * d);
   for (let i = 0; i < m; i++) sample.set(vectors.subarray(pick[i]! * d, pick[i]! * d + d), i * d);

@@ -14,26 +14,22 @@ export const CENTRES = 16;
 /** Points per fast-scan group. */
 export const GROUP = 32;
 
-/** Byte offset and nibble shift of sub-quantiser m of slot s. */
-function place(pairs: number, s: number, m: number): [number, number] {
-  const j = s & 31;
-  return [((s >> 5) * pairs + (m >> 1)) * 32 + (m & 1) * 16 + (j & 15), j < 16 ? 0 : 4];
-}
-
 /** Stores code [M = 2 * pairs] (values 0..15) into slot s of the packed array. */
 export function packCode(packed: Uint8Array, pairs: number, s: number, code: ArrayLike<number>, codeOff = 0): void {
+  const j = s & 31, sh = j < 16 ? 0 : 4, keep = 0xf0 >> sh;
+  const base = (s >> 5) * pairs * 32 + (j & 15);
   for (let m = 0; m < 2 * pairs; m++) {
-    const [o, sh] = place(pairs, s, m);
-    packed[o] = (packed[o]! & (0xf0 >> sh)) | ((code[codeOff + m]! & 15) << sh);
+    // byte of sub-quantiser m: pair m >> 1, half m & 1; nibble: low for points 0..15 of the group, high for 16..31.
+    const o = base + (m >> 1) * 32 + (m & 1) * 16;
+    packed[o] = (packed[o]! & keep) | ((code[codeOff + m]! & 15) << sh);
   }
 }
 
 /** Reads slot s's code [2 * pairs] from the packed array. */
 export function unpackCode(packed: Uint8Array, pairs: number, s: number, out: Uint8Array = new Uint8Array(2 * pairs)): Uint8Array {
-  for (let m = 0; m < 2 * pairs; m++) {
-    const [o, sh] = place(pairs, s, m);
-    out[m] = (packed[o]! >> sh) & 15;
-  }
+  const j = s & 31, sh = j < 16 ? 0 : 4;
+  const base = (s >> 5) * pairs * 32 + (j & 15);
+  for (let m = 0; m < 2 * pairs; m++) out[m] = (packed[base + (m >> 1) * 32 + (m & 1) * 16]! >> sh) & 15;
   return out;
 }
 

@@ -27,7 +27,7 @@ export interface QuantizeOptions {
   anisotropicThreshold?: number | null;
   /** Training iterations (assignment + codebook steps); default 8. */
   iterations?: number;
-  /** Points sampled to train the codebooks; default min(N, 50000). */
+  /** Points sampled to train the codebooks; default min(N, 32768). */
   sampleSize?: number;
   /** Anisotropic coordinate-descent sweeps when encoding; default 2. */
   encodeSweeps?: number;
@@ -128,7 +128,7 @@ export class ScannIndex implements Index {
     const threshold = q.anisotropicThreshold === undefined ? 0.2 : q.anisotropicThreshold;
     const assign = assignLeaves(x, n, dim, centroids, leaves, p.spherical ?? false, addon);
     trace('all points assigned');
-    const m = Math.min(n, q.sampleSize ?? 50000);
+    const m = Math.min(n, q.sampleSize ?? 32768);
     const pick = new Rng(opts.seed ?? 1).sample(n, m);
     const xs = new Float32Array(m * dim), rs = new Float32Array(m * dim);
     for (let i = 0; i < m; i++) residual(x, pick[i]!, centroids, assign[pick[i]!]!, dim, xs, rs, i);
