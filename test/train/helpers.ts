@@ -1,0 +1,61 @@
+/**
+ * Test fixtures shared by the trainer, refresh and CLI tests: a tiny synthetic corpus of templated facts, a WordPiece
+ * vocabulary trained on it, tiny model configs and a child-process runner for the CLI (`node --import tsx`).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BertTokenizer } from '../../src/tokenizer/bertTokenizer.js';
+import { trainWordPiece } from '../../src/tokenizer/trainer.js';
+
+/** Repository root. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+const PEOPLE = ['Ada Lovelace', 'Alan Turing', 'Marie Curie', 'Isaac Newton', 'Niels Bohr', 'Emmy Noether', 'Carl Gauss', 'Rosalind Franklin'];
+const CITIES = ['London', 'Manchester', 'Paris', 'Woolsthorpe', 'Copenhagen', 'Erlangen', 'Brunswick', 'Notting'];
+const FIELDS = ['mathematics', 'computing', 'chemistry', 'physics', 'physics', 'algebra', 'geometry', 'crystallography'];
+
+/** Small documents: each person's birthplace, field and a year, written in a few templates. */
+export function tinyDocs(): Array<{ id: string; title: string; text: string }> {
+  return PEOPLE.map((p, i) => ({
+    id: `doc${i}`,
+    title: p,
+    text: `${p} was born in ${CITIES[i]} in ${1800 + 13 * i}. ${p} worked on ${FIELDS[i]} for many years. ` +
+      `The work of ${p} in ${FIELDS[i]} is famous. ${CITIES[i]} remembers ${p} with a statue.`,
+  }));
+}
+
+/** Writes the tiny corpus as JSONL and a vocabulary trained on it; returns their paths. */
+export async function writeTinyCorpus(dir: string): Promise<{ corpus: string; vocab: string; tok: BertTokenizer }> {
+  mkdirSync(dir, { recursive: true });
+  const docs = tinyDocs();
+  const corpus = join(dir, 'corpus.jsonl');
+  writeFileSync(corpus, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+  const tok = await trainWordPiece(docs.flatMap((d) => [d.title, d.text]), { vocabSize: 200, minFrequency: 1 });
+  const vocab = join(dir, 'vocab.txt');
+  tok.saveVocabTxt(vocab);
+  return { corpus, vocab, tok: BertTokenizer.fromVocabFile(vocab) };
+}
+
+/** A tiny BERT shape (RealmConfig overrides). */
+export const TINY_MODEL = {
+  hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, retriever_proj_size: 16,
+  max_position_embeddings: 128, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1,
+};
+
+/** Arguments to run the CLI from source. */
+export function cliArgs(args: string[]): string[] {
+  return ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args];
+}
+
+/** Runs the CLI to completion. */
+export function runCliSync(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, cliArgs(args), { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts the CLI in the background. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, cliArgs(args), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
