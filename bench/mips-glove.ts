@@ -14,6 +14,7 @@
 // Peers: `npm install --prefix bench/peers` (hnswlib-node, usearch, and the GloVe vectors); faiss:
 // `python3 -m venv --system-site-packages /tmp/fvenv && /tmp/fvenv/bin/pip install faiss-cpu` (or $FAISS_PYTHON).
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { glovePaths, prepareGlove, GLOVE_NQ } from './lib/glove.js';
 import { adoptGroundTruth, compareSets, groundTruthEngine, makeQuickSet, type AdoptedGroundTruth } from './lib/glove-extra.js';
@@ -96,14 +97,14 @@ async function main(): Promise<void> {
   const command = `npx tsx bench/mips-glove.ts ${process.argv.slice(2).join(' ')}`.trim();
   const summary = gloveSummary(records);
   const result = {
-    benchmark: 'mips-glove', ...summary, machine, command, data: { ...data, dir, ground_truth: quick ? gt.name : gtSource },
+    benchmark: 'mips-glove', ...summary, nq_single: Number(opt('nq-single') ?? (quick ? 500 : 2000)), machine, command, data: { ...data, dir, ground_truth: quick ? gt.name : gtSource },
     data_verification: verification ? { against: verifyDir, ...verification } : null,
     ground_truth_adopted: adopted,
     notes: [
-      'single = one search call per query, 1 thread (2,000 queries spread evenly over the 10k for peers with a batch API; all queries for hnswlib-node); batch = all queries in one call, 1 thread',
+      `single = one search call per query, 1 thread (${opt('nq-single') ?? (quick ? 500 : 2000)} queries spread evenly over the 10k for peers with a batch API; all queries for hnswlib-node); batch = all queries in one call, 1 thread`,
       'QPS at a recall target: log-linear interpolation on the Pareto frontier of the sweep',
       'index MB = RSS growth after building (after GC), each peer in its own process',
-      'the 2-core machine was shared with other jobs during the run: treat QPS as noisy (±15%)',
+      `the 2-core machine was shared with other jobs (load average ${machine.loadavg_1m} at the start, ${loadavg()[0].toFixed(2)} at the end): absolute QPS and build times are far below an idle machine's and noisy; compare peers measured in the same run`,
     ],
     peers: records,
   };

@@ -5,7 +5,7 @@
 // the `mips-growth` section of BENCHMARKS.md.
 //
 // usage: node --expose-gc --import tsx bench/mips-growth.ts [--sizes 100000,300000,1000000] [--quick] [--nq 1000] [--no-md]
-//          [--scann '{"reorders":[100]}']
+//          [--scann '{"reorders":[100]}'] [--gt-only (compute and cache the ground truth, then exit)]
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readIvecs, writeVecs } from './lib/fvecs.js';
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     const base = all.subarray(0, n * d);
     const gtPath = join(dataDir, `growth_s${g.seed}_c${g.clusters}_d${d}_n${n}_q${nq}_gt.ivecs`);
     if (!existsSync(gtPath)) writeVecs(gtPath, gt.fn(base, n, d, Q, nq, 10), nq, 10);
+    if (opt('gt-only') === 'true') { log(`ground truth cached: ${gtPath}`); continue; }
     const gtv = readIvecs(gtPath);
     const ctx: PeerContext = {
       base, n, d, qs: { data: Q, nq, d, gt: gtv.data, gtD: gtv.d }, quick,
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     });
     log(`n=${n}: build ${rec.build_s} s, QPS@0.90 ${s.qps_r090} single / ${s.qps_batch_r090} batch, FlatIndex batched ${flatQps} q/s`);
   }
+  if (opt('gt-only') === 'true') return;
   const command = `node --expose-gc --import tsx bench/mips-growth.ts ${process.argv.slice(2).join(' ')}`.trim();
   const result = {
     benchmark: 'mips-growth', machine, command, generator: { ...g, queries: nq, note: 'bench/lib/synthetic.ts clusteredVectors' },

@@ -12,7 +12,7 @@ import { loadProjectIndex } from './project.js';
 /** Picks the exact top-k engine: FlatIndex (chunks of 1,000 queries) when available, else exactTopK. */
 export async function groundTruthEngine(log: (m: string) => void): Promise<{ fn: GroundTruthFn; name: string }> {
   const api = await loadProjectIndex();
-  if (typeof api !== 'string') {
+  if (typeof api !== 'string' && api.native) {
     return {
       name: `FlatIndex (${api.source})`,
       fn: (base, n, d, Q, nq, k) => {
@@ -27,7 +27,7 @@ export async function groundTruthEngine(log: (m: string) => void): Promise<{ fn:
       },
     };
   }
-  log(`ground truth with the plain-JS exact loop (${api})`);
+  log(`ground truth with the plain-JS exact loop (${typeof api === 'string' ? api : 'FlatIndex has no native kernels in this build'})`);
   return {
     name: 'plain-JS blocked exact loop',
     fn: (base, n, d, Q, nq, k) => {

@@ -77,7 +77,7 @@ export function gloveMarkdown(r: GloveResult): string {
     `## MIPS: GloVe-100 (${r.data.name}, N = ${r.data.N.toLocaleString('en-US')}, d = ${r.data.D}, ${r.data.nq.toLocaleString('en-US')} queries, recall@10 vs exact dot-product top-10)`,
     '',
     `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpu} (${m.cpus} cores, ${m.mem_gib} GiB), Node ${m.node}, 1 thread everywhere. ` +
-    `Load average at start ${m.loadavg_1m}: the machine was shared with other jobs, so QPS figures are noisy.` +
+    `Load average at start ${m.loadavg_1m}: the machine was shared with many other jobs, so absolute QPS and build seconds are well below an idle machine's and noisy; compare peers within the table.` +
     (r.data.note ? ` **${r.data.note}.**` : ''),
     '',
     'Reproduce: `npm install --prefix bench/peers && npx tsx bench/mips-glove.ts` (peers: `--peers scann,flat,hnswlib,usearch,faiss,exactjs`; ' +
@@ -91,7 +91,7 @@ export function gloveMarkdown(r: GloveResult): string {
     `Headline: ScannIndex ${key('qps_at_r090')} q/s at R0.90 (ratio vs hnswlib-node ${key('ratio_vs_hnswlib')}, vs faiss fast-scan ${key('ratio_vs_faiss_fastscan')}; ` +
     `at R0.95 ${key('ratio_vs_faiss_fastscan_r095')}), build ${key('build_s')} s; FlatIndex batched ${key('flat_batched_qps')} q/s vs faiss IndexFlatIP ${key('faiss_flat_batched_qps')} q/s.`,
     '',
-    '- single = one search call per query (2,000 queries spread evenly over the set — the query file is in word-frequency order — or all queries for peers without a batch API); batch = all queries in one call.',
+    `- single = one search call per query (${Number(r.nq_single ?? 2000).toLocaleString('en-US')} queries spread evenly over the set — the query file is in word-frequency order — or all queries for peers without a batch API); batch = all queries in one call.`,
     '- QPS at a recall target = log-linear interpolation on the Pareto frontier of the parameter sweep (ScannIndex: reorder × leavesToSearch; HNSW: ef; faiss IVF: nprobe × k_factor).',
     '- index MB = resident-memory growth from building, after GC, each peer in its own process; hnswlib-node takes number[] only (Array.from per query is inside its timing).',
     `- Data prepared in TypeScript (bench/lib/glove.ts: numpy PCG64 permutation re-implemented, seed 12345), ground truth by ${r.data.ground_truth}.` +

@@ -2,6 +2,7 @@
 // what a peer gets (the loaded set, sweep settings, a require() rooted at bench/peers/node_modules) and the record it
 // returns (build seconds, resident memory, sweep points, QPS at recall targets). One peer per process so that its
 // resident memory is attributable.
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,9 +78,10 @@ export function peersRequire(): NodeRequire {
 export function peerVersion(req: NodeRequire, name: string): string | null {
   try {
     return (req(`${name}/package.json`) as { version: string }).version;
-  } catch {
-    return null;
-  }
+  } catch { /* "exports" may hide package.json: read it from bench/peers/node_modules */ }
+  const p = join(PEERS_DIR, 'node_modules', name, 'package.json');
+  if (!existsSync(p)) return null;
+  return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
 }
 
 /** Marker of the result line a peer process prints on stdout. */

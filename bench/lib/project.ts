@@ -41,6 +41,8 @@ export interface ProjectIndexApi {
   setThreads(n: number): void;
   /** where the module was loaded from */
   source: string;
+  /** whether the native index kernels are loaded (else the index runs its TypeScript kernels) */
+  native: boolean;
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,7 +64,7 @@ export async function loadProjectIndex(): Promise<ProjectIndexApi | string> {
       return `importing ${file} failed: ${(e as Error).message}`;
     }
   }
-  const file = files.join(', ');
+  const file = `src/index (${files.map((f) => f.slice(ROOT.length + 1).replace('src/index/', '')).join(', ')})`;
   const Flat = mod.FlatIndex as Ctor | undefined;
   if (!Flat) return `${file} does not export FlatIndex`;
   const Scann = mod.ScannIndex as Ctor | undefined;
@@ -78,8 +80,10 @@ export async function loadProjectIndex(): Promise<ProjectIndexApi | string> {
     },
   });
   const seqIds = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
+  const native = typeof mod.indexAddon === 'function' ? (mod.indexAddon as () => unknown)() != null : true;
   return {
     source: file,
+    native,
     setThreads,
     flat(base, n, d) {
       const ix = new Flat({ dim: d, metric: 'ip' });

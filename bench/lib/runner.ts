@@ -54,8 +54,13 @@ export async function runFaissPeer(dir: string, name: string, extra: string[] = 
   const py = faissPython();
   const how = 'python3 -m venv --system-site-packages /tmp/fvenv && /tmp/fvenv/bin/pip install faiss-cpu (or set FAISS_PYTHON)';
   if (!py) return [{ peer: 'faiss', skipped: `no faiss Python found: ${how}` }];
-  const recs = await runProcess('faiss', py, [join(ROOT, 'bench', 'peers', 'faiss_peer.py'), dir, name, ...extra],
-    { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' });
+  // one process per index type, so each one's resident memory is attributable (freed memory is not returned to the OS)
+  const recs: PeerRecord[] = [];
+  for (const only of ['flat', 'ivfpqfs', 'hnsw']) {
+    recs.push(...await runProcess('faiss', py, [join(ROOT, 'bench', 'peers', 'faiss_peer.py'), dir, name, '--only', only, ...extra],
+      { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }));
+    if (recs.some((r) => r.peer === 'faiss' && r.skipped)) break;
+  }
   for (const r of recs) if (r.skipped && r.peer === 'faiss') r.skipped += ` — ${how}`;
   return recs;
 }
