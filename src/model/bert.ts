@@ -12,10 +12,11 @@
  * the [B*T, H] projections with transpose flags and alpha = 1/sqrt(d_head): no permute copies, no materialised kᵀ.
  */
 import {
-  Rng, Tensor, TensorError, add, attentionMaskBias, dropout, embedding, gelu, indexSelect, layerNorm, linear, relu,
+  Rng, Tensor, TensorError, add, attentionMaskBias, dropout, embedding, gelu, indexSelect, layerNorm, relu,
   reshape, tanh,
 } from '../engine/index.js';
 import { fusedSelfAttention } from '../engine/ops/fused-attention.js';
+import { fusedLinear } from '../engine/ops/fused-linear.js';
 import type { RealmConfig } from './config.js';
 import { initBertParams } from './init.js';
 import { ParamStore } from './params.js';
@@ -46,6 +47,12 @@ export interface BertOutputs {
 export interface BertForwardOptions {
   /** Compute the pooler output (default true). */
   pool?: boolean;
+}
+
+/** dense(x) followed by the activation named by `hidden_act`, fused into one op for the GELU forms. */
+export function denseAct(x: Tensor, w: Tensor, b: Tensor, act: RealmConfig['hidden_act']): Tensor {
+  if (act === 'gelu' || act === 'gelu_new') return fusedLinear(x, w, b, act);
+  return activation(fusedLinear(x, w, b), act);
 }
 
 /** The activation named by `hidden_act`. */
@@ -170,7 +177,7 @@ export class BertModel {
     if (opts.pool !== false) {
       const clsIdx = new Int32Array(B);
       for (let b = 0; b < B; b++) clsIdx[b] = b * T;
-      pooledOutput = tanh(linear(indexSelect(h, 0, clsIdx), this.pooler[0], this.pooler[1]));
+      pooledOutput = tanh(fusedLinear(indexSelect(h, 0, clsIdx), this.pooler[0], this.pooler[1]));
     }
     return { sequenceOutput, pooledOutput };
   }
@@ -180,17 +187,17 @@ export class BertModel {
     const cfg = this.cfg;
     const nh = cfg.num_attention_heads;
     const H = cfg.hidden_size;
-    const q = linear(h, L.q[0], L.q[1]); // [B*T, H]
-    const k = linear(h, L.k[0], L.k[1]);
-    const v = linear(h, L.v[0], L.v[1]);
+    const q = fusedLinear(h, L.q[0], L.q[1]); // [B*T, H]
+    const k = fusedLinear(h, L.k[0], L.k[1]);
+    const v = fusedLinear(h, L.v[0], L.v[1]);
     const ctx = fusedSelfAttention(q, k, v, {
       batch: B, seqLen: T, heads: nh, alpha: 1 / Math.sqrt(H / nh), maskBias,
       dropoutP: cfg.attention_probs_dropout_prob, rng: this.rng, training,
     }); // [B*T, H]
-    const attn = dropout(linear(ctx, L.attnOut[0], L.attnOut[1]), cfg.hidden_dropout_prob, this.rng, training);
+    const attn = dropout(fusedLinear(ctx, L.attnOut[0], L.attnOut[1]), cfg.hidden_dropout_prob, this.rng, training);
     h = layerNorm(add(h, attn), L.attnLn[0], L.attnLn[1], cfg.layer_norm_eps);
-    const inter = activation(linear(h, L.inter[0], L.inter[1]), cfg.hidden_act); // [B*T, I]
-    const out = dropout(linear(inter, L.out[0], L.out[1]), cfg.hidden_dropout_prob, this.rng, training);
+    const inter = denseAct(h, L.inter[0], L.inter[1], cfg.hidden_act); // [B*T, I]
+    const out = dropout(fusedLinear(inter, L.out[0], L.out[1]), cfg.hidden_dropout_prob, this.rng, training);
     return layerNorm(add(h, out), L.outLn[0], L.outLn[1], cfg.layer_norm_eps);
   }
 }

@@ -6,8 +6,10 @@
  * (`gather_indexes` in run_pretraining.py), hidden states are first gathered at the masked positions, so the
  * [M, vocab] logits are computed only for the M masked tokens, not for every position.
  */
-import { Rng, Tensor, TensorError, crossEntropy, indexSelect, layerNorm, linear, reshape } from '../engine/index.js';
-import { BertModel, activation, type BertInputs } from './bert.js';
+import { Rng, Tensor, TensorError, indexSelect, layerNorm, reshape } from '../engine/index.js';
+import { fusedCrossEntropy } from '../engine/ops/fused-cross-entropy.js';
+import { fusedLinear } from '../engine/ops/fused-linear.js';
+import { BertModel, denseAct, type BertInputs } from './bert.js';
 import type { RealmConfig } from './config.js';
 import { initBertParams } from './init.js';
 import { ParamStore } from './params.js';
@@ -35,8 +37,8 @@ export class MlmHead {
 
   /** hidden [M, H] → logits [M, vocab]. */
   forward(hidden: Tensor): Tensor {
-    const h = activation(linear(hidden, this.dense[0], this.dense[1]), this.cfg.hidden_act);
-    return linear(layerNorm(h, this.ln[0], this.ln[1], this.cfg.layer_norm_eps), this.decoder, this.bias);
+    const h = denseAct(hidden, this.dense[0], this.dense[1], this.cfg.hidden_act);
+    return fusedLinear(layerNorm(h, this.ln[0], this.ln[1], this.cfg.layer_norm_eps), this.decoder, this.bias);
   }
 }
 
@@ -88,6 +90,6 @@ export class BertForMaskedLM {
     if (maskedLabels.length !== maskedPositions.length) {
       throw new TensorError(`BertForMaskedLM: ${maskedLabels.length} labels for ${maskedPositions.length} masked positions`);
     }
-    return crossEntropy(this.logits(batch, maskedPositions, training), maskedLabels, { ignoreIndex });
+    return fusedCrossEntropy(this.logits(batch, maskedPositions, training), maskedLabels, ignoreIndex);
   }
 }

@@ -1,0 +1,65 @@
+/**
+ * Fused dense layer: y = act(x · Wᵀ + b) in one op (BERT's intermediate dense + GELU, and every plain dense layer).
+ * Forward is one sgemm accumulating onto bias-initialised rows, then the backend GELU in place of a separate op;
+ * backward applies the backend GELU derivative and computes all three gradients with sgemm — including the bias
+ * gradient (column sums of dy as a 1-row product with a ones vector) instead of a JS loop.
+ */
+import { record } from '../autograd.js';
+import { getBackend } from '../backends/index.js';
+import { Tensor, TensorError } from './util.js';
+
+/** Activation applied after the affine map ('gelu' = erf form, 'gelu_new' = tanh approximation). */
+export type FusedActivation = 'none' | 'gelu' | 'gelu_new';
+
+let ones = new Float32Array(0);
+function onesOf(n: number): Float32Array {
+  if (ones.length < n) ones = new Float32Array(n).fill(1);
+  return ones.subarray(0, n);
+}
+
+/** x [..., in], weight [out, in] (PyTorch layout), bias [out] or null → [..., out]. */
+export function fusedLinear(x: Tensor, weight: Tensor, bias: Tensor | null, act: FusedActivation = 'none'): Tensor {
+  if (weight.ndim !== 2) throw new TensorError(`fusedLinear: weight must be 2-D [out, in], got [${weight.shape.join(', ')}]`);
+  const [nOut, nIn] = weight.shape;
+  if (x.ndim < 1 || x.shape[x.ndim - 1] !== nIn) {
+    throw new TensorError(`fusedLinear: x [${x.shape.join(', ')}] last dim must equal weight in-features ${nIn}`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== nOut)) throw new TensorError(`fusedLinear: bias must be [${nOut}], got [${bias.shape.join(', ')}]`);
+  if (act !== 'none' && act !== 'gelu' && act !== 'gelu_new') throw new TensorError(`fusedLinear: unknown activation ${String(act)}`);
+  const rows = x.size / nIn;
+  const be = getBackend();
+  const pre = new Float32Array(rows * nOut);
+  if (bias) for (let r = 0; r < rows; r++) pre.set(bias.data, r * nOut);
+  if (rows > 0) be.sgemm(false, true, rows, nOut, nIn, 1, x.data, nIn, weight.data, nIn, bias ? 1 : 0, pre, nOut);
+  const tanhApprox = act === 'gelu_new';
+  let y = pre;
+  if (act !== 'none') {
+    y = new Float32Array(pre.length);
+    be.gelu(pre, y, pre.length, tanhApprox);
+  }
+  const out = new Tensor(y, [...x.shape.slice(0, -1), nOut]);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(out, inputs, `fusedLinear(${act})`, (g) => {
+    let d = g;
+    if (act !== 'none') {
+      d = new Float32Array(g.length);
+      be.geluBackward(pre, g, d, g.length, tanhApprox);
+    }
+    let gx: Float32Array | null = null;
+    let gw: Float32Array | null = null;
+    let gb: Float32Array | null = null;
+    if (x.requiresGrad) {
+      gx = new Float32Array(x.size);
+      be.sgemm(false, false, rows, nIn, nOut, 1, d, nOut, weight.data, nIn, 0, gx, nIn); // dx = d · W
+    }
+    if (weight.requiresGrad) {
+      gw = new Float32Array(weight.size);
+      be.sgemm(true, false, nOut, nIn, rows, 1, d, nOut, x.data, nIn, 0, gw, nIn); // dW = dᵀ · x
+    }
+    if (bias && bias.requiresGrad) {
+      gb = new Float32Array(nOut);
+      be.sgemm(false, false, 1, nOut, rows, 1, onesOf(rows), rows, d, nOut, 0, gb, nOut); // db = 1ᵀ · d
+    }
+    return bias ? [gx, gw, gb] : [gx, gw];
+  });
+}
