@@ -7,8 +7,17 @@ import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** Parsed flags and positionals. */
+export interface ParsedCommand {
+  /** String options by name. */
+  values: Record<string, string | undefined>;
+  /** Boolean flags by name. */
+  flags: Record<string, boolean | undefined>;
+  positionals: string[];
+}
+
 /** Parses `argv` strictly; unknown flags or missing values become a UsageError naming the command. */
-export function parseCommand<O extends Options>(cmd: string, argv: string[], options: O, positionals = 0) {
+export function parseCommand(cmd: string, argv: string[], options: Options, positionals = 0): ParsedCommand {
   let r;
   try {
     r = parseArgs({ args: argv, options, allowPositionals: positionals > 0, strict: true });
@@ -16,7 +25,13 @@ export function parseCommand<O extends Options>(cmd: string, argv: string[], opt
     throw new UsageError(`${cmd}: ${(e as Error).message.split('\n')[0]}`);
   }
   if (r.positionals.length > positionals) throw new UsageError(`${cmd}: unexpected argument ${JSON.stringify(r.positionals[positionals])}`);
-  return r;
+  const values: ParsedCommand['values'] = {};
+  const flags: ParsedCommand['flags'] = {};
+  for (const [k, v] of Object.entries(r.values)) {
+    if (typeof v === 'boolean') flags[k] = v;
+    else if (typeof v === 'string') values[k] = v;
+  }
+  return { values, flags, positionals: r.positionals };
 }
 
 /** An integer option in [min, max] (undefined when absent). */

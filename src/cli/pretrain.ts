@@ -9,7 +9,7 @@ import { UsageError } from './errors.js';
 
 /** Runs the pretrain sub-command. */
 export async function pretrainCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommand('pretrain', argv, {
+  const { values, flags } = parseCommand('pretrain', argv, {
     config: { type: 'string', short: 'c' },
     'stop-after': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
@@ -17,7 +17,7 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   if (!values.config) throw new UsageError('pretrain: --config FILE is required (see configs/*.json)');
   const cfg = readPretrainConfig(values.config);
   const stopAfter = intOption('pretrain', 'stop-after', values['stop-after'], 1);
-  if (values.quiet) cfg.log.quiet = true;
+  if (flags.quiet) cfg.log.quiet = true;
   const r = await runPretrain(cfg, { stopAfter });
   const from = r.resumedFrom > 0 ? ` (resumed from step ${r.resumedFrom})` : '';
   if (!cfg.log.quiet) process.stderr.write(`done: step ${r.step}/${cfg.optim.steps}${from}, last loss ${r.lastLoss.toFixed(4)}, ${r.seconds.toFixed(1)} s\n`);

@@ -11,7 +11,7 @@ import { UsageError } from './errors.js';
 
 /** Runs the tokenize sub-command. */
 export async function tokenizeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('tokenize', argv, {
+  const { values, flags, positionals } = parseCommand('tokenize', argv, {
     model: { type: 'string', short: 'm' },
     vocab: { type: 'string' },
     json: { type: 'boolean' },
@@ -23,7 +23,7 @@ export async function tokenizeCommand(argv: string[]): Promise<number> {
   if (!existsSync(vocab)) throw new UsageError(`tokenize: vocabulary ${vocab} not found (use --vocab FILE or --model DIR)`);
   const tok = BertTokenizer.fromVocabFile(vocab);
   const enc = tok.encode(text);
-  if (values.json) {
+  if (flags.json) {
     process.stdout.write(`${JSON.stringify({ tokens: enc.tokens, ids: Array.from(enc.inputIds), offsets: enc.offsets })}\n`);
   } else {
     process.stdout.write(`${enc.tokens.map((t, i) => `${t}(${enc.inputIds[i]})`).join(' ')}\n`);

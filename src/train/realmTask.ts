@@ -1,0 +1,180 @@
+/**
+ * REALM pre-training as a TrainTask (Guu et al. 2020 §3): each step samples masked examples, embeds them with
+ * Embed_input, retrieves the top k blocks from the current (possibly stale) MIPS index excluding each example's own
+ * block, recomputes the k + null-document scores with the current embedders, and returns the marginal-likelihood loss
+ * of src/realm's RealmPretrainModel. The index comes from an IndexRefresher (./refresh.ts): built at step 0 (or
+ * loaded from `data.index`), rebuilt in a worker thread every `refresh.every` steps. Checkpoints carry the index
+ * snapshot id and any refresh in flight; `buildRealmTask` wires a config to all of this, and export writes the model
+ * directory with a freshly embedded index of the final document embedder.
+ */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { getBackend, noGrad, Rng } from '../engine/index.js';
+import type { JsonValue } from '../io/checkpoint.js';
+import { BlockTokenCache, type RealmExample } from '../realm/batch.js';
+import { RealmPretrainModel, type RealmPretrainOptions } from '../realm/model.js';
+import { DocumentGroups } from '../realm/retrieval.js';
+import { configToJson, type RealmConfig } from '../model/config.js';
+import type { BertTokenizer } from '../tokenizer/bertTokenizer.js';
+import { MODEL_FILES } from '../api/modelDir.js';
+import type { DocStore } from '../corpus/docstore.js';
+import type { BuiltTask } from './pretrain.js';
+import type { PretrainConfig } from './pretrainConfig.js';
+import { buildExamples, ensureDocStore, EpochSampler } from './realmData.js';
+import { IndexRefresher } from './refresh.js';
+import { refreshIndex, tokenizeBlocks } from './refreshJob.js';
+import { copyMatching, exportModelDir, loadWeightsFile, readDocs, runModelConfig, runTokenizer } from './setup.js';
+import type { StepOutput, TaskCheckpointState, TrainableModel, TrainTask } from './task.js';
+
+/** config.json of a REALM model directory: HF RealmConfig fields plus our pre-training options. */
+export function realmConfigJson(cfg: RealmConfig, opts: RealmPretrainOptions): object {
+  return { ...(JSON.parse(configToJson(cfg, ['RealmForPretraining'])) as object), realm_pretrain: { ...opts } };
+}
+
+/** The REALM pre-training task. */
+export class RealmTask implements TrainTask {
+  readonly name = 'realm';
+  readonly model: TrainableModel;
+  private readonly sampler: EpochSampler;
+  private lastStep = 0;
+  private groups?: DocumentGroups;
+
+  constructor(
+    readonly realm: RealmPretrainModel, readonly rng: Rng, readonly examples: readonly RealmExample[],
+    readonly blocks: BlockTokenCache, readonly refresher: IndexRefresher,
+    readonly opts: { batchSize: number; dataSeed: number; initialIndex: string | null; docIds?: readonly string[] },
+  ) {
+    this.model = { parameters: () => realm.parameters(), stateDict: () => realm.stateDict() };
+    this.sampler = new EpochSampler(examples.length, opts.dataSeed);
+    if (realm.opts.exclude === 'document') {
+      if (!opts.docIds) throw new RangeError("exclude 'document' needs the blocks' document ids");
+      this.groups = new DocumentGroups(opts.docIds);
+    }
+  }
+
+  configJson(): object {
+    return realmConfigJson(this.realm.cfg, this.realm.opts);
+  }
+
+  cursor(): JsonValue {
+    return { epoch: this.sampler.epoch, pos: this.sampler.pos };
+  }
+
+  restoreCursor(c: JsonValue): void {
+    const o = (c ?? {}) as { epoch?: number; pos?: number };
+    this.sampler.seek(Number(o.epoch ?? 0), Number(o.pos ?? 0));
+  }
+
+  async beforeStep(step: number): Promise<void> {
+    this.lastStep = step;
+    if (!this.refresher.index) {
+      // first step of a fresh run: the initial index (given, or embedded now with the initial document embedder)
+      if (this.opts.initialIndex) this.refresher.useIndexFile(this.opts.initialIndex, 'initial', 0);
+      else {
+        await this.refresher.request(step, step);
+        await this.refresher.swapPending();
+      }
+    }
+    await this.refresher.beforeStep(step);
+  }
+
+  async afterStep(completed: number): Promise<void> {
+    this.lastStep = completed;
+    await this.refresher.afterStep(completed);
+  }
+
+  step(): StepOutput {
+    const batch = Array.from({ length: this.opts.batchSize }, () => this.examples[this.sampler.next()]);
+    const out = this.realm.retrieveAndForward(batch, this.refresher.index!, this.blocks, { training: true, groups: this.groups });
+    const d = out.diagnostics;
+    return { loss: out.loss, metrics: { topDocProb: d.meanTopDocProb, nullProb: d.meanNullProb, logPy: d.meanLogPy } };
+  }
+
+  statusMetrics(): Record<string, number | string | null> {
+    return { indexStaleness: this.refresher.staleness(this.lastStep), topkChurn: this.refresher.lastChurn, indexSnapshot: this.refresher.indexId };
+  }
+
+  checkpointState(): TaskCheckpointState {
+    return this.refresher.checkpointState();
+  }
+
+  async restoreState(state: TaskCheckpointState): Promise<void> {
+    if (state.indexSnapshotId === 'initial' && this.opts.initialIndex) this.refresher.useIndexFile(this.opts.initialIndex, 'initial', 0);
+    await this.refresher.restore(state.indexSnapshotId === 'initial' ? null : state.indexSnapshotId, state.extra);
+  }
+
+  async close(): Promise<void> {
+    await this.refresher.close();
+  }
+}
+
+/** Warm starts: `model.init` (our REALM export, or an MLM BERT copied into all three trunks) and `model.retrieverInit`. */
+function warmStart(model: RealmPretrainModel, cfg: PretrainConfig, log: (l: string) => void): void {
+  const all = model.stateDict();
+  if (cfg.model.init) {
+    const src = loadWeightsFile(cfg.model.init);
+    const isRealm = [...src.keys()].some((n) => n.startsWith('embedder.'));
+    let n = 0;
+    if (isRealm) n = copyMatching(all, src);
+    else {
+      // BERT (`bert.*` / `realm.*`, `cls.predictions.*`): the encoder and both embedder trunks start from it (REALM §3.4)
+      const trunk = (name: string): string => name.replace(/^(bert|realm)\./, 'realm.');
+      n += copyMatching(all, src, trunk);
+      n += copyMatching(all, src, (x) => `embedder.${trunk(x)}`);
+      n += copyMatching(all, src, (x) => `query_embedder.${trunk(x)}`);
+    }
+    log(`init: ${n} tensors from ${cfg.model.init}`);
+  }
+  if (cfg.model.retrieverInit) {
+    const n = copyMatching(all, loadWeightsFile(cfg.model.retrieverInit));
+    log(`retriever init: ${n} tensors from ${cfg.model.retrieverInit}`);
+  }
+}
+
+/** Exports the model directory: weights, config, vocab, document store and an index of the final embedder. */
+function exportRealm(dir: string, model: RealmPretrainModel, tok: BertTokenizer, store: DocStore, storePath: string, cfg: PretrainConfig): void {
+  mkdirSync(dir, { recursive: true });
+  exportModelDir(dir, realmConfigJson(model.cfg, model.opts), model.stateDict(), tok);
+  if (storePath !== join(dir, MODEL_FILES.docs)) copyFileSync(storePath, join(dir, MODEL_FILES.docs));
+  const seqs = tokenizeBlocks(tok, store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), model.opts.blockMaxLen);
+  const { index } = noGrad(() => refreshIndex(model.docEmbedder, seqs, tok.padId, cfg.refresh.batchSize, { kind: cfg.refresh.indexKind, flatMaxBlocks: cfg.refresh.flatMaxBlocks }));
+  index.save(join(dir, MODEL_FILES.index));
+}
+
+/** Builds the REALM task a config describes. */
+export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => void): Promise<BuiltTask> {
+  mkdirSync(cfg.outputDir, { recursive: true });
+  const docs = cfg.data.docStore ? [] : await readDocs(cfg.data.corpus, cfg.data.maxDocs);
+  const tok = await runTokenizer(cfg, docs, log);
+  if (tok.maskId < 0) throw new RangeError('the vocabulary has no [MASK] token');
+  const vocabPath = cfg.model.vocab ?? join(cfg.outputDir, 'vocab.txt');
+  const mcfg = runModelConfig(cfg, tok);
+  const r = cfg.realm;
+  const storePath = cfg.data.docStore ?? join(cfg.outputDir, MODEL_FILES.docs);
+  if (cfg.data.docStore && !existsSync(storePath)) throw new RangeError(`document store ${storePath} not found (data.docStore)`);
+  const store = await ensureDocStore(storePath, docs, tok, r.blockMaxLen, log);
+  const examples = buildExamples(store, tok, cfg.data.masking, r.queryMaxLen - 2, cfg.data.dataSeed, cfg.outputDir, log);
+  const rng = new Rng(cfg.seed);
+  const model = new RealmPretrainModel(mcfg, tok, rng, {
+    k: r.k, queryMaxLen: r.queryMaxLen, blockMaxLen: r.blockMaxLen, jointMaxLen: r.jointMaxLen, marginal: r.marginal, nullDocument: r.nullDocument, exclude: r.exclude,
+  });
+  warmStart(model, cfg, log);
+  if (cfg.threads === 0 && cfg.refresh.every > 0) getBackend().setThreads(Math.max(1, availableParallelism() - 1)); // a core for the worker
+  const probeRng = new Rng(cfg.data.dataSeed + 17);
+  const probeSet = Array.from({ length: Math.min(cfg.refresh.probeQueries, examples.length) }, () => examples[probeRng.int(examples.length)]);
+  const refresher = new IndexRefresher({
+    docEmbedder: model.docEmbedder, vocabPath, docStorePath: storePath, blockMaxLen: r.blockMaxLen, dir: join(cfg.outputDir, 'index'),
+    checkpointDir: join(cfg.outputDir, 'checkpoints'), log,
+    probes: probeSet.length ? () => noGrad(() => model.embedQueries(probeSet, false)).data.slice() : null,
+  }, {
+    every: cfg.refresh.every, swap: cfg.refresh.swap, lag: cfg.refresh.lag, workerBackend: cfg.refresh.workerBackend, workerThreads: 1,
+    indexKind: cfg.refresh.indexKind, flatMaxBlocks: cfg.refresh.flatMaxBlocks, batchSize: cfg.refresh.batchSize, churnK: Math.max(1, r.k),
+  });
+  const docIds = r.exclude === 'document' ? store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)).map((b) => b.docId) : undefined;
+  const task = new RealmTask(model, rng, examples, new BlockTokenCache(store, tok), refresher, {
+    batchSize: cfg.optim.batchSize, dataSeed: cfg.data.dataSeed, initialIndex: cfg.data.index, docIds,
+  });
+  log(`realm: ${examples.length} examples, ${store.size} blocks, k = ${r.k}${r.nullDocument ? ' + null document' : ''}, refresh every ${cfg.refresh.every} steps`);
+  return { task, exportTo: (dir) => exportRealm(dir, model, tok, store, storePath, cfg) };
+}
