@@ -73,7 +73,7 @@ struct Scratch {
   std::vector<float> leafScore, lutF;
   std::vector<int32_t> order;
   std::vector<uint8_t> lut8;
-  TopK cand, best;
+  TopK cand, best, leafTop;
   std::vector<std::pair<float, int32_t>> sorted;
 };
 

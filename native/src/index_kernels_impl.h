@@ -160,16 +160,18 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
   // (1) partition: score every leaf centre, keep the nProbe best (best first, so the threshold tightens early).
   s.leafScore.resize(L);
   leafScores(v, q, s.leafScore.data());
-  s.order.clear();
-  for (int l = 0; l < L; l++)
-    if (v.leafCount[l] > 0) s.order.push_back(l);
+  // Bounded heap of the nProbe best non-empty leaves: one compare per leaf once the heap is full.
   const float* ls = s.leafScore.data();
-  auto better = [ls](int32_t a, int32_t b) { return ls[a] > ls[b] || (ls[a] == ls[b] && a < b); };
-  if (nProbe < (int)s.order.size()) {
-    std::nth_element(s.order.begin(), s.order.begin() + nProbe, s.order.end(), better);
-    s.order.resize(nProbe);
+  s.leafTop.reset(nProbe);
+  float leafThr = -__builtin_inff();
+  for (int l = 0; l < L; l++) {
+    if (ls[l] < leafThr || v.leafCount[l] == 0) continue;
+    s.leafTop.push(ls[l], l);
+    if (s.leafTop.full()) leafThr = s.leafTop.min();
   }
-  std::sort(s.order.begin(), s.order.end(), better);
+  s.leafTop.sorted(s.sorted);
+  s.order.clear();
+  for (const auto& e : s.sorted) s.order.push_back(e.second);
   // (2) LUT: float table q_m . C_m[c], then uint8 with a per-table offset and one common scale.
   s.lutF.resize((size_t)M * kCentres);
   s.lut8.resize((size_t)pairs * 32);
@@ -222,7 +224,8 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
         const int j = __builtin_ctz(mask);
         mask &= mask - 1;
         if ((int)acc[j] <= thr) continue;
-        s.cand.push(base + (float)acc[j] * invScale, (int32_t)(start + g * kGroup + j));
+        const int32_t slot = (int32_t)(start + g * kGroup + j);
+        s.cand.push(base + (float)acc[j] * invScale, slot);
         thr = thrFor();
       }
     }
