@@ -59,3 +59,22 @@ export function runCliSync(args: string[], env: NodeJS.ProcessEnv = {}): { statu
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, cliArgs(args), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
+
+/** Trains a tiny REALM for `steps` steps on the tiny corpus and returns its exported model directory. */
+export async function makeTinyRealmModel(dir: string, steps = 2): Promise<{ modelDir: string; corpus: string; vocab: string }> {
+  const { runPretrain } = await import('../../src/train/pretrain.js');
+  const { parsePretrainConfig } = await import('../../src/train/pretrainConfig.js');
+  const { corpus, vocab } = await writeTinyCorpus(dir);
+  const cfg = parsePretrainConfig({
+    task: 'realm', seed: 3, outputDir: join(dir, 'run'), threads: 1,
+    model: { vocab, config: TINY_MODEL },
+    data: { corpus, masking: 'salient', dataSeed: 2 },
+    optim: { steps, batchSize: 2, lr: 2e-3, warmupSteps: 0 },
+    checkpoint: { every: 100, keepLast: 1 },
+    log: { every: 1, quiet: true, throttleMs: 0 },
+    realm: { k: 2, queryMaxLen: 32, blockMaxLen: 48, jointMaxLen: 80 },
+    refresh: { every: 0, lag: 1, batchSize: 8, probeQueries: 0 },
+  }, 'tiny-realm', dir);
+  const r = await runPretrain(cfg);
+  return { modelDir: r.modelDir!, corpus, vocab };
+}
