@@ -1,13 +1,10 @@
 /**
- * Access to the index kernels of the project's one native addon (native/src/index_*.cc), or null when the index
- * must run on its pure-TypeScript kernels: `REALM_BACKEND=js`, or the addon is not built / lacks the index exports.
- * Loaded through createRequire from build/Release/realm_native.node; switch to the engine's `nativeAddon()` once
- * src/engine/backends/native.ts exports it (one place to change).
+ * Access to the index kernels of the project's one native addon (native/src/index_*.cc) through the engine's
+ * loader `nativeAddon()` (src/engine/backends/native.ts; `REALM_NATIVE_PATH` overrides the .node path), or null
+ * when the index must run on its pure-TypeScript kernels: `REALM_BACKEND=js`, or the addon is not built / lacks
+ * the index exports.
  */
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeAddon } from '../engine/backends/native.js';
 
 /** The index entry points of the native addon (signatures documented in native/src/index_kernels.cc). */
 export interface IndexAddon {
@@ -34,31 +31,13 @@ export interface IndexAddon {
 
 let cached: IndexAddon | null | undefined;
 
-function findAddon(): string | null {
-  // REALM_NATIVE_ADDON overrides the location (e.g. a private build while the shared one is being rebuilt).
-  if (process.env.REALM_NATIVE_ADDON) return process.env.REALM_NATIVE_ADDON;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const p = join(dir, 'build', 'Release', 'realm_native.node');
-    if (existsSync(p)) return p;
-    dir = dirname(dir);
-  }
-  return null;
-}
-
 /** The addon's index kernels, or null (REALM_BACKEND=js, not built, or built without the index kernels). */
 export function indexAddon(): IndexAddon | null {
   if (cached !== undefined) return cached;
   cached = null;
   if (process.env.REALM_BACKEND === 'js') return cached;
-  const path = findAddon();
-  if (path === null) return cached;
-  try {
-    const mod = createRequire(import.meta.url)(path) as Partial<IndexAddon>;
-    if (typeof mod.indexScannSearch === 'function' && typeof mod.indexApqTrain === 'function') cached = mod as IndexAddon;
-  } catch {
-    cached = null;
-  }
+  const mod = nativeAddon() as Partial<IndexAddon> | null;
+  if (mod && typeof mod.indexScannSearch === 'function' && typeof mod.indexApqTrain === 'function') cached = mod as IndexAddon;
   return cached;
 }
 
