@@ -73,6 +73,41 @@ const BlockOverride& blockOverride() {
   return o;
 }
 
+// Rows [m0, m1) of C[:, jc:jc+nc] += op(A)[m0:m1, pc:pc+kc] @ packed B block (b = beta for the first k slice):
+// packs MC-row blocks of A into bufA and sweeps the micro-kernel over the MR x NR tiles.
+void rowBlocks(const MicroKernel& uk, bool transA, const float* A, int64_t lda, int64_t m0, int64_t m1, int64_t MC,
+               int64_t pc, int64_t kc, int64_t jc, int64_t nc, const float* bufB, float* bufA, float alpha, float b,
+               float* C, int64_t ldc) {
+  const int MR = uk.mr, NR = uk.nr;
+  for (int64_t ic = m0; ic < m1; ic += MC) {
+    const int64_t mc = std::min(MC, m1 - ic);
+    packA(transA, A, lda, ic, mc, pc, kc, MR, bufA);
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+      const int nr = (int)std::min<int64_t>(NR, nc - jr);
+      const float* bp = bufB + jr * kc;
+      float* cc = C + ic * ldc + jc + jr;
+      for (int64_t ir = 0; ir < mc; ir += MR) {
+        const int mr = (int)std::min<int64_t>(MR, mc - ir);
+        uk.fn(kc, bufA + ir * kc, bp, cc + ir * ldc, ldc, alpha, b, mr, nr);
+      }
+    }
+  }
+}
+
+struct Blocks {
+  int64_t MC, KC, NC;
+};
+
+// Cache blocks for an M x N x K problem (defaults of the micro-kernel, or REALM_GEMM_BLOCKS).
+Blocks blocksFor(const MicroKernel& uk, int64_t M, int64_t N, int64_t K) {
+  const int MR = uk.mr, NR = uk.nr;
+  const BlockOverride& bo = blockOverride();
+  const int64_t mcB = bo.mc ? (bo.mc + MR - 1) / MR * MR : uk.mc, kcB = bo.kc ? bo.kc : uk.kc;
+  const int64_t ncB = bo.nc ? (bo.nc + NR - 1) / NR * NR : uk.nc;
+  return {std::min<int64_t>(mcB, (M + MR - 1) / MR * MR), std::min<int64_t>(kcB, K),
+          std::min<int64_t>(ncB, (N + NR - 1) / NR * NR)};
+}
+
 // The blocked algorithm on the calling thread.
 void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -81,13 +116,9 @@ void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int6
     scaleC(M, N, beta, C, ldc);
     return;
   }
-  const int MR = uk.mr, NR = uk.nr;
-  const BlockOverride& bo = blockOverride();
-  const int64_t mcB = bo.mc ? (bo.mc + MR - 1) / MR * MR : uk.mc, kcB = bo.kc ? bo.kc : uk.kc;
-  const int64_t ncB = bo.nc ? (bo.nc + NR - 1) / NR * NR : uk.nc;
-  const int64_t MC = std::min<int64_t>(mcB, (M + MR - 1) / MR * MR);
-  const int64_t KC = std::min<int64_t>(kcB, K);
-  const int64_t NC = std::min<int64_t>(ncB, (N + NR - 1) / NR * NR);
+  const Blocks bl = blocksFor(uk, M, N, K);
+  const int64_t MC = bl.MC, KC = bl.KC, NC = bl.NC;
+  const int NR = uk.nr;
   float* bufA = tlsA.get(MC * KC);
   float* bufB = tlsB.get(NC * KC);
   for (int64_t jc = 0; jc < N; jc += NC) {
@@ -95,25 +126,13 @@ void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int6
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
       packB(transB, B, ldb, pc, kc, jc, nc, NR, bufB);
-      const float b = pc == 0 ? beta : 1.0f;
-      for (int64_t ic = 0; ic < M; ic += MC) {
-        const int64_t mc = std::min(MC, M - ic);
-        packA(transA, A, lda, ic, mc, pc, kc, MR, bufA);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          const int nr = (int)std::min<int64_t>(NR, nc - jr);
-          const float* bp = bufB + jr * kc;
-          float* cc = C + ic * ldc + jc + jr;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int mr = (int)std::min<int64_t>(MR, mc - ir);
-            uk.fn(kc, bufA + ir * kc, bp, cc + ir * ldc, ldc, alpha, b, mr, nr);
-          }
-        }
-      }
+      rowBlocks(uk, transA, A, lda, 0, M, MC, pc, kc, jc, nc, bufB, bufA, alpha, pc == 0 ? beta : 1.0f, C, ldc);
     }
   }
 }
 
-// Splits one GEMM over the pool: row ranges when M >= N (each thread packs all of B), else column ranges.
+// Splits one GEMM over the pool: row ranges when M >= N (B packed once, cooperatively, and shared), else column
+// ranges (each thread runs the blocked algorithm on its columns, packing its own panels).
 void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
              const float* B, int64_t ldb, float beta, float* C, int64_t ldc, bool allowThreads) {
   const MicroKernel& uk = kernel();
@@ -125,6 +144,39 @@ void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
   const int64_t parts = std::min<int64_t>(threads, units);
   if (parts <= 1 || flops < 4e6) {
     gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (splitM) {
+    if (K <= 0 || alpha == 0.0f) {
+      gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
+    // Row ranges per thread sharing one packed B block (packed cooperatively, panel ranges per thread).
+    const Blocks bl = blocksFor(uk, M, N, K);
+    const int NR = uk.nr;
+    float* bufB = tlsB.get(bl.NC * bl.KC);
+    for (int64_t jc = 0; jc < N; jc += bl.NC) {
+      const int64_t nc = std::min(bl.NC, N - jc);
+      const int64_t panels = (nc + NR - 1) / NR;
+      for (int64_t pc = 0; pc < K; pc += bl.KC) {
+        const int64_t kc = std::min(bl.KC, K - pc);
+        const int64_t packParts = std::min<int64_t>(parts, panels);
+        parallelFor(packParts, 1, [&](int64_t lo, int64_t hi) {
+          for (int64_t p = lo; p < hi; p++) {
+            const int64_t p0 = panels * p / packParts, p1 = panels * (p + 1) / packParts;
+            packB(transB, B, ldb, pc, kc, jc + p0 * NR, std::min(nc, p1 * NR) - p0 * NR, NR, bufB + p0 * NR * kc);
+          }
+        });
+        parallelFor(parts, 1, [&](int64_t lo, int64_t hi) {
+          float* bufA = tlsA.get(bl.MC * bl.KC);
+          for (int64_t p = lo; p < hi; p++) {
+            const int64_t m0 = units * p / parts * unit, m1 = std::min(M, units * (p + 1) / parts * unit);
+            rowBlocks(uk, transA, A, lda, m0, m1, bl.MC, pc, kc, jc, nc, bufB, bufA, alpha, pc == 0 ? beta : 1.0f,
+                      C, ldc);
+          }
+        });
+      }
+    }
     return;
   }
   parallelFor(parts, 1, [&](int64_t lo, int64_t hi) {
