@@ -6,7 +6,9 @@
 // never used to choose anything. Needs a trained scorer: run scripts/train-ict.ts first (same --work directory).
 // Usage:
 //   node --import tsx bench/retrieval.ts [--work bench/.data/retrieval] [--model <work>/ict-final/model.safetensors]
-//     [--block-len 128] [--query-len 32] [--threads 2] [--index flat|scann|auto] [--no-write] [--max-blocks N (smoke test)]
+//     [--block-len 128] [--query-len 32] [--threads 2] [--index flat|scann|auto] [--no-write]
+//     [--out results.json] [--md BENCHMARKS.md] [--max-blocks N] [--max-questions N] (the last two: smoke tests, which
+//     write only to explicit --out / --md paths)
 // Writes bench/results/retrieval.json and the `retrieval` section of BENCHMARKS.md.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -37,7 +39,11 @@ const queryLen = Number(arg('query-len', '32'));
 const threads = Number(arg('threads', '0'));
 const indexKind = arg('index', 'flat') as IndexKind;
 const maxBlocks = Number(arg('max-blocks', 'Infinity')); // smoke tests only: a corpus prefix
-const write = !argv.includes('--no-write') && !Number.isFinite(maxBlocks);
+const maxQuestions = Number(arg('max-questions', 'Infinity')); // smoke tests only
+const write = !argv.includes('--no-write');
+const smoke = Number.isFinite(maxBlocks) || Number.isFinite(maxQuestions);
+const outJson = arg('out', smoke ? '' : join(repoRoot, 'bench', 'results', 'retrieval.json'));
+const outMd = arg('md', smoke ? '' : join(repoRoot, 'BENCHMARKS.md'));
 const KS = [1, 5, 20, 100];
 const log = (l: string): void => void process.stderr.write(`${l}\n`);
 const secs = (t0: number): number => (performance.now() - t0) / 1000;
@@ -79,7 +85,7 @@ async function main(): Promise<void> {
 
   // 3. evaluation
   const evalSet = async (name: QaSetName, limit = Infinity) => {
-    const qs: QaExample[] = loadQaSet(name).slice(0, limit);
+    const qs: QaExample[] = loadQaSet(name).slice(0, Math.min(limit, maxQuestions));
     const seqs = qs.map((q) => encodeQuery(tok, q.question, queryLen));
     const vecs = new Float32Array(qs.length * job.dim);
     for (const g of lengthSortedBatches(seqs.map((s) => s.ids.length), 256)) {
@@ -118,7 +124,7 @@ async function main(): Promise<void> {
   log(`evaluation ${secs(t0).toFixed(1)} s`);
 
   const meta = readFileSync(modelPath).subarray(8, 8 + 4096).toString('utf8');
-  const stepMatch = /"step":"(\d+)"/.exec(meta);
+  const stepMatch = /"step":"(\d+)"/.exec(meta) ?? /checkpoint-(\d+)/.exec(modelPath);
   const json = {
     bench: 'retrieval',
     machine,
@@ -141,8 +147,8 @@ async function main(): Promise<void> {
   );
   console.log(table);
   console.log(`embedding: ${throughput.blocks_per_s} blocks/s (${throughput.threads} threads, load ${throughput.loadavg_1m})`);
-  if (write) {
-    writeJson(join(repoRoot, 'bench', 'results', 'retrieval.json'), json);
+  if (write && outJson) writeJson(outJson, json);
+  if (write && outMd) {
     const gap = (k: 'ct' | 'wq' | 'squad'): string => `${(results[k].ict_r20 - results[k].bm25_r20).toFixed(1)}`;
     const notes = [
       `Gap to BM25 at R@20 (ICT − BM25, points): CT ${gap('ct')}, WQ ${gap('wq')}, SQuAD ${gap('squad')}. ` +
@@ -155,8 +161,8 @@ async function main(): Promise<void> {
       '(4) REALM pre-training / QA fine-tuning of the query side on the train splits. A BM25 + ICT hybrid already gains',
       'where the columns `ict_only_r20` in retrieval.json are non-zero (questions only ICT answers in its top 20).',
     ].join('\n');
-    updateMarkdownSection(join(repoRoot, 'BENCHMARKS.md'), 'retrieval', [
-      '## Retrieval: ICT retriever vs BM25 (enwiki2015_first300_p100, 78,686 blocks)',
+    updateMarkdownSection(outMd, 'retrieval', [
+      `## Retrieval: ICT retriever vs BM25 (enwiki2015_first300_p100, ${blocks.length.toLocaleString('en-US')} blocks)`,
       '',
       `Recall@k in % (answer in the title + text of a top-k block). ${json.retriever.model}; ${json.retriever.training}.`,
       `Test sets: CuratedTREC test, WebQuestions test, SQuAD-open dev; the last three rows are tuning splits (first 500 / 1,000 of CT / WQ train, EfficientQA dev).`,
