@@ -148,6 +148,7 @@ export function embedCorpus(
   const t0 = performance.now();
   let done = 0;
   let lastLog = t0;
+  let lastDone = 0;
   for (const k of todo) {
     const lo = k * cfg.chunkSize;
     const hi = Math.min(n, lo + cfg.chunkSize);
@@ -158,9 +159,11 @@ export function embedCorpus(
     done += hi - lo;
     const now = performance.now();
     if ((now - lastLog) / 1000 >= cfg.progressEvery || done === todoBlocks) {
-      lastLog = now;
       const rate = done / ((now - t0) / 1000);
-      log(`embed: ${done + (n - todoBlocks)}/${n} blocks  ${rate.toFixed(1)} blocks/s  ETA ${fmtSecs((todoBlocks - done) / rate)}`);
+      const recent = (done - lastDone) / ((now - lastLog) / 1000);
+      lastLog = now;
+      lastDone = done;
+      log(`embed: ${done + (n - todoBlocks)}/${n} blocks  ${rate.toFixed(1)} blocks/s (last ${recent.toFixed(1)})  ETA ${fmtSecs((todoBlocks - done) / rate)}`);
     }
   }
   const seconds = (performance.now() - t0) / 1000;
