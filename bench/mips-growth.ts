@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   for (const n of sizes) {
     log(`\n=== n = ${n} ===`);
     const base = all.subarray(0, n * d);
-    const gtPath = join(dataDir, `growth_s${g.seed}_c${g.clusters}_d${d}_n${n}_q${nq}_gt.ivecs`);
+    const gtPath = join(dataDir, `growth_s${g.seed}_c${g.clusters}_z${g.noise}_ns${g.normSpread}_d${d}_n${n}_q${nq}_gt.ivecs`);
     if (!existsSync(gtPath)) writeVecs(gtPath, gt.fn(base, n, d, Q, nq, 10), nq, 10);
     if (opt('gt-only') === 'true') { log(`ground truth cached: ${gtPath}`); continue; }
     const gtv = readIvecs(gtPath);

@@ -70,7 +70,7 @@ export function gloveMarkdown(r: GloveResult): string {
       fmtQps(p.exact?.single?.qps), `${fmtQps(p.exact?.batch?.qps)} (${p.exact?.batch?.nq} queries)`, p.exact?.batch?.gflops]));
   const skipped = r.peers.filter((p) => p.skipped).map((p) => `- ${p.peer} skipped: ${p.skipped!.split('\n')[0]}`);
   const merged = r.peers.filter((p) => p.merged_from && !p.skipped)
-    .map((p) => `- ${p.peer}: measured in an earlier run (${(p.merged_from as { measured: string }).measured.slice(0, 16)}), merged with --merge.`);
+    .map((p) => `- ${p.peer}: measured in a separate run started ${(p.merged_from as { measured: string }).measured.slice(0, 16).replace('T', ' ')} UTC, merged with --merge.`);
   const m = r.machine;
   const key = (k: string): string => (r[k] == null ? '–' : String(r[k]));
   return [

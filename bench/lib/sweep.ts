@@ -36,8 +36,10 @@ export interface SweepOptions {
   stopRecall: number;
   /** stop when the single-query rate falls below this (slower than exact search: useless for the frontier) */
   minQps: number;
-  /** stop when recall gained < max(0.003, 0.1 (1 - recall)) over the last two points (a ceiling) */
+  /** stop when recall gained < max(0.003, plateauRel (1 - recall)) over the last two points (a ceiling) */
   plateau: boolean;
+  /** relative part of the plateau rule (faiss_ref.py uses 0.1; 0 = only the absolute 0.003) */
+  plateauRel?: number;
   /** progress lines */
   log: (msg: string) => void;
 }
@@ -81,7 +83,7 @@ export function sweep<P>(qs: QuerySet, params: P[], setParam: (p: P) => Searcher
     if (recall >= o.stopRecall || qps < o.minQps) break;
     if (o.plateau && pts.length >= 3) {
       const r = pts[pts.length - 1].recall;
-      if (r - pts[pts.length - 3].recall < Math.max(0.003, 0.1 * (1 - r))) break;
+      if (r - pts[pts.length - 3].recall < Math.max(0.003, (o.plateauRel ?? 0.1) * (1 - r))) break;
     }
   }
   return pts;

@@ -11,11 +11,13 @@ export interface SyntheticOptions {
   clusters: number;
   /** noise standard deviation per coordinate, relative to 1/sqrt(d) */
   noise: number;
+  /** standard deviation of the log of the centre norms (norm skew: 0 = all centres unit norm) */
+  normSpread: number;
   /** stream seed */
   seed: number;
 }
 
-export const GROWTH_DEFAULTS: SyntheticOptions = { d: 128, clusters: 2048, noise: 0.7, seed: 20260427 };
+export const GROWTH_DEFAULTS: SyntheticOptions = { d: 128, clusters: 256, noise: 0.4, normSpread: 0.1, seed: 20260427 };
 
 /** mulberry32: a fast 32-bit PRNG (uniform in [0, 1)). */
 function mulberry32(seed: number): () => number {
@@ -48,7 +50,7 @@ function centres(o: SyntheticOptions): Float32Array {
   for (let i = 0; i < o.clusters; i++) {
     let nrm = 0;
     for (let j = 0; j < o.d; j++) { const v = g(); c[i * o.d + j] = v; nrm += v * v; }
-    const scale = Math.exp(0.25 * g()) / Math.sqrt(nrm); // unit direction x log-normal norm
+    const scale = Math.exp(o.normSpread * g()) / Math.sqrt(nrm); // unit direction x log-normal norm
     for (let j = 0; j < o.d; j++) c[i * o.d + j] *= scale;
   }
   return c;
@@ -56,9 +58,9 @@ function centres(o: SyntheticOptions): Float32Array {
 
 /**
  * `n` points [n, d] of stream `stream` (0 = database, 1 = queries): point i picks a centre uniformly and adds
- * N(0, (noise / sqrt(d))^2) per coordinate.
+ * N(0, (noise / sqrt(d))^2) per coordinate. `labels` (optional, [n]) receives each point's centre.
  */
-export function clusteredVectors(n: number, stream: 0 | 1, o: SyntheticOptions = GROWTH_DEFAULTS): Float32Array {
+export function clusteredVectors(n: number, stream: 0 | 1, o: SyntheticOptions = GROWTH_DEFAULTS, labels?: Int32Array): Float32Array {
   const C = centres(o);
   const u = mulberry32((o.seed + 0x51ed27 * (stream + 1)) >>> 0);
   const g = gaussian(u);
@@ -66,6 +68,7 @@ export function clusteredVectors(n: number, stream: 0 | 1, o: SyntheticOptions =
   const out = new Float32Array(n * o.d);
   for (let i = 0; i < n; i++) {
     const c = Math.min(o.clusters - 1, Math.floor(u() * o.clusters));
+    if (labels) labels[i] = c;
     for (let j = 0; j < o.d; j++) out[i * o.d + j] = C[c * o.d + j] + sd * g();
   }
   return out;

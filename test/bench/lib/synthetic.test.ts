@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clusteredVectors } from '../../../bench/lib/synthetic.js';
 
-const o = { d: 16, clusters: 8, noise: 0.3, seed: 5 };
+const o = { d: 16, clusters: 8, noise: 0.3, normSpread: 0.25, seed: 5 };
 
 test('clusteredVectors is deterministic and nested across sizes', () => {
   const a = clusteredVectors(50, 0, o), b = clusteredVectors(120, 0, o);
