@@ -4,7 +4,7 @@
  * file over the defaults section by section, rejects unknown keys and wrongly typed values naming the field, and
  * resolves relative paths against the config file's directory. Example files live in configs/.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { RealmConfig } from '../model/config.js';
 
@@ -27,8 +27,9 @@ export interface ModelSection {
 
 /** Training data. */
 export interface DataSection {
-  /** Corpus spec of the training text: `wordnet`, a shared corpus name, a .jsonl[.gz] path or a text file/dir. */
-  corpus: string;
+  /** Corpus spec(s) of the training text / knowledge corpus, concatenated in order: `wordnet`, a shared corpus name
+   *  (e.g. `enwiki2015_lead100`), a .jsonl[.gz] path or a text file/dir (relative paths: from the config's folder). */
+  corpus: string | string[];
   /** Read at most this many documents (0 = all). */
   maxDocs: number;
   /** MLM: wordpieces per training sequence (without [CLS]/[SEP]). */
@@ -110,8 +111,13 @@ export interface RefreshSection {
   swap: 'deterministic' | 'asap';
   /** Steps between snapshot and swap in deterministic mode (1 <= lag <= every). */
   lag: number;
-  /** Tensor backend of the worker: 'js' (safe alongside the trainer) or 'native' (needs a re-entrant native pool). */
+  /** Where the refresh runs: 'process' (a child process with its own native thread pool: fast) or 'thread' (a
+   *  worker thread; must use the 'js' backend because the native addon's thread pool is process-wide). */
+  runner: 'thread' | 'process';
+  /** Tensor backend of the refresh: 'native' (process runner only) or 'js'. */
   workerBackend: 'js' | 'native';
+  /** GEMM threads of a native refresh process (the trainer keeps the other cores when `threads` is 0). */
+  workerThreads: number;
   /** Index type built: flat (exact), scann, or auto (flat up to flatMaxBlocks). */
   indexKind: 'flat' | 'scann' | 'auto';
   /** Largest corpus indexed with the exact FlatIndex in auto mode. */
@@ -156,7 +162,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   log: { every: 10, quiet: false, throttleMs: 0 },
   realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block' },
   refresh: {
-    every: 200, swap: 'deterministic', lag: 100, workerBackend: 'js', indexKind: 'auto', flatMaxBlocks: 200_000, batchSize: 32, probeQueries: 64,
+    every: 200, swap: 'deterministic', lag: 100, runner: 'process', workerBackend: 'native', workerThreads: 1, indexKind: 'auto', flatMaxBlocks: 200_000, batchSize: 32, probeQueries: 64,
   },
 };
 
@@ -175,6 +181,7 @@ const ENUMS: Record<string, readonly string[]> = {
   'realm.exclude': ['none', 'block', 'document'],
   'refresh.swap': ['deterministic', 'asap'],
   'refresh.workerBackend': ['js', 'native'],
+  'refresh.runner': ['thread', 'process'],
   'refresh.indexKind': ['flat', 'scann', 'auto'],
 };
 const NULLABLE_STRINGS = new Set(['model.vocab', 'model.init', 'model.retrieverInit', 'data.docStore', 'data.index']);
@@ -190,7 +197,11 @@ function merge(file: string, base: Record<string, unknown>, over: unknown, prefi
     if (key.startsWith('//') || key === '$comment') continue; // comments allowed in JSON
     if (!(key in base)) throw new PretrainConfigError(file, `unknown setting (known: ${Object.keys(base).join(', ')})`, field);
     const def = base[key];
-    if (field === 'model.config') {
+    if (field === 'data.corpus') {
+      const ok = typeof value === 'string' || (Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === 'string'));
+      if (!ok) throw new PretrainConfigError(file, 'must be a corpus spec or a non-empty array of them', field);
+      out[key] = value;
+    } else if (field === 'model.config') {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new PretrainConfigError(file, 'must be an object of RealmConfig fields', field);
       out[key] = value;
     } else if (def !== null && typeof def === 'object' && !Array.isArray(def)) {
@@ -238,6 +249,9 @@ export function validatePretrainConfig(c: PretrainConfig, file = '<config>'): Pr
   check(file, int(c.refresh.every, 0), 'refresh.every', 'must be an integer >= 0 (0 = never)');
   check(file, c.refresh.every === 0 || (int(c.refresh.lag, 1) && c.refresh.lag <= c.refresh.every), 'refresh.lag', 'must be an integer in [1, refresh.every]');
   check(file, int(c.refresh.batchSize, 1), 'refresh.batchSize', 'must be an integer >= 1');
+  check(file, int(c.refresh.workerThreads, 1), 'refresh.workerThreads', 'must be an integer >= 1');
+  check(file, !(c.refresh.runner === 'thread' && c.refresh.workerBackend === 'native'), 'refresh.workerBackend',
+    '"native" needs refresh.runner "process" (the native thread pool is shared by the whole process)');
   check(file, int(c.refresh.probeQueries, 0), 'refresh.probeQueries', 'must be an integer >= 0');
   return c;
 }
@@ -255,6 +269,12 @@ export function parsePretrainConfig(json: unknown, file = '<config>', baseDir = 
     // corpus specs that are not paths (wordnet, shared names) are left alone by the corpus reader
     if (typeof v === 'string' && !isAbsolute(v)) holder[key] = resolve(baseDir, v);
   }
+  // corpus specs: names (wordnet, shared corpora) stay; relative paths that exist next to the config are resolved
+  const specs = (Array.isArray(cfg.data.corpus) ? cfg.data.corpus : [cfg.data.corpus]).map((c) => {
+    const p = resolve(baseDir, c);
+    return !isAbsolute(c) && existsSync(p) ? p : c;
+  });
+  cfg.data.corpus = Array.isArray(cfg.data.corpus) ? specs : specs[0];
   return cfg;
 }
 

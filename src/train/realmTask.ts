@@ -43,7 +43,7 @@ export class RealmTask implements TrainTask {
   constructor(
     readonly realm: RealmPretrainModel, readonly rng: Rng, readonly examples: readonly RealmExample[],
     readonly blocks: BlockTokenCache, readonly refresher: IndexRefresher,
-    readonly opts: { batchSize: number; dataSeed: number; initialIndex: string | null; docIds?: readonly string[] },
+    readonly opts: { batchSize: number; dataSeed: number; initialIndex: string | null; buildInitial: () => void; docIds?: readonly string[] },
   ) {
     this.model = { parameters: () => realm.parameters(), stateDict: () => realm.stateDict() };
     this.sampler = new EpochSampler(examples.length, opts.dataSeed);
@@ -71,10 +71,7 @@ export class RealmTask implements TrainTask {
     if (!this.refresher.index) {
       // first step of a fresh run: the initial index (given, or embedded now with the initial document embedder)
       if (this.opts.initialIndex) this.refresher.useIndexFile(this.opts.initialIndex, 'initial', 0);
-      else {
-        await this.refresher.request(step, step);
-        await this.refresher.swapPending();
-      }
+      else this.opts.buildInitial();
     }
     await this.refresher.beforeStep(step);
   }
@@ -160,7 +157,11 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
     k: r.k, queryMaxLen: r.queryMaxLen, blockMaxLen: r.blockMaxLen, jointMaxLen: r.jointMaxLen, marginal: r.marginal, nullDocument: r.nullDocument, exclude: r.exclude,
   });
   warmStart(model, cfg, log);
-  if (cfg.threads === 0 && cfg.refresh.every > 0) getBackend().setThreads(Math.max(1, availableParallelism() - 1)); // a core for the worker
+  if (cfg.threads === 0 && cfg.refresh.every > 0) {
+    // leave the refresh its cores (a JS worker uses one)
+    const reserve = cfg.refresh.workerBackend === 'native' ? cfg.refresh.workerThreads : 1;
+    getBackend().setThreads(Math.max(1, availableParallelism() - reserve));
+  }
   const probeRng = new Rng(cfg.data.dataSeed + 17);
   const probeSet = Array.from({ length: Math.min(cfg.refresh.probeQueries, examples.length) }, () => examples[probeRng.int(examples.length)]);
   const refresher = new IndexRefresher({
@@ -168,12 +169,14 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
     checkpointDir: join(cfg.outputDir, 'checkpoints'), log,
     probes: probeSet.length ? () => noGrad(() => model.embedQueries(probeSet, false)).data.slice() : null,
   }, {
-    every: cfg.refresh.every, swap: cfg.refresh.swap, lag: cfg.refresh.lag, workerBackend: cfg.refresh.workerBackend, workerThreads: 1,
+    every: cfg.refresh.every, swap: cfg.refresh.swap, lag: cfg.refresh.lag, runner: cfg.refresh.runner,
+    workerBackend: cfg.refresh.workerBackend, workerThreads: cfg.refresh.workerThreads,
     indexKind: cfg.refresh.indexKind, flatMaxBlocks: cfg.refresh.flatMaxBlocks, batchSize: cfg.refresh.batchSize, churnK: Math.max(1, r.k),
   });
   const docIds = r.exclude === 'document' ? store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)).map((b) => b.docId) : undefined;
   const task = new RealmTask(model, rng, examples, new BlockTokenCache(store, tok), refresher, {
     batchSize: cfg.optim.batchSize, dataSeed: cfg.data.dataSeed, initialIndex: cfg.data.index, docIds,
+    buildInitial: () => refresher.buildNow(0, tokenizeBlocks(tok, store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), r.blockMaxLen), tok.padId),
   });
   log(`realm: ${examples.length} examples, ${store.size} blocks, k = ${r.k}${r.nullDocument ? ' + null document' : ''}, refresh every ${cfg.refresh.every} steps`);
   return { task, exportTo: (dir) => exportRealm(dir, model, tok, store, storePath, cfg) };

@@ -3,14 +3,18 @@
  * Embed_doc trains, so a background job re-embeds the corpus and rebuilds the MIPS index every few hundred steps while
  * training continues). Every `every` steps `afterStep` copies the document embedder's weights into a
  * SharedArrayBuffer (the snapshot, also saved as `snapshot-<id>.safetensors` so a resumed run can redo a refresh that
- * was in flight) and posts it to a worker thread (./refreshWorker.ts). The new index is swapped in between steps —
+ * was in flight) and posts it to a worker thread or a child process (./refreshWorker.ts). The new index is swapped in between steps —
  * in 'deterministic' mode exactly `lag` steps after its snapshot (waiting if the worker is late, so runs and resumes
  * are reproducible), in 'asap' mode as soon as it is ready. Logged: staleness (steps since the snapshot the index in
  * use was built from) and top-k churn (share of a fixed probe set's top-k ids that changed at the last swap).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { noGrad } from '../engine/index.js';
+import type { TokenSeq } from '../retriever/inputs.js';
 import type { JsonValue } from '../io/checkpoint.js';
 import { listCheckpoints } from '../io/checkpoint.js';
 import { loadSafetensors, saveSafetensors, type ArrayToSave } from '../io/safetensors.js';
@@ -18,7 +22,7 @@ import type { Index } from '../index/types.js';
 import { loadIndexFile } from '../api/modelDir.js';
 import type { RealmEmbedder } from '../model/embedder.js';
 import type { IndexKind } from './embedCorpus.js';
-import { snapshotWeights, topkChurn, weightLayout, type WeightLayout } from './refreshJob.js';
+import { refreshIndex, snapshotWeights, topkChurn, weightLayout, type WeightLayout } from './refreshJob.js';
 import type { RefreshReply, RefreshRequest, RefreshWorkerData } from './refreshWorker.js';
 
 /** Refresh settings. */
@@ -29,7 +33,9 @@ export interface RefreshOptions {
   swap: 'deterministic' | 'asap';
   /** Steps from snapshot to swap in deterministic mode. */
   lag: number;
-  /** Worker tensor backend. */
+  /** Where the refresh runs: a worker thread or a child process (own native thread pool). */
+  runner: 'thread' | 'process';
+  /** Worker tensor backend (a thread must use 'js' unless the native pool is re-entrant; a process can use 'native'). */
   workerBackend: 'js' | 'native';
   /** Worker GEMM threads when workerBackend is 'native'. */
   workerThreads: number;
@@ -67,7 +73,7 @@ interface Pending {
   snapshotId: string;
   step: number;
   swapAt: number;
-  result: Promise<{ path: string; vectors: Float32Array; seconds: number }>;
+  result: Promise<{ path: string; vectors: Float32Array | null; seconds: number }>;
   ready: boolean;
 }
 
@@ -90,11 +96,11 @@ export class IndexRefresher {
   vectors: Float32Array | null = null;
   /** Refreshes completed and swapped in. */
   swaps = 0;
-  private worker: Worker | null = null;
+  private chan: { post(m: RefreshRequest): void; terminate(): Promise<unknown> } | null = null;
   private ready: Promise<void> | null = null;
   private pending: Pending | null = null;
   private readonly layout: WeightLayout;
-  private readonly waiters = new Map<string, { resolve: (r: { path: string; vectors: Float32Array; seconds: number }) => void; reject: (e: Error) => void }>();
+  private readonly waiters = new Map<string, { resolve: (r: { path: string; vectors: Float32Array | null; seconds: number }) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
 
   constructor(readonly setup: RefreshSetup, readonly opts: RefreshOptions) {
@@ -110,27 +116,49 @@ export class IndexRefresher {
       outDir: this.setup.dir, layout: this.layout,
     };
     const here = import.meta.url;
-    // from source (tsx) the worker needs tsx's loader registered inside the worker; compiled code loads the .js
-    this.worker = here.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(new URL('./refreshWorker.ts', here).href)}); })`, { eval: true, workerData: data })
-      : new Worker(new URL('./refreshWorker.js', here), { workerData: data });
+    const fromSource = here.endsWith('.ts');
+    const entry = new URL(fromSource ? './refreshWorker.ts' : './refreshWorker.js', here);
     this.ready = new Promise<void>((resolve, reject) => {
-      this.worker!.on('message', (m: RefreshReply) => {
+      const onMessage = (m: RefreshReply): void => {
         if (m.type === 'ready') {
-          this.setup.log(`refresh worker: ${m.blocks} blocks tokenised in ${m.seconds.toFixed(1)} s (backend ${this.opts.workerBackend})`);
+          this.setup.log(`refresh ${this.opts.runner}: ${m.blocks} blocks tokenised in ${m.seconds.toFixed(1)} s (backend ${this.opts.workerBackend})`);
           resolve();
         } else if (m.type === 'done') {
           const w = this.waiters.get(m.snapshotId);
           this.waiters.delete(m.snapshotId);
           w?.resolve({ path: m.path, vectors: m.vectors, seconds: m.seconds });
         } else {
-          this.fail(new Error(`index refresh worker: ${m.message}`), reject);
+          this.fail(new Error(`index refresh ${this.opts.runner}: ${m.message}`), reject);
         }
-      });
-      this.worker!.on('error', (e) => this.fail(e, reject));
-      this.worker!.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`index refresh worker exited with code ${code}`), reject);
-      });
+      };
+      const onExit = (code: number | null): void => {
+        if (this.chan && code !== 0) this.fail(new Error(`index refresh ${this.opts.runner} exited with code ${code}`), reject);
+      };
+      if (this.opts.runner === 'process') {
+        // own process, own native thread pool; from source it needs tsx's loader
+        const child = fork(fileURLToPath(entry), [], { execArgv: fromSource ? ['--import', 'tsx'] : [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        child.on('message', (m) => onMessage(m as RefreshReply));
+        child.on('error', (e) => this.fail(e, reject));
+        child.on('exit', onExit);
+        child.send({ type: 'init', data } satisfies RefreshRequest);
+        this.chan = {
+          post: (m) => void child.send(m),
+          terminate: () => new Promise((r) => {
+            if (child.exitCode !== null || child.signalCode !== null) return r(null);
+            child.once('exit', r);
+            child.kill();
+          }),
+        };
+      } else {
+        // from source (tsx) the worker needs tsx's loader registered inside the worker; compiled code loads the .js
+        const worker = fromSource
+          ? new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData: data })
+          : new Worker(entry, { workerData: data });
+        worker.on('message', onMessage);
+        worker.on('error', (e) => this.fail(e, reject));
+        worker.on('exit', onExit);
+        this.chan = { post: (m) => worker.postMessage(m), terminate: () => worker.terminate() };
+      }
     });
   }
 
@@ -143,7 +171,7 @@ export class IndexRefresher {
 
   /** Starts the worker (tokenising the corpus) and waits until it is ready. */
   async start(): Promise<void> {
-    if (!this.worker) this.spawn();
+    if (!this.chan) this.spawn();
     await this.ready;
   }
 
@@ -161,22 +189,27 @@ export class IndexRefresher {
     const params = this.setup.docEmbedder.parameters();
     const sab = weights ?? snapshotWeights(params, this.layout);
     if (!weights) this.saveSnapshot(snapshotId, sab);
-    const result = new Promise<{ path: string; vectors: Float32Array; seconds: number }>((resolve, reject) => this.waiters.set(snapshotId, { resolve, reject }));
+    const result = new Promise<{ path: string; vectors: Float32Array | null; seconds: number }>((resolve, reject) => this.waiters.set(snapshotId, { resolve, reject }));
     const p: Pending = { snapshotId, step, swapAt, result, ready: false };
     result.then(() => (p.ready = true), () => {});
     this.pending = p;
-    this.worker!.postMessage({ type: 'refresh', snapshotId, step, weights: sab } satisfies RefreshRequest);
+    if (this.opts.runner === 'process') this.chan!.post({ type: 'refresh', snapshotId, step, weightsPath: this.snapshotPath(snapshotId) });
+    else this.chan!.post({ type: 'refresh', snapshotId, step, weights: sab });
   }
 
   private saveSnapshot(id: string, sab: SharedArrayBuffer): void {
     const flat = new Float32Array(sab);
     const m = new Map<string, ArrayToSave>();
     this.layout.names.forEach((n, i) => m.set(n, { shape: [this.layout.sizes[i]], data: flat.subarray(this.layout.offsets[i], this.layout.offsets[i] + this.layout.sizes[i]) }));
-    saveSafetensors(join(this.setup.dir, `snapshot-${id}.safetensors`), m);
+    saveSafetensors(this.snapshotPath(id), m);
+  }
+
+  private snapshotPath(id: string): string {
+    return join(this.setup.dir, `snapshot-${id}.safetensors`);
   }
 
   private loadSnapshot(id: string): SharedArrayBuffer {
-    const path = join(this.setup.dir, `snapshot-${id}.safetensors`);
+    const path = this.snapshotPath(id);
     const f = loadSafetensors(path).tensors;
     const sab = new SharedArrayBuffer(this.layout.total * 4);
     const flat = new Float32Array(sab);
@@ -274,10 +307,26 @@ export class IndexRefresher {
     }
   }
 
+  /**
+   * Builds the index from the current document embedder right here, synchronously (the initial index at step 0,
+   * when there is no training to overlap with: the trainer's own backend and threads do it fastest).
+   */
+  buildNow(step: number, seqs: readonly TokenSeq[], padId: number): void {
+    const id = snapshotIdFor(step);
+    const t0 = performance.now();
+    const { vectors, index } = noGrad(() => refreshIndex(this.setup.docEmbedder, seqs, padId, this.opts.batchSize, { kind: this.opts.indexKind, flatMaxBlocks: this.opts.flatMaxBlocks }));
+    index.save(join(this.setup.dir, `index-${id}.bin`));
+    this.index = index;
+    this.indexId = id;
+    this.indexStep = step;
+    this.vectors = vectors;
+    this.setup.log(`index: ${seqs.length} blocks embedded and indexed in ${((performance.now() - t0) / 1000).toFixed(1)} s (${id})`);
+  }
+
   /** Stops the worker. */
   async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+    const c = this.chan;
+    this.chan = null;
+    if (c) await c.terminate();
   }
 }

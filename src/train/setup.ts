@@ -18,14 +18,17 @@ import { BertTokenizer } from '../tokenizer/bertTokenizer.js';
 import { trainWordPiece } from '../tokenizer/trainer.js';
 import type { PretrainConfig } from './pretrainConfig.js';
 
-/** Reads up to `maxDocs` documents (0 = all) of a corpus spec into memory. */
-export async function readDocs(spec: string, maxDocs: number): Promise<CorpusDoc[]> {
+/** Reads up to `maxDocs` documents (0 = all) of each corpus spec into memory, in order. */
+export async function readDocs(specs: string | readonly string[], maxDocs: number): Promise<CorpusDoc[]> {
   const out: CorpusDoc[] = [];
-  for await (const d of openCorpus(spec, { onError: 'stop' })) {
-    out.push(d);
-    if (maxDocs > 0 && out.length >= maxDocs) break;
+  for (const spec of typeof specs === 'string' ? [specs] : specs) {
+    let n = 0;
+    for await (const d of openCorpus(spec, { onError: 'stop' })) {
+      out.push(d);
+      if (++n === maxDocs) break;
+    }
+    if (n === 0) throw new CheckpointError(spec, 'the corpus has no documents');
   }
-  if (out.length === 0) throw new CheckpointError(spec, 'the corpus has no documents');
   return out;
 }
 

@@ -195,16 +195,16 @@ export class Trainer {
     const end = Math.min(o.steps, o.stopAfter ?? o.steps);
     const start = this.step;
     const t0 = performance.now();
-    let rate = 0;
     let lastLoss = NaN;
-    let tPrev = t0;
+    // steps/s over the last 20 steps, not counting the run's first step (it includes start-up work such as the
+    // initial index build)
+    const times: number[] = [];
     while (this.step < end) {
       const rec = await this.trainStep();
       lastLoss = rec.loss as number;
-      const now = performance.now();
-      const dt = Math.max(1e-6, (now - tPrev) / 1000);
-      tPrev = now;
-      rate = rate === 0 ? 1 / dt : 0.9 * rate + 0.1 / dt; // smoothed wall-clock steps/s
+      times.push(performance.now());
+      if (times.length > 21) times.shift();
+      const rate = times.length >= 2 ? ((times.length - 1) * 1000) / (times[times.length - 1] - times[0]) : 1 / (rec.seconds as number);
       this.progress.update({
         step: this.step, total: o.steps, loss: lastLoss, lr: rec.lr as number, stepsPerSec: rate,
         topDocProb: typeof rec.topDocProb === 'number' ? rec.topDocProb : undefined,

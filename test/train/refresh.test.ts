@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDocStore, DocStore } from '../../src/corpus/docstore.js';
-import { AdamW, Rng, backward, getBackend, mean, mul, setBackend } from '../../src/engine/index.js';
+import { AdamW, Rng, backward, getBackend, mean, mul, nativeBackendOrNull, setBackend } from '../../src/engine/index.js';
 import { loadSafetensors } from '../../src/io/safetensors.js';
 import { saveCheckpoint } from '../../src/io/checkpoint.js';
 import { bertMiniConfig } from '../../src/model/config.js';
@@ -47,7 +47,7 @@ function trainStep(scorer: RealmScorer, tok: BertTokenizer, opt: AdamW, i: numbe
 }
 
 const OPTS: RefreshOptions = {
-  every: 3, swap: 'deterministic', lag: 2, workerBackend: 'js', workerThreads: 1, indexKind: 'flat', flatMaxBlocks: 1000, batchSize: 16, churnK: 4,
+  every: 3, swap: 'deterministic', lag: 2, runner: 'thread', workerBackend: 'js', workerThreads: 1, indexKind: 'flat', flatMaxBlocks: 1000, batchSize: 16, churnK: 4,
 };
 
 test('refresh runs in a worker while steps continue; the swapped index equals a synchronous rebuild', async () => {
@@ -149,6 +149,41 @@ test('deterministic swaps land lag steps after the snapshot; a refresh in flight
     assert.deepEqual(r2.vectors, vectorsLive);
     await r2.close();
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('process runner: a child process with its own native pool builds the same index as a synchronous rebuild', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'realm-refresh3-'));
+  const prev = getBackend();
+  const prevThreads = prev.getThreads();
+  try {
+    const { vocab, tok, docs, cfg, scorer } = await setup(dir, 120);
+    const r = new IndexRefresher({
+      docEmbedder: scorer.docEmbedder, vocabPath: vocab, docStorePath: docs, blockMaxLen: 64, dir: join(dir, 'index'),
+      checkpointDir: null, probes: null, log: () => {},
+    }, { ...OPTS, runner: 'process', workerBackend: 'native', workerThreads: 1 });
+    await r.request(4, 5);
+    const snapshot = new Map([...scorer.docEmbedder.parameters()].map(([n, t]) => [n.slice('embedder.'.length), t.data.slice()]));
+    await r.beforeStep(5);
+    assert.equal(r.indexId, 's0000004');
+    // reference on the same backend with one GEMM thread, like the child
+    const native = nativeBackendOrNull();
+    setBackend(native ?? 'js');
+    getBackend().setThreads(1);
+    const ref = snapshotEmbedder(cfg);
+    for (const [n, t] of ref.parameters()) t.data.set(snapshot.get(n)!);
+    const store = DocStore.open(docs);
+    const seqs = tokenizeBlocks(tok, store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), 64);
+    store.close();
+    const sync = refreshIndex(ref, seqs, tok.padId, OPTS.batchSize, { kind: 'flat', flatMaxBlocks: 1000 });
+    assert.deepEqual(r.vectors, sync.vectors);
+    const qs = new Rng(2).fillNormal(new Float32Array(4 * cfg.retriever_proj_size));
+    assert.deepEqual(r.index!.search(qs, 5), sync.index.search(qs, 5));
+    await r.close();
+  } finally {
+    setBackend(prev);
+    prev.setThreads(prevThreads);
     rmSync(dir, { recursive: true, force: true });
   }
 });
