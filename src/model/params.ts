@@ -66,8 +66,11 @@ export class ParamStore {
     return n;
   }
 
-  /** Copies tensors from a loaded map (e.g. `loadSafetensors(path).tensors`) into the parameters, in place. */
-  loadStateDict(loaded: NamedArrays | ReadonlyMap<string, Tensor>, opts: LoadStateOptions = {}): void {
+  /**
+   * Copies tensors from a loaded map (e.g. `loadSafetensors(path).tensors`) into the parameters, in place.
+   * Returns the expected names that were absent and the loaded names not used (both empty under strict loading).
+   */
+  loadStateDict(loaded: NamedArrays | ReadonlyMap<string, Tensor>, opts: LoadStateOptions = {}): { missing: string[]; unexpected: string[] } {
     const arrays: NamedArrays = new Map();
     for (const [name, t] of loaded) {
       if (BUFFER_SUFFIXES.some((s) => name.endsWith(s))) continue;
@@ -83,13 +86,14 @@ export class ParamStore {
     }
     const expected = new Map<string, readonly number[]>();
     for (const [name, t] of this.params) expected.set(name, t.shape);
-    const { tensors } = assignTensors(expected, resolved, { strict: opts.strict ?? true, file: opts.file });
+    const { tensors, missing, unexpected } = assignTensors(expected, resolved, { strict: opts.strict ?? true, file: opts.file });
     for (const [name, arr] of tensors) {
       if (!(arr.data instanceof Float32Array)) {
         throw new TensorError(`${opts.file ?? '<state dict>'}: tensor "${name}" is ${arr.dtype}, expected a float tensor`);
       }
       this.get(name).data.set(arr.data);
     }
+    return { missing, unexpected };
   }
 
   /** Writes every parameter as F32 safetensors (atomically) with optional string metadata. */
@@ -100,9 +104,9 @@ export class ParamStore {
   }
 
   /** Loads a safetensors file written by `save()` or by HF (`model.safetensors`). */
-  load(path: string, opts: Omit<LoadStateOptions, 'file'> = {}): void {
+  load(path: string, opts: Omit<LoadStateOptions, 'file'> = {}): { missing: string[]; unexpected: string[] } {
     const f = loadSafetensors(path);
     const withMeta = resolveAliases(f, []);
-    this.loadStateDict(withMeta, { ...opts, file: path });
+    return this.loadStateDict(withMeta, { ...opts, file: path });
   }
 }
