@@ -15,6 +15,7 @@
 // `python3 -m venv --system-site-packages /tmp/fvenv && /tmp/fvenv/bin/pip install faiss-cpu` (or $FAISS_PYTHON).
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { glovePaths, prepareGlove, GLOVE_NQ } from './lib/glove.js';
 import { adoptGroundTruth, compareSets, groundTruthEngine, makeQuickSet, type AdoptedGroundTruth } from './lib/glove-extra.js';
@@ -102,8 +103,10 @@ async function main(): Promise<void> {
   }
   const command = `npx tsx bench/mips-glove.ts ${process.argv.slice(2).join(' ')}`.trim();
   const summary = gloveSummary(records);
+  let commit = 'unknown';
+  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
   const result = {
-    benchmark: 'mips-glove', ...summary, nq_single: Number(opt('nq-single') ?? (quick ? 500 : 2000)), machine, command, data: { ...data, dir, ground_truth: quick ? gt.name : gtSource },
+    benchmark: 'mips-glove', commit, ...summary, nq_single: Number(opt('nq-single') ?? (quick ? 500 : 2000)), machine, command, data: { ...data, dir, ground_truth: quick ? gt.name : gtSource },
     data_verification: verification ? { against: verifyDir, ...verification } : null,
     ground_truth_adopted: adopted,
     notes: [

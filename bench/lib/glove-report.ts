@@ -103,5 +103,5 @@ export function gloveMarkdown(r: GloveResult): string {
 
 function shortVersion(vs: unknown): string {
   if (typeof vs !== 'string') return '–';
-  return vs.includes('/src/index/') ? 'HEAD' : vs;
+  return vs.startsWith('src/index') || vs.includes('/src/index/') ? 'this repo' : vs;
 }

@@ -45,7 +45,7 @@ export async function runFlat(ctx: PeerContext): Promise<PeerRecord> {
   }, 1);
   ctx.log(`  FlatIndex single: ${single.qps} q/s recall ${single.recall}`);
   return {
-    peer: 'FlatIndex', version: api.source, params: { metric: 'ip', threads: 1 }, build_s: round(build, 3),
+    peer: 'FlatIndex', version: api.source, params: { metric: 'ip', threads: 1, kernels: api.native ? 'native' : 'js' }, build_s: round(build, 3),
     rss_loaded_mb: Math.round(ctx.rssLoadedMB), rss_index_mb: Math.round(rssBuilt - ctx.rssLoadedMB),
     rss_mb: Math.round(rssBuilt), max_rss_mb: Math.round(maxRssMB()), exact: { batch, single },
   };

@@ -24,8 +24,8 @@ export async function runScann(ctx: PeerContext, o: ScannBenchOptions = {}): Pro
   api.setThreads(1);
   const { base, n, d } = ctx;
   const leaves = o.leaves ?? Math.max(16, Math.round((1.75 * Math.sqrt(n)) / 50) * 50);
-  const reorders = o.reorders ?? (ctx.quick ? [40, 100] : [20, 40, 80, 160, 320]);
-  const lts = (o.leavesToSearch ?? [2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]).filter((l) => l <= leaves);
+  const reorders = o.reorders ?? (ctx.quick ? [40, 100] : [40, 100, 250]);
+  const lts = (o.leavesToSearch ?? [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]).filter((l) => l <= leaves);
   const build = { partition: { leaves }, quantize: {}, rerank: { reorder: reorders[0] } };
   const t = now();
   const ix = api.scann(base, n, d, build);
@@ -42,12 +42,12 @@ export async function runScann(ctx: PeerContext, o: ScannBenchOptions = {}): Pro
         one(q, k, out, off) { out.set(ix.search(q, k, params).ids.subarray(0, k), off); },
         batch(Q, nq, k, out) { out.set(ix.search(Q, k, params).ids.subarray(0, nq * k)); },
       };
-    }, { ...ctx.sweep, plateau: true });
+    }, { ...ctx.sweep, plateau: true, plateauRel: 0 }); // stop at the re-rank depth's ceiling only
     for (const p of pts) all.push({ ...p, param: { leavesToSearch: p.param, reorder } });
     series[`reorder${reorder}`] = summarize(pts);
   }
   return {
-    peer: 'ScannIndex', version: api.source, params: { ...build, threads: 1, sweep: 'reorder x leavesToSearch (envelope)' },
+    peer: 'ScannIndex', version: api.source, params: { ...build, threads: 1, kernels: api.native ? 'native' : 'js', sweep: 'reorder x leavesToSearch (envelope)' },
     build_s: round(buildS, 2), rss_loaded_mb: Math.round(ctx.rssLoadedMB), rss_index_mb: Math.round(rssBuilt - ctx.rssLoadedMB),
     rss_mb: Math.round(rssBuilt), max_rss_mb: Math.round(maxRssMB()), sweep: all, ...summarize(all), series,
   };
