@@ -189,7 +189,8 @@ export class RealmPretrainModel {
 
   /**
    * Loss and diagnostics for examples and their retrieved blocks (`retrieved[b]` = blocks of example b, any number
-   * ≥ 0; the null document is added in front). `queryVecs` [B, P] reuses query vectors already computed with grad.
+   * ≥ 0; the null document is added in front; equal ids must carry equal tokens: each distinct id is embedded once).
+   * `queryVecs` [B, P] reuses query vectors already computed with grad.
    */
   forward(examples: readonly RealmExample[], retrieved: ReadonlyArray<readonly BlockTokens[]>, o: { training?: boolean; queryVecs?: Tensor } = {}): RealmForward {
     const training = o.training ?? true;

@@ -1,0 +1,165 @@
+/**
+ * Inference with a pre-trained REALM (Guu et al. 2020, §2: p(y|x) = Σ_z p(y|z,x) p(z|x)): fill the [MASK] tokens of a
+ * text. The query embedder embeds `[CLS] x [SEP]`, the index returns the top k blocks, their scores are recomputed
+ * with the current embedders, the null document ∅ is added, and the knowledge-augmented encoder reads each (x, z).
+ *
+ * Each [MASK] is one wordpiece. Candidate fillings come from a beam per document (exact top-n of Σ_j log p(y_j|z,x)
+ * since the positions are independent given z) and from the null document; every candidate y is then scored exactly
+ * by the marginal p(y|x) = Σ_z p(z|x) Π_j p(y_j|z,x). Evidence = the retrieved blocks with p(z|x) and p(ŷ|z,x) of the
+ * best filling ŷ. This is what `realm-lm fill` and `Realm.fill` call.
+ */
+import { noGrad } from '../engine/index.js';
+import type { Index } from '../index/types.js';
+import { RealmInputError, type BlockTextSource, type BlockTokens, type RealmTokenizer } from './batch.js';
+import type { JointRow } from './kaEncoder.js';
+import { logSumExp64 } from './loss.js';
+import type { RealmPretrainModel } from './model.js';
+import { retrieveForBatch } from './retrieval.js';
+
+/** The tokenizer calls fill needs (BertTokenizer fits). */
+export interface FillTokenizer extends RealmTokenizer {
+  /** Text of ids (wordpieces glued). */
+  decode(ids: ArrayLike<number>, opts?: { skipSpecialTokens?: boolean }): string;
+  /** True for [CLS], [SEP], [PAD], [MASK], [UNK]... (never predicted). */
+  isSpecialId?(id: number): boolean;
+}
+
+/** Options of `fill`. */
+export interface FillOptions {
+  /** Blocks retrieved (default: the model's k). */
+  k?: number;
+  /** Predictions returned (default 5). */
+  topN?: number;
+  /** Block ids never retrieved (e.g. the block the text came from, for held-out evaluation). */
+  exclude?: Iterable<number>;
+}
+
+/** One filling of the masks. */
+export interface FillPrediction {
+  /** Decoded text of the predicted wordpieces. */
+  text: string;
+  /** The wordpiece ids, one per [MASK]. */
+  ids: number[];
+  /** Marginal probability p(y|x). */
+  prob: number;
+}
+
+/** One retrieved block as evidence. */
+export interface FillEvidence {
+  /** Block id. */
+  blockId: number;
+  /** Block title. */
+  title: string;
+  /** Block text. */
+  text: string;
+  /** Retrieval probability p(z|x) (over the k blocks and ∅). */
+  prob: number;
+  /** p(ŷ|z,x) of the best prediction given this block. */
+  answerProb: number;
+}
+
+/** Result of `fill`. */
+export interface FillResult {
+  /** Best fillings, most probable first. */
+  predictions: FillPrediction[];
+  /** Retrieved blocks, by p(z|x) descending. */
+  evidence: FillEvidence[];
+  /** p(∅|x) (0 when the model has no null document). */
+  nullProb: number;
+  /** Number of [MASK] tokens filled. */
+  maskCount: number;
+}
+
+/** Top-n sequences of independent per-position log-prob rows (exact beam over positions). */
+function topSequences(lp: Float32Array, V: number, M: number, n: number, banned: (id: number) => boolean): Array<{ ids: number[]; score: number }> {
+  let beam: Array<{ ids: number[]; score: number }> = [{ ids: [], score: 0 }];
+  for (let m = 0; m < M; m++) {
+    const row = lp.subarray(m * V, (m + 1) * V);
+    const best: Array<[number, number]> = [];
+    for (let v = 0; v < V; v++) {
+      if (banned(v)) continue;
+      if (best.length < n) best.push([v, row[v]]);
+      else if (row[v] > best[best.length - 1][1]) best[best.length - 1] = [v, row[v]];
+      else continue;
+      best.sort((a, b) => b[1] - a[1]);
+    }
+    const next: Array<{ ids: number[]; score: number }> = [];
+    for (const s of beam) for (const [v, l] of best) next.push({ ids: [...s.ids, v], score: s.score + l });
+    next.sort((a, b) => b.score - a.score);
+    beam = next.slice(0, n);
+  }
+  return beam;
+}
+
+/** A pre-trained REALM with its tokenizer, index and block texts: `fill(text)`. */
+export class RealmFiller {
+  constructor(
+    readonly model: RealmPretrainModel,
+    readonly tok: FillTokenizer,
+    readonly index: Index,
+    readonly blocks: BlockTextSource,
+  ) {}
+
+  /** Fills the [MASK] wordpieces of `text`. */
+  fill(text: string, opts: FillOptions = {}): FillResult {
+    const k = opts.k ?? this.model.opts.k;
+    const topN = opts.topN ?? 5;
+    const ids = Int32Array.from(this.tok.encodeSequence(text).ids);
+    const positions: number[] = [];
+    ids.forEach((id, i) => { if (id === this.tok.maskId) positions.push(i); });
+    if (positions.length === 0) throw new RealmInputError(`fill: the text has no [MASK] token: ${JSON.stringify(text)}`);
+    const maxX = this.model.opts.queryMaxLen - 2;
+    if (positions[positions.length - 1] >= maxX) throw new RealmInputError(`fill: a [MASK] lies beyond the first ${maxX} wordpieces`);
+    const x = ids.subarray(0, Math.min(ids.length, maxX));
+    const M = positions.length;
+    const useNull = this.model.opts.nullDocument;
+    return noGrad(() => {
+      const example = { inputIds: x, labels: new Int32Array(x.length) };
+      const q = this.model.embedQueries([example], false); // [1, P]
+      const found = k > 0 ? retrieveForBatch(q.data.slice(), this.index, k, opts.exclude ? [[...opts.exclude]] : null).ids[0] : [];
+      const texts = found.length ? this.blocks.getMany(found) : [];
+      const blockToks: BlockTokens[] = texts.map((t, i) => ({
+        id: found[i], titleIds: Int32Array.from(this.tok.encodeSequence(t.title).ids), textIds: Int32Array.from(this.tok.encodeSequence(t.text).ids),
+      }));
+      // scores [∅, z...] recomputed with the current embedders
+      const scores: number[] = useNull ? [this.model.nullScore.data[0]] : [];
+      if (blockToks.length) {
+        const d = this.model.embedBlocks(blockToks, false).data;
+        const P = q.shape[1];
+        for (let j = 0; j < blockToks.length; j++) {
+          let s = 0;
+          for (let c = 0; c < P; c++) s += q.data[c] * d[j * P + c];
+          scores.push(s);
+        }
+      }
+      const lse = logSumExp64(scores);
+      const logPz = scores.map((s) => s - lse);
+      const cands: Array<BlockTokens | null> = [...(useNull ? [null] : []), ...blockToks];
+      const rows: JointRow[] = cands.map((block) => ({ x, block, positions }));
+      const lp = this.model.encoder.maskedLogProbs(this.model.tok, rows, this.model.opts.jointMaxLen).data; // [C*M, V]
+      const V = this.model.cfg.vocab_size;
+      const C = cands.length;
+      const banned = (v: number): boolean => v === this.tok.maskId || v === this.tok.clsId || v === this.tok.sepId || v === this.tok.padId || (this.tok.isSpecialId?.(v) ?? false);
+      // candidate fillings from every document's beam
+      const seen = new Map<string, number[]>();
+      for (let c = 0; c < C; c++) {
+        for (const s of topSequences(lp.subarray(c * M * V, (c + 1) * M * V), V, M, topN, banned)) seen.set(s.ids.join(','), s.ids);
+      }
+      const logPyz = (c: number, y: number[]): number => {
+        let s = 0;
+        for (let m = 0; m < M; m++) s += lp[(c * M + m) * V + y[m]];
+        return s;
+      };
+      const scored = [...seen.values()].map((y) => ({ y, logp: logSumExp64(Array.from({ length: C }, (_, c) => logPz[c] + logPyz(c, y))) }));
+      scored.sort((a, b) => b.logp - a.logp);
+      const predictions = scored.slice(0, topN).map((s) => ({ text: this.tok.decode(s.y), ids: s.y, prob: Math.exp(s.logp) }));
+      const best = scored[0].y;
+      const off = useNull ? 1 : 0;
+      const evidence: FillEvidence[] = blockToks.map((b, j) => ({
+        blockId: b.id, title: texts[j].title, text: texts[j].text, prob: Math.exp(logPz[j + off]), answerProb: Math.exp(logPyz(j + off, best)),
+      }));
+      evidence.sort((a, b) => b.prob - a.prob);
+      return { predictions, evidence, nullProb: useNull ? Math.exp(logPz[0]) : 0, maskCount: M };
+    });
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * RealmPretrainModel and the knowledge-augmented encoder (REALM §3): HF parameter names and the tied MLM decoder; the
+ * joint input layout and its truncation (hand-derived); batched/padded encoder log-likelihoods equal a row-by-row
+ * computation; the model's loss equals a float64 recomputation from independently embedded queries/blocks and
+ * per-row encoder passes; the null document is always a candidate, its score is learned (gradient = −mean r(∅),
+ * moved by the optimiser, saved and loaded); retrieval in the loop with a real index excludes x's own block.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AdamW, Rng, backward, indexSelect, logSoftmax, noGrad, reshape } from '../../src/engine/index.js';
+import { FlatIndex } from '../../src/index/flat.js';
+import { BlockTokenCache, RealmInputError, docInputs, queryInputs, type BlockTokens } from '../../src/realm/batch.js';
+import { jointIds, type JointRow } from '../../src/realm/kaEncoder.js';
+import { logSumExp64 } from '../../src/realm/loss.js';
+import { NULL_SCORE_NAME } from '../../src/realm/model.js';
+import { CLS, MASK, SEP, SPECIALS, TinyWorld, tinyModel } from './tiny.js';
+
+test('parameter names follow HF (RealmKnowledgeAugEncoder + RealmScorer) plus our null_document_score', () => {
+  const world = new TinyWorld(4, 4, new Rng(1));
+  const model = tinyModel(world, 1);
+  const enc = [...model.encoder.parameters().keys()];
+  for (const n of [
+    'realm.embeddings.word_embeddings.weight', 'realm.embeddings.position_embeddings.weight', 'realm.embeddings.LayerNorm.weight',
+    'realm.encoder.layer.1.attention.self.query.weight', 'realm.encoder.layer.0.output.LayerNorm.bias', 'realm.pooler.dense.weight',
+    'cls.predictions.transform.dense.weight', 'cls.predictions.transform.LayerNorm.bias', 'cls.predictions.bias',
+  ]) assert.ok(enc.includes(n), n);
+  assert.ok(!enc.some((n) => n.startsWith('cls.predictions.decoder')), 'decoder is tied, not a separate tensor');
+  const all = [...model.stateDict().keys()];
+  for (const n of ['embedder.realm.embeddings.word_embeddings.weight', 'query_embedder.cls.dense.weight', 'embedder.cls.LayerNorm.bias', NULL_SCORE_NAME]) {
+    assert.ok(all.includes(n), n);
+  }
+  assert.equal(new Set(all).size, all.length);
+  assert.deepEqual(model.nullScore.shape, [1]);
+});
+
+test('the MLM decoder is tied to the word embeddings (gradient reaches the target row only through the head)', () => {
+  const world = new TinyWorld(4, 4, new Rng(2));
+  const model = tinyModel(world, 2);
+  const target = world.answer(3); // a token that appears in no input below
+  const rows: JointRow[] = [{ x: Int32Array.of(world.entity(0), world.has, MASK), block: null, positions: [2], targets: [target] }];
+  backward(reshape(model.encoder.targetLogProbs(SPECIALS, rows, 40, false), []));
+  const g = model.encoder.parameters().get('realm.embeddings.word_embeddings.weight')!.grad!;
+  const H = g.shape[1];
+  let norm = 0;
+  for (let c = 0; c < H; c++) norm += g.data[target * H + c] ** 2;
+  assert.ok(norm > 0, 'word embedding row of the target gets a gradient');
+});
+
+test('joint input: [CLS] x [SEP] title [SEP] text [SEP], segment 1 for the block, only the block truncated', () => {
+  const tok = { clsId: CLS, sepId: SEP };
+  const x = Int32Array.of(10, 11, MASK);
+  const block: BlockTokens = { id: 0, titleIds: Int32Array.of(20), textIds: Int32Array.of(30, 31, 32, 33) };
+  const full = jointIds(tok, x, block, 12);
+  assert.deepEqual([...full.ids], [CLS, 10, 11, MASK, SEP, 20, SEP, 30, 31, 32, 33, SEP]);
+  assert.deepEqual([...full.types], [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1]);
+  assert.deepEqual([...jointIds(tok, x, block, 10).ids], [CLS, 10, 11, MASK, SEP, 20, SEP, 30, 31, SEP]);
+  assert.deepEqual([...jointIds(tok, x, block, 7).ids], [CLS, 10, 11, MASK, SEP, SEP, SEP]);
+  const nul = jointIds(tok, x, null, 12);
+  assert.deepEqual([...nul.ids], [CLS, 10, 11, MASK, SEP]);
+  assert.deepEqual([...nul.types], [0, 0, 0, 0, 0]);
+  assert.throws(() => jointIds(tok, x, block, 4), RealmInputError);
+});
+
+test('batched encoder log-likelihoods equal row-by-row passes read at position 1 + p', () => {
+  const rng = new Rng(3);
+  const world = new TinyWorld(6, 6, rng);
+  const model = tinyModel(world, 3);
+  const rows: JointRow[] = [0, 1, 2].flatMap((i) => {
+    const q = world.query(i);
+    return [null, world.block(i, rng), world.block((i + 1) % 6, rng)].map((block) => ({ x: q.inputIds, block, positions: [2], targets: [q.labels[2]] }));
+  });
+  rows.push({ x: Int32Array.of(MASK, world.has, MASK), block: world.block(4, rng), positions: [0, 2], targets: [world.entity(4), world.answer(1)] });
+  const batched = noGrad(() => model.encoder.targetLogProbs(SPECIALS, rows, 40, false)).data;
+  let k = 0;
+  for (const r of rows) {
+    const seq = jointIds(SPECIALS, r.x, r.block, 40);
+    const inputs = { inputIds: seq.ids, tokenTypeIds: seq.types, batch: 1, seqLen: seq.ids.length };
+    noGrad(() => {
+      const h = model.encoder.bert.forward(inputs, false, { pool: false }).sequenceOutput; // [1, T, H]
+      const rowsH = indexSelect(reshape(h, [seq.ids.length, h.shape[2]]), 0, Int32Array.from(r.positions, (p) => 1 + p));
+      const lp = logSoftmax(model.encoder.head.forward(rowsH), -1);
+      r.positions.forEach((_, j) => {
+        const want = lp.data[j * lp.shape[1] + r.targets![j]];
+        assert.ok(Math.abs(batched[k] - want) < 1e-4, `row value ${batched[k]} vs ${want}`);
+        k++;
+      });
+    });
+  }
+  assert.equal(k, batched.length);
+});
+
+test('model loss = float64 recomputation from separately embedded queries, blocks and per-row encoder passes', () => {
+  const rng = new Rng(4);
+  const world = new TinyWorld(6, 6, rng);
+  const model = tinyModel(world, 4, { k: 3 });
+  model.nullScore.data[0] = 0.7;
+  const examples = [world.query(0), world.query(1), { ...world.query(2), labels: Int32Array.of(world.entity(2), -100, world.answer(world.answerOf[2])), inputIds: Int32Array.of(MASK, world.has, MASK) }];
+  const [b10, b13, b11] = [world.block(0, rng, 10), world.block(3, rng, 13), world.block(1, rng, 11)];
+  const retrieved = [[b10, b13, b11], [b11], []]; // block 11 twice: embedded once
+  for (const marginal of ['span', 'token'] as const) {
+    const m = tinyModel(world, 4, { k: 3, marginal });
+    for (const [n, t] of model.stateDict()) m.stateDict().get(n)!.data.set(t.data);
+    const { loss, diagnostics } = noGrad(() => m.forward(examples, retrieved, { training: false }));
+    let total = 0;
+    let count = 0;
+    examples.forEach((e, b) => {
+      const q = m.queryEmbedder.embed(queryInputs(SPECIALS, [e], 16));
+      const scores = [0.7, ...retrieved[b].map((blk) => {
+        const d = m.docEmbedder.embed(docInputs(SPECIALS, [blk], 24));
+        return q.reduce((s, v, c) => s + v * d[c], 0);
+      })];
+      const lse = logSumExp64(scores);
+      const positions = [...e.labels].map((l, i) => (l === -100 ? -1 : i)).filter((i) => i >= 0);
+      const lp = [null, ...retrieved[b]].map((block) => noGrad(() => m.encoder.targetLogProbs(SPECIALS, [{ x: e.inputIds, block, positions, targets: positions.map((p) => e.labels[p]) }], 40, false)).data);
+      const d = diagnostics.examples[b];
+      scores.forEach((s, z) => {
+        assert.ok(Math.abs(d.scores[z] - s) < 1e-4, `score ${d.scores[z]} vs ${s}`);
+        assert.ok(Math.abs(d.pz[z] - Math.exp(s - lse)) < 1e-5, `p(z|x) ${d.pz[z]}`);
+      });
+      if (marginal === 'span') {
+        total -= logSumExp64(scores.map((s, z) => s - lse + lp[z].reduce((a, v) => a + v, 0)));
+        count += 1;
+      } else {
+        positions.forEach((_, j) => { total -= logSumExp64(scores.map((s, z) => s - lse + lp[z][j])); });
+        count += positions.length;
+      }
+      assert.ok(Math.abs(d.pz.reduce((a, v) => a + v, 0) - 1) < 1e-6, 'p(z|x) sums to 1');
+      assert.ok(Math.abs(d.reward.reduce((a, v) => a + v, 0)) < 1e-6, 'rewards sum to 0');
+      assert.equal(d.nullProb, d.pz[0]);
+      assert.equal(d.topDocProb, d.pz.length > 1 ? Math.max(...d.pz.slice(1)) : 0);
+    });
+    assert.ok(Math.abs(loss.item() - total / count) < 2e-4, `${marginal}: ${loss.item()} vs ${total / count}`);
+  }
+});
+
+test('null document: always candidate 0, score gradient = −mean r(∅), learned by the optimiser, saved and loaded', () => {
+  const rng = new Rng(5);
+  const world = new TinyWorld(6, 6, rng);
+  const model = tinyModel(world, 5, { k: 2 });
+  assert.ok(model.parameters().has(NULL_SCORE_NAME), 'null score is trainable');
+  const examples = [world.query(0), world.query(1), world.query(2)];
+  const retrieved = [[world.block(0, rng), world.block(1, rng)], [world.block(2, rng)], []];
+  const opt = new AdamW(model.parameters(), { lr: 0.05, weightDecay: 0 });
+  const before = model.nullScore.data[0];
+  const { loss, diagnostics } = model.forward(examples, retrieved, { training: false });
+  assert.deepEqual(diagnostics.examples.map((e) => e.pz.length), [3, 2, 1]);
+  assert.equal(diagnostics.examples[2].pz[0], 1);
+  backward(loss);
+  const meanR = diagnostics.examples.reduce((a, e) => a + e.reward[0], 0) / 3;
+  assert.ok(Math.abs(model.nullScore.grad!.data[0] + meanR) < 1e-5, `${model.nullScore.grad!.data[0]} vs ${-meanR}`);
+  const g = model.nullScore.grad!.data[0];
+  opt.step();
+  // AdamW's first step (no decay on it here): Δ = −lr · g / (|g| + eps)
+  const after = model.nullScore.data[0];
+  assert.ok(Math.abs(after - (before - (0.05 * g) / (Math.abs(g) + 1e-6))) < 1e-6, `null score ${before} -> ${after}`);
+  assert.ok(after !== before, 'null score changed');
+  // save / load round trip into a differently initialised model
+  const dir = mkdtempSync(join(tmpdir(), 'realm-model-'));
+  try {
+    model.save(join(dir, 'model.safetensors'));
+    const other = tinyModel(world, 99, { k: 2 });
+    other.load(join(dir, 'model.safetensors'));
+    for (const [n, t] of model.stateDict()) assert.deepEqual(other.stateDict().get(n)!.data, t.data, n);
+    const l1 = noGrad(() => model.forward(examples, retrieved, { training: false }).loss.item());
+    const l2 = noGrad(() => other.forward(examples, retrieved, { training: false }).loss.item());
+    assert.equal(l1, l2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // switched off: not a parameter, no candidate 0
+  const noNull = tinyModel(world, 5, { k: 2, nullDocument: false });
+  assert.ok(!noNull.parameters().has(NULL_SCORE_NAME), 'no null score without the null document');
+  assert.deepEqual(noNull.forward(examples.slice(0, 2), retrieved.slice(0, 2), { training: false }).diagnostics.examples.map((e) => e.pz.length), [2, 1]);
+  assert.throws(() => noNull.forward([examples[2]], [[]]), RealmInputError);
+});
+
+test('retrieveAndForward: index search with the query embedder, own block excluded, same loss as forward', () => {
+  const rng = new Rng(6);
+  const world = new TinyWorld(6, 6, rng);
+  const model = tinyModel(world, 6, { k: 3 });
+  const blocks = Array.from({ length: 6 }, (_, i) => world.block(i, rng));
+  const index = new FlatIndex({ dim: 16, kernels: 'js' });
+  index.add(blocks.map((b) => b.id), model.docEmbedder.embed(docInputs(SPECIALS, blocks, 24)));
+  const cache = { get: (ids: readonly number[]) => ids.map((i) => blocks[i]) };
+  const examples = [world.query(0, 0), world.query(4, 4)];
+  const out = noGrad(() => model.retrieveAndForward(examples, index, cache, { training: false }));
+  out.retrieved.ids.forEach((ids, b) => {
+    assert.equal(ids.length, 3);
+    assert.ok(!ids.includes(examples[b].sourceBlockId!), `own block in ${ids}`);
+  });
+  const ref = noGrad(() => model.forward(examples, out.retrieved.ids.map((ids) => ids.map((i) => blocks[i])), { training: false }));
+  assert.ok(Math.abs(out.loss.item() - ref.loss.item()) < 1e-6, `${out.loss.item()} vs ${ref.loss.item()}`);
+  // stale scores are the index's inner products; recomputed ones match them when nothing has trained yet
+  out.retrieved.staleScores.forEach((s, b) => s.forEach((v, j) => assert.ok(Math.abs(v - out.diagnostics.examples[b].scores[j + 1]) < 1e-4, `stale ${v}`)));
+  // BlockTokenCache tokenises through the tokenizer once per block
+  let calls = 0;
+  const c = new BlockTokenCache({ getMany: (ids) => { calls += ids.length; return Array.from(ids, (i) => ({ title: `t${i}`, text: `x${i}` })); } },
+    { encodeSequence: (t: string) => ({ ids: [t.length] }) }, 10);
+  c.get([1, 2, 1]);
+  c.get([2, 3]);
+  assert.equal(calls, 3);
+  assert.deepEqual(c.get([3]).map((b) => [...b.titleIds, ...b.textIds]), [[2, 2]]);
+});
+
+test('bad inputs raise RealmInputError naming the problem', () => {
+  const world = new TinyWorld(4, 4, new Rng(7));
+  const model = tinyModel(world, 7);
+  const q = world.query(0);
+  assert.throws(() => model.forward([{ ...q, labels: Int32Array.of(-100, -100, -100) }], [[]]), /no masked position/);
+  assert.throws(() => model.forward([q], []), /1 examples/);
+  assert.throws(() => model.forward([{ ...q, labels: Int32Array.of(1) }], [[]]), /labels/);
+  assert.throws(() => model.forward([], []), /empty batch/);
+});
