@@ -18,7 +18,7 @@ export { batchLoss, logSumExp64, marginalTerms, rewards } from './loss.js';
 export type { MarginalMode, MarginalTerms, RewardStats } from './loss.js';
 export { DocumentGroups, exclusionsFor, retrieveForBatch } from './retrieval.js';
 export type { ExclusionMode, Retrieved } from './retrieval.js';
-export { NULL_SCORE_NAME, REALM_PRETRAIN_DEFAULTS, RealmPretrainModel } from './model.js';
+export { NULL_SCORE_NAME, REALM_PRETRAIN_DEFAULTS, RealmPretrainModel, realmDecay } from './model.js';
 export type { ExampleDiagnostics, RealmDiagnostics, RealmForward, RealmPretrainOptions } from './model.js';
 export { RealmFiller } from './fill.js';
 export type { FillEvidence, FillOptions, FillPrediction, FillResult, FillTokenizer } from './fill.js';

@@ -13,7 +13,7 @@
  * p(z|x) = softmax over the k+1 scores; the encoder reads each (x, z) pair and the loss is −log Σ_z p(y|z,x) p(z|x).
  * `retrieveAndForward` adds the index search (with exclusion of x's own block) in front, for the trainer.
  */
-import { Rng, Tensor, concat, indexSelect, matmul, noGrad, reshape, slice } from '../engine/index.js';
+import { Rng, Tensor, bertDecayExclusions, concat, indexSelect, matmul, noGrad, reshape, slice } from '../engine/index.js';
 import type { Index } from '../index/types.js';
 import { loadSafetensors, saveSafetensors, type ArrayToSave, type NamedArrays } from '../io/safetensors.js';
 import { resolveAliases } from '../io/aliases.js';
@@ -30,6 +30,11 @@ import { exclusionsFor, retrieveForBatch, type DocumentGroups, type ExclusionMod
 
 /** Name of our null-document score parameter. */
 export const NULL_SCORE_NAME = 'null_document_score';
+
+/** AdamW decay rule for this model: BERT's (no decay on biases / LayerNorm) and none on the null score. */
+export function realmDecay(name: string): boolean {
+  return name !== NULL_SCORE_NAME && bertDecayExclusions(name);
+}
 
 /** Pre-training settings (besides the BERT config). */
 export interface RealmPretrainOptions {
