@@ -35,29 +35,49 @@ struct ScannView {
   const uint32_t* rowId = nullptr;     // [rows] caller id of each row
 };
 
-// A bounded min-heap of (score, index): keeps the `cap` largest scores; ties keep the earlier entry.
+// A bounded min-heap of (score, index): keeps the `cap` largest scores; ties keep the lower index. Hand-written
+// sifts (std::push_heap with a function-pointer comparator compiled to an out-of-line call per compare).
 struct TopK {
   std::vector<std::pair<float, int32_t>> h;
   size_t cap = 0;
   void reset(size_t c) {
     h.clear();
+    if (h.capacity() < c) h.reserve(c);
     cap = c;
   }
-  static bool cmp(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
-    // std heap is a max-heap on cmp; we want the smallest score (then the largest index) on top.
-    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  // a ranks below b: a belongs nearer the top of the min-heap (smaller score, or equal score and larger index).
+  static inline bool below(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+    return a.first < b.first || (a.first == b.first && a.second > b.second);
   }
   bool full() const { return h.size() >= cap; }
   float min() const { return h.front().first; }
   void push(float s, int32_t i) {
+    const std::pair<float, int32_t> e(s, i);
     if (h.size() < cap) {
-      h.emplace_back(s, i);
-      std::push_heap(h.begin(), h.end(), cmp);
-    } else if (s > h.front().first) {
-      std::pop_heap(h.begin(), h.end(), cmp);
-      h.back() = {s, i};
-      std::push_heap(h.begin(), h.end(), cmp);
+      size_t j = h.size();
+      h.push_back(e);
+      while (j > 0) {
+        const size_t p = (j - 1) >> 1;
+        if (!below(e, h[p])) break;
+        h[j] = h[p];
+        j = p;
+      }
+      h[j] = e;
+      return;
     }
+    if (cap == 0 || !below(h[0], e)) return;
+    const size_t n = h.size();
+    size_t j = 0;
+    for (;;) {
+      const size_t l = 2 * j + 1;
+      if (l >= n) break;
+      size_t m = l;
+      if (l + 1 < n && below(h[l + 1], h[l])) m = l + 1;
+      if (!below(h[m], e)) break;
+      h[j] = h[m];
+      j = m;
+    }
+    h[j] = e;
   }
   // Sorted best first (score descending, index ascending on ties).
   void sorted(std::vector<std::pair<float, int32_t>>& out) const {

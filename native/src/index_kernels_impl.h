@@ -202,6 +202,26 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
   const int maxAcc = M * lutMax;
   s.cand.reset(R);
   alignas(32) uint16_t acc[32];
+  // Software prefetch kPfGroups groups ahead along the probe order (crossing leaf boundaries): the codes of one
+  // query (~nProbe * leaf size * pairs bytes) come from DRAM, and the hardware prefetcher restarts at every leaf.
+  const size_t groupBytes = (size_t)pairs * 32;
+  constexpr int kPfGroups = 3;
+  size_t pfLeaf = 0;
+  int pfGroup = 0;
+  auto pfAdvance = [&]() {
+    while (pfLeaf < s.order.size()) {
+      const int32_t l = s.order[pfLeaf];
+      if (pfGroup * kGroup < v.leafCount[l]) {
+        const char* p = (const char*)(v.codes + (size_t)(v.leafStart[l] / kGroup + pfGroup) * groupBytes);
+        for (size_t off = 0; off < groupBytes; off += 64) __builtin_prefetch(p + off, 0, 0);
+        pfGroup++;
+        return;
+      }
+      pfLeaf++;
+      pfGroup = 0;
+    }
+  };
+  for (int i = 0; i < kPfGroups; i++) pfAdvance();
   for (int32_t l : s.order) {
     const int n = v.leafCount[l];
     const float base = ls[l] + bias;
@@ -214,9 +234,14 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
       return t < 0.f ? -1 : (int)t;
     };
     int thr = thrFor();
-    if (thr >= maxAcc) continue;
+    if (thr >= maxAcc) {
+      for (int g = 0; g < groups; g++) pfAdvance();
+      continue;
+    }
+    const uint8_t* codes = v.codes + (size_t)(start / kGroup) * groupBytes;
     for (int g = 0; g < groups; g++) {
-      lut16Group(v.codes + (size_t)(start / kGroup + g) * pairs * 32, s.lut8.data(), pairs, acc);
+      pfAdvance();
+      lut16Group(codes + (size_t)g * groupBytes, s.lut8.data(), pairs, acc);
       uint32_t mask = aboveMask(acc, thr);
       const int valid = std::min(kGroup, n - g * kGroup);
       if (valid < kGroup) mask &= (1u << valid) - 1u;
@@ -231,7 +256,7 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
     }
   }
   // (4) exact re-rank of the candidates with the float vectors (or the approximate scores when reorder <= 0).
-  // Rows are fetched ahead (software prefetch of candidate i + 6 while scoring i): re-ranking is bound by the
+  // Rows are fetched ahead (software prefetch of candidate i + 16 while scoring i): re-ranking is bound by the
   // cache misses on randomly placed float vectors, not by arithmetic.
   s.best.reset(k);
   const size_t nc = s.cand.h.size();
@@ -242,11 +267,12 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
     const char* p = (const char*)(v.vectors + (size_t)row * d);
     for (size_t off = 0; off < rowBytes; off += 64) __builtin_prefetch(p + off, 0, 0);
   };
+  constexpr size_t kPfRows = 16;
   if (rerank)
-    for (size_t i = 0; i < std::min<size_t>(nc, 6); i++) prefetchRow(i);
+    for (size_t i = 0; i < std::min<size_t>(nc, kPfRows); i++) prefetchRow(i);
   for (size_t i = 0; i < nc; i++) {
     const auto& c = s.cand.h[i];
-    if (rerank && i + 6 < nc) prefetchRow(i + 6);
+    if (rerank && i + kPfRows < nc) prefetchRow(i + kPfRows);
     const int32_t row = v.slotRow[c.second];
     if (row < 0) continue;
     s.best.push(rerank ? dot(q, v.vectors + (size_t)row * d, d) : c.first, row);
