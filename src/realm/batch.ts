@@ -8,7 +8,9 @@
  */
 import type { BertInputs } from '../model/bert.js';
 import { joinIds, packBatch, REALM_BLOCK_LEN, type RetrieverTokenizer } from '../retriever/inputs.js';
-import { IGNORE_LABEL } from './masking.js';
+
+/** Label value of positions that are not predicted (PyTorch / HF convention). */
+export const IGNORE_LABEL = -100;
 
 /** One pre-training example. */
 export interface RealmExample {

@@ -16,10 +16,10 @@
  */
 import type { Rng } from '../engine/index.js';
 import type { Span } from '../corpus/sentences.js';
+import { IGNORE_LABEL } from './batch.js';
 import { salientSpansBySentence, type SalientSpan, type SpanKind, type SpanOptions } from './spans.js';
 
-/** Label value of positions that are not predicted (PyTorch / HF convention). */
-export const IGNORE_LABEL = -100;
+export { IGNORE_LABEL };
 
 /** What masking needs from a tokenizer (BertTokenizer fits). */
 export interface MaskingTokenizer {

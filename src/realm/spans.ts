@@ -11,8 +11,16 @@
  * so "Treaty of Versailles" wins over "Versailles". Throughput: about 10 ms per sentence on one core, so a training
  * run should compute spans once and cache them (they do not depend on the tokenizer).
  */
-import nlp from 'compromise';
+import { createRequire } from 'node:module';
+import type nlpType from 'compromise';
 import { splitSentences, type Span } from '../corpus/sentences.js';
+
+let nlpFn: typeof nlpType | null = null;
+/** compromise, loaded on first use (its lexicon takes ~1 s to load; importing this module stays cheap). */
+function nlp(text: string): ReturnType<typeof nlpType> {
+  nlpFn ??= createRequire(import.meta.url)('compromise') as typeof nlpType;
+  return nlpFn(text);
+}
 
 /** What a salient span is. 'proper' = a proper-noun run the tagger did not type (e.g. an unknown town). */
 export type SpanKind = 'person' | 'place' | 'organization' | 'proper' | 'date';

@@ -9,7 +9,7 @@ import { AdamW, Rng, backward, crossEntropy, matmul, scale, sum } from '../../sr
 import { bertMiniConfig, type RealmConfig } from '../../src/model/config.js';
 import type { BlockTokens, RealmExample } from '../../src/realm/batch.js';
 import type { JointRow } from '../../src/realm/kaEncoder.js';
-import { IGNORE_LABEL } from '../../src/realm/masking.js';
+import { IGNORE_LABEL } from '../../src/realm/batch.js';
 import { RealmPretrainModel, type RealmPretrainOptions } from '../../src/realm/model.js';
 
 export const PAD = 0;
