@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   log(`evaluation ${secs(t0).toFixed(1)} s`);
 
   const meta = readFileSync(modelPath).subarray(8, 8 + 4096).toString('utf8');
-  const stepMatch = /"step":"(\d+)"/.exec(meta) ?? /checkpoint-(\d+)/.exec(modelPath);
+  const stepMatch = /"step":"(\d+)"/.exec(meta) ?? /(?:checkpoint|ict)-(\d+)/.exec(modelPath);
   const json = {
     bench: 'retrieval',
     machine,

@@ -11,6 +11,8 @@
  * `embedderIgnoredOnLoad` names the tensors a loader must skip in HF files.
  */
 import { Rng, Tensor, layerNorm, linear, noGrad } from '../engine/index.js';
+import { resolveAliases } from '../io/aliases.js';
+import { loadSafetensors, type NamedArrays } from '../io/safetensors.js';
 import { BertModel, type BertInputs } from './bert.js';
 import type { RealmConfig } from './config.js';
 import { initBertParams } from './init.js';
@@ -57,13 +59,34 @@ export class RealmEmbedder {
     this.ln = [s.add(`${prefix}cls.LayerNorm.weight`, [P], 'lnWeight'), s.add(`${prefix}cls.LayerNorm.bias`, [P], 'lnBias')];
     if (opts.init !== false) {
       // initialise only this embedder's tensors (the store may hold another module's trained weights)
-      const own = new ParamStore();
-      for (const [name, t] of this.parameters()) {
-        own.params.set(name, t);
-        own.kinds.set(name, this.store.kinds.get(name)!);
-      }
-      initBertParams(own, cfg, rng);
+      initBertParams(this.ownStore(), cfg, rng);
     }
+  }
+
+  /** A registry viewing only this embedder's tensors (same Tensor objects). */
+  private ownStore(): ParamStore {
+    const own = new ParamStore();
+    own.prefixes.add(`${this.prefix}realm`);
+    for (const [name, t] of this.parameters()) {
+      own.params.set(name, t);
+      own.kinds.set(name, this.store.kinds.get(name)!);
+    }
+    return own;
+  }
+
+  /**
+   * Loads this embedder's tensors (names with this embedder's prefix) from a name → array map, strictly: every
+   * parameter must be present with its shape; HF's unused `cls.predictions.*` head is skipped.
+   */
+  loadStateDict(loaded: NamedArrays, file = '<state dict>'): void {
+    const mine: NamedArrays = new Map();
+    for (const [n, t] of loaded) if (n.startsWith(this.prefix) && !embedderIgnoredOnLoad(n, this.prefix)) mine.set(n, t);
+    this.ownStore().loadStateDict(mine, { file });
+  }
+
+  /** Loads a safetensors file (HF `RealmEmbedder` / `google/realm-cc-news-pretrained-embedder` layout for prefix ''). */
+  load(path: string): void {
+    this.loadStateDict(resolveAliases(loadSafetensors(path)), path);
   }
 
   /** This embedder's parameters by full name (trunk + projection). */
