@@ -4,7 +4,11 @@
 // so tests can check both paths give identical LUT16 sums.
 #include <immintrin.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -88,6 +92,24 @@ void flatSearch(const float* db, int64_t nDb, int d, const float* bias, const fl
       }
     }
   });
+}
+
+// Asks the kernel to back the 2 MiB-aligned interior of [p, p + bytes) with transparent huge pages, collapsing
+// the pages now (MADV_COLLAPSE, Linux >= 6.1) and marking the range for khugepaged otherwise. A query reads
+// ~50 leaves of codes and ~100 random float rows, each a TLB miss on 4 KiB pages; advisory only, errors ignored.
+void adviseHuge(const void* p, size_t bytes) {
+#if defined(__linux__)
+  constexpr uintptr_t kHuge = 2u << 20;
+  const uintptr_t lo = ((uintptr_t)p + kHuge - 1) & ~(kHuge - 1), hi = ((uintptr_t)p + bytes) & ~(kHuge - 1);
+  if (hi <= lo) return;
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+  if (madvise((void*)lo, hi - lo, MADV_COLLAPSE) != 0) madvise((void*)lo, hi - lo, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
 }
 
 // A ScannIndex search handle: raw views of the index arrays plus a reference that keeps them alive.
@@ -196,6 +218,10 @@ Napi::Value IndexScannCreate(const Napi::CallbackInfo& info) {
   v.slotRow = sr.p;
   v.vectors = vec.p;
   v.rowId = rid.p;
+  if (!std::getenv("REALM_INDEX_NO_HUGEPAGES")) {
+    adviseHuge(codes.p, codes.len);
+    adviseHuge(vec.p, vec.len * sizeof(float));
+  }
   h->keep = Napi::Persistent(o);
   return Napi::External<ScannHandle>::New(env, h.release(), [](Napi::Env, ScannHandle* p) { delete p; });
 }
