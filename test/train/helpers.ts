@@ -78,3 +78,17 @@ export async function makeTinyRealmModel(dir: string, steps = 2): Promise<{ mode
   const r = await runPretrain(cfg);
   return { modelDir: r.modelDir!, corpus, vocab };
 }
+
+/** A tiny REALM run config (k = 2 + null document, refresh every 3 steps swapped 1 step later). */
+export function tinyRealmConfig(corpus: string, vocab: string, out: string, steps = 8) {
+  return {
+    task: 'realm', seed: 3, outputDir: out, threads: 1,
+    model: { vocab, config: { ...TINY_MODEL, hidden_dropout_prob: 0.1 } },
+    data: { corpus, masking: 'salient', dataSeed: 2 },
+    optim: { steps, batchSize: 2, lr: 2e-3, warmupSteps: 1 },
+    checkpoint: { every: 4, keepLast: 2 },
+    log: { every: 1, quiet: true, throttleMs: 0 },
+    realm: { k: 2, queryMaxLen: 32, blockMaxLen: 48, jointMaxLen: 80 },
+    refresh: { every: 3, lag: 1, batchSize: 8, probeQueries: 4 },
+  };
+}

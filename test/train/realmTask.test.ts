@@ -13,21 +13,7 @@ import { loadSafetensors } from '../../src/io/safetensors.js';
 import { MetricsLog } from '../../src/train/metricsLog.js';
 import { parsePretrainConfig } from '../../src/train/pretrainConfig.js';
 import { runPretrain } from '../../src/train/pretrain.js';
-import { TINY_MODEL, writeTinyCorpus } from './helpers.js';
-
-/** A tiny REALM run config (k = 2 + null document, refresh every 3 steps swapped 1 step later). */
-export function tinyRealmConfig(corpus: string, vocab: string, out: string, steps = 8) {
-  return {
-    task: 'realm', seed: 3, outputDir: out, threads: 1,
-    model: { vocab, config: { ...TINY_MODEL, hidden_dropout_prob: 0.1 } },
-    data: { corpus, masking: 'salient', dataSeed: 2 },
-    optim: { steps, batchSize: 2, lr: 2e-3, warmupSteps: 1 },
-    checkpoint: { every: 4, keepLast: 2 },
-    log: { every: 1, quiet: true, throttleMs: 0 },
-    realm: { k: 2, queryMaxLen: 32, blockMaxLen: 48, jointMaxLen: 80 },
-    refresh: { every: 3, lag: 1, batchSize: 8, probeQueries: 4 },
-  };
-}
+import { tinyRealmConfig, writeTinyCorpus } from './helpers.js';
 
 test('REALM pre-training runs with asynchronous refresh, logs retrieval metrics and exports a model directory', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'realm-task-'));
