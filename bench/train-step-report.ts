@@ -35,7 +35,12 @@ export function renderSection(r: Record<string, any>): string { // eslint-disabl
   if (top?.split_ms) lines.push(`Our step split at ${r.threads} threads (ms): forward ${f(top.split_ms.forward)}, backward ${f(top.split_ms.backward)}, AdamW ${f(top.split_ms.optimizer)}.`);
   if (top?.kernels_ms) {
     const k = Object.entries(top.kernels_ms).slice(0, 8).map(([n, v]) => `${n} ${f(v)}`).join(', ');
-    lines.push(`Backend kernel time per step (ms): ${k}; the rest of the step is JS-side op code (element-wise, permutes, autograd).`);
+    lines.push(`Backend kernel time per step (ms): ${k}; the rest of the step is JS-side op code (dropout, residual adds, mask, autograd accumulation, allocation/GC).`);
+  }
+  if (r.setup.load_avg_at_start > r.setup.cores || r.setup.load_avg_at_end > r.setup.cores) {
+    lines.push('', `**Caveat:** measured while other jobs loaded the machine (load average ${f(r.setup.load_avg_at_start, 1)} → ${f(r.setup.load_avg_at_end, 1)} on ${r.setup.cores} cores):`,
+      'every timing is inflated and noisy (runs minutes apart differ by 2x), and PyTorch at 2 threads suffers most (OpenMP',
+      'threads spin-wait under oversubscription), so this ratio_vs_torch is not the idle-machine figure. Re-run on an idle machine.');
   }
   for (const n of r.notes ?? []) lines.push('', `Note: ${n}`);
   lines.push('', 'Reproduce: `npm install --prefix bench/peers` (tfjs peer), a Python with torch (`python3 -m venv .venv && .venv/bin/pip install torch`, or TORCH_PYTHON=...), then',

@@ -7,11 +7,12 @@
  * `--profile` adds a per-kernel-family time split of our step (a timing proxy around the backend).
  *
  * Run: npx tsx bench/train-step.ts [--steps 20] [--warmup 3] [--threads 1,2] [--peers torch,tfjs|none] [--profile]
- *      [--no-write] ; `--write-inputs` regenerates bench/peers/train_step_inputs.json.
+ *      [--no-write] ; `--write-inputs` regenerates bench/peers/train_step_inputs.json; `--report-only` re-renders
+ *      the BENCHMARKS.md section from the last results JSON.
  * Writes bench/results/train-step.json and the BENCHMARKS.md section between the train-step markers.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -214,6 +215,11 @@ function torchPython(): string | null {
 }
 
 function main(): void {
+  if (flag('report-only')) {
+    updateBenchmarksSection(join(root, 'BENCHMARKS.md'), JSON.parse(readFileSync(RESULT, 'utf8')) as Record<string, unknown>);
+    console.error('re-rendered the BENCHMARKS.md section from bench/results/train-step.json');
+    return;
+  }
   if (flag('write-inputs')) {
     writeInputs(INPUTS, generateInputs());
     console.error(`wrote ${INPUTS}`);
