@@ -182,6 +182,29 @@ export class RealmPretrainModel {
     this.loadStateDict(resolveAliases(loadSafetensors(path)), path);
   }
 
+  /**
+   * Warm start of the encoder from an MLM-pre-trained BERT (REALM §3.4; e.g. our BertForMaskedLM state dict or an HF
+   * BertForMaskedLM file): `<fromPrefix>.*` → `realm.*`, `cls.predictions.*` as is; a missing pooler (HF's MLM model
+   * has none; the encoder does not use it) keeps its current values; other names (NSP head...) are ignored.
+   */
+  initEncoderFromMlm(loaded: NamedArrays | ReadonlyMap<string, Tensor>, fromPrefix = 'bert', file = '<state dict>'): void {
+    const out: NamedArrays = new Map();
+    for (const [name, t] of loaded) {
+      const arr = t instanceof Tensor ? { dtype: 'F32' as const, shape: t.shape.slice(), data: t.data } : t;
+      if (name.startsWith(`${fromPrefix}.`)) out.set(`realm.${name.slice(fromPrefix.length + 1)}`, arr);
+      else if (name.startsWith('cls.predictions.')) out.set(name, arr);
+    }
+    for (const [name, t] of this.encoder.parameters()) {
+      if (!out.has(name) && name.startsWith('realm.pooler.')) out.set(name, { dtype: 'F32', shape: t.shape.slice(), data: t.data.slice() });
+    }
+    this.encoder.store.loadStateDict(out, { file });
+  }
+
+  /** Warm start of both embedders from an ICT-trained retriever file (RealmScorer / HF RealmEmbedder layouts). */
+  initRetrieverFrom(path: string): void {
+    this.scorer.load(path);
+  }
+
   /** Query vectors Embed_input(`[CLS] x [SEP]`) [B, P]. */
   embedQueries(examples: readonly RealmExample[], training: boolean): Tensor {
     return this.queryEmbedder.forward(queryInputs(this.tok, examples, this.opts.queryMaxLen), training);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdamW, Rng, backward, indexSelect, logSoftmax, noGrad, reshape } from '../../src/engine/index.js';
 import { FlatIndex } from '../../src/index/flat.js';
+import { BertForMaskedLM } from '../../src/model/mlm.js';
 import { BlockTokenCache, RealmInputError, docInputs, queryInputs, type BlockTokens } from '../../src/realm/batch.js';
 import { jointIds, type JointRow } from '../../src/realm/kaEncoder.js';
 import { logSumExp64 } from '../../src/realm/loss.js';
@@ -203,6 +204,31 @@ test('retrieveAndForward: index search with the query embedder, own block exclud
   c.get([2, 3]);
   assert.equal(calls, 3);
   assert.deepEqual(c.get([3]).map((b) => [...b.titleIds, ...b.textIds]), [[2, 2]]);
+});
+
+test('warm start: the encoder loaded from a BertForMaskedLM gives its MLM logits; the retriever from a scorer file', () => {
+  const world = new TinyWorld(4, 4, new Rng(8));
+  const model = tinyModel(world, 8);
+  const mlm = new BertForMaskedLM(model.cfg, new Rng(80), 'bert');
+  const state = mlm.parameters();
+  state.delete('bert.pooler.dense.weight'); // like HF's BertForMaskedLM, which has no pooler
+  state.delete('bert.pooler.dense.bias');
+  model.initEncoderFromMlm(state, 'bert');
+  const seq = jointIds(SPECIALS, Int32Array.of(world.entity(1), world.has, MASK), world.block(1, new Rng(1)), 40);
+  const inputs = { inputIds: seq.ids, tokenTypeIds: seq.types, batch: 1, seqLen: seq.ids.length };
+  const want = noGrad(() => mlm.logits(inputs, Int32Array.of(3), false)).data;
+  const got = noGrad(() => model.encoder.logits(SPECIALS, [{ x: Int32Array.of(world.entity(1), world.has, MASK), block: world.block(1, new Rng(1)), positions: [2] }], 40, false)).data;
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `logit ${i}: ${got[i]} vs ${want[i]}`);
+  const dir = mkdtempSync(join(tmpdir(), 'realm-warm-'));
+  try {
+    const other = tinyModel(world, 81);
+    other.scorer.save(join(dir, 'scorer.safetensors'));
+    model.initRetrieverFrom(join(dir, 'scorer.safetensors'));
+    for (const [n, t] of other.scorer.parameters()) assert.deepEqual(model.scorer.parameters().get(n)!.data, t.data, n);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('bad inputs raise RealmInputError naming the problem', () => {
