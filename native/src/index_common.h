@@ -19,13 +19,15 @@ namespace idx {
 constexpr int kGroup = 32;    // points per fast-scan group
 constexpr int kCentres = 16;  // centres per sub-quantiser (4-bit codes)
 constexpr int kDpb = 2;       // dimensions per sub-quantiser block
+constexpr int kLeafBlock = 64;  // leaf centres per block of the handle's centre matrix
 
 // Everything a ScannIndex search reads. Pointers refer to JS-owned typed arrays kept alive by the handle.
 struct ScannView {
   int d = 0;                         // vector dimension
   int pairs = 0;                     // sub-quantiser pairs (= padded sub-quantisers / 2)
   int leaves = 0;                    // partitions
-  const float* centroidsT = nullptr; // [d, leaves] transposed leaf centres (owned by the handle)
+  const float* centroidsT = nullptr; // [ceil(leaves/64), d, 64] leaf centres, transposed per block of 64 leaves
+                                     // (zero-padded; each block contiguous so it streams; owned by the handle)
   const float* codebooks = nullptr;  // [2*pairs, 16, 2] residual codebooks
   const uint8_t* codes = nullptr;    // [slots/32, pairs, 32] packed codes
   const int32_t* leafStart = nullptr;  // [leaves] first slot of each leaf (multiple of 32)

@@ -207,9 +207,12 @@ Napi::Value IndexScannCreate(const Napi::CallbackInfo& info) {
     for (int32_t s = ls.p[l]; s < ls.p[l] + lc.p[l]; s++)
       if (sr.p[s] >= (int32_t)rows) return throwErr(env, "indexScannCreate: slot row out of range");
   }
-  h->centroidsT.resize((size_t)v.leaves * v.d);
+  // Blocks of kLeafBlock leaves, each [d, kLeafBlock] contiguous (zero-padded past the last leaf).
+  const size_t blocks = (size_t)(v.leaves + kLeafBlock - 1) / kLeafBlock;
+  h->centroidsT.assign(blocks * v.d * kLeafBlock, 0.f);
   for (int l = 0; l < v.leaves; l++)
-    for (int j = 0; j < v.d; j++) h->centroidsT[(size_t)j * v.leaves + l] = cent.p[(size_t)l * v.d + j];
+    for (int j = 0; j < v.d; j++)
+      h->centroidsT[((size_t)(l / kLeafBlock) * v.d + j) * kLeafBlock + l % kLeafBlock] = cent.p[(size_t)l * v.d + j];
   v.centroidsT = h->centroidsT.data();
   v.codebooks = cb.p;
   v.codes = codes.p;

@@ -63,18 +63,22 @@ static inline float dot(const float* a, const float* b, int n) {
 // acc[32] = sum over sub-quantisers of lut[m][code[m][point]] for one group (layout: index_common.h).
 static inline void lut16Group(const uint8_t* codes, const uint8_t* lut, int pairs, uint16_t* acc) {
 #if REALM_IDX_AVX2
-  const __m256i nib = _mm256_set1_epi8(0x0f), lowByte = _mm256_set1_epi16(0x00ff);
-  __m256i le = _mm256_setzero_si256(), lo = le, he = le, ho = le;
+  // faiss's accumulation trick: add the whole 16-bit words (even point + 256 * odd point) and the odd bytes
+  // separately; even = words - (odd << 8) at the end (exact mod 2^16), one AND per look-up fewer.
+  const __m256i nib = _mm256_set1_epi8(0x0f);
+  __m256i lw = _mm256_setzero_si256(), lo = lw, hw = lw, ho = lw;
   for (int p = 0; p < pairs; p++) {
     __m256i c = _mm256_loadu_si256((const __m256i*)(codes + p * 32));
     __m256i t = _mm256_loadu_si256((const __m256i*)(lut + p * 32));
     __m256i rl = _mm256_shuffle_epi8(t, _mm256_and_si256(c, nib));                         // points 0..15
     __m256i rh = _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16(c, 4), nib));  // points 16..31
-    le = _mm256_add_epi16(le, _mm256_and_si256(rl, lowByte));  // even points, as uint16
-    lo = _mm256_add_epi16(lo, _mm256_srli_epi16(rl, 8));       // odd points
-    he = _mm256_add_epi16(he, _mm256_and_si256(rh, lowByte));
+    lw = _mm256_add_epi16(lw, rl);
+    lo = _mm256_add_epi16(lo, _mm256_srli_epi16(rl, 8));  // odd points
+    hw = _mm256_add_epi16(hw, rh);
     ho = _mm256_add_epi16(ho, _mm256_srli_epi16(rh, 8));
   }
+  const __m256i le = _mm256_sub_epi16(lw, _mm256_slli_epi16(lo, 8));  // even points, as uint16
+  const __m256i he = _mm256_sub_epi16(hw, _mm256_slli_epi16(ho, 8));
   // Lane 0 holds sub-quantiser 2p, lane 1 sub-quantiser 2p+1: add the lanes, then interleave even/odd points.
   __m128i e0 = _mm_add_epi16(_mm256_castsi256_si128(le), _mm256_extracti128_si256(le, 1));
   __m128i o0 = _mm_add_epi16(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
@@ -116,16 +120,17 @@ void lut16Groups(const uint8_t* codes, const uint8_t* lut, int pairs, int groups
   for (int g = 0; g < groups; g++) lut16Group(codes + (size_t)g * pairs * 32, lut, pairs, acc + g * 32);
 }
 
-// out[l] = q . centre_l for every leaf, from the transposed centres [d, L] (AVX2: 64 leaves per pass held in
-// eight ymm accumulators, one broadcast of q[j] per row).
+// out[l] = q . centre_l for every leaf (out has room for the padded count ceil(L/64)*64), from the blocked centres
+// [L/64, d, 64] (AVX2: one block per pass held in eight ymm accumulators, one broadcast of q[j] per row; each block
+// is 64*d contiguous floats, so the hardware prefetcher streams it).
 static void leafScores(const ScannView& v, const float* q, float* out) {
   const int L = v.leaves, d = v.d;
-  int l0 = 0;
+  for (int l0 = 0; l0 < L; l0 += kLeafBlock) {
+    const float* c = v.centroidsT + (size_t)l0 * d;
 #if REALM_IDX_AVX2
-  for (; l0 + 64 <= L; l0 += 64) {
+    static_assert(kLeafBlock == 64, "leafScores: AVX2 path holds 64 leaves in eight ymm registers");
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    const float* c = v.centroidsT + l0;
-    for (int j = 0; j < d; j++, c += L) {
+    for (int j = 0; j < d; j++, c += kLeafBlock) {
       const __m256 b = _mm256_set1_ps(q[j]);
       a0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c), a0);
       a1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 8), a1);
@@ -144,12 +149,12 @@ static void leafScores(const ScannView& v, const float* q, float* out) {
     _mm256_storeu_ps(out + l0 + 40, a5);
     _mm256_storeu_ps(out + l0 + 48, a6);
     _mm256_storeu_ps(out + l0 + 56, a7);
-  }
+#else
+    float* o = out + l0;
+    for (int i = 0; i < kLeafBlock; i++) o[i] = 0.f;
+    for (int j = 0; j < d; j++, c += kLeafBlock)
+      for (int i = 0; i < kLeafBlock; i++) o[i] += q[j] * c[i];
 #endif
-  for (int l = l0; l < L; l++) out[l] = 0.f;
-  for (int j = 0; j < d; j++) {
-    const float* row = v.centroidsT + (size_t)j * L;
-    for (int l = l0; l < L; l++) out[l] += q[j] * row[l];
   }
 }
 
@@ -158,7 +163,7 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
   Scratch& s = scratch();
   const int L = v.leaves, pairs = v.pairs, M = 2 * pairs, d = v.d;
   // (1) partition: score every leaf centre, keep the nProbe best (best first, so the threshold tightens early).
-  s.leafScore.resize(L);
+  s.leafScore.resize((size_t)(L + kLeafBlock - 1) / kLeafBlock * kLeafBlock);
   leafScores(v, q, s.leafScore.data());
   // Bounded heap of the nProbe best non-empty leaves: one compare per leaf once the heap is full.
   const float* ls = s.leafScore.data();
