@@ -124,8 +124,12 @@ function warmStart(model: RealmPretrainModel, cfg: PretrainConfig, log: (l: stri
     log(`init: ${n} tensors from ${cfg.model.init}`);
   }
   if (cfg.model.retrieverInit) {
-    const n = copyMatching(all, loadWeightsFile(cfg.model.retrieverInit));
-    log(`retriever init: ${n} tensors from ${cfg.model.retrieverInit}`);
+    // an ICT scorer (`embedder.*` + `query_embedder.*`), the embedders of a REALM file, or one HF RealmEmbedder
+    // (copied into both sides): RealmScorer.loadStateDict handles the layouts
+    const src = loadWeightsFile(cfg.model.retrieverInit);
+    const scorerOnly = new Map([...src].filter(([n]) => n.startsWith('embedder.') || n.startsWith('query_embedder.')));
+    model.scorer.loadStateDict(scorerOnly.size ? scorerOnly : src, cfg.model.retrieverInit);
+    log(`retriever init: both embedders from ${cfg.model.retrieverInit}`);
   }
 }
 

@@ -13,7 +13,7 @@ import { loadSafetensors } from '../../src/io/safetensors.js';
 import { MetricsLog } from '../../src/train/metricsLog.js';
 import { parsePretrainConfig } from '../../src/train/pretrainConfig.js';
 import { runPretrain } from '../../src/train/pretrain.js';
-import { tinyRealmConfig, writeTinyCorpus } from './helpers.js';
+import { TINY_MODEL, tinyRealmConfig, writeTinyCorpus } from './helpers.js';
 
 test('REALM pre-training runs with asynchronous refresh, logs retrieval metrics and exports a model directory', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'realm-task-'));
@@ -59,6 +59,41 @@ test('REALM: stop with a refresh in flight, resume → identical to an uninterru
     const wa = loadSafetensors(join(dir, 'A', 'model', 'model.safetensors')).tensors;
     const wb = loadSafetensors(join(dir, 'B', 'model', 'model.safetensors')).tensors;
     for (const [n, t] of wa) assert.deepEqual(t.data, wb.get(n)!.data, n);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('warm starts: an MLM BERT initialises the encoder and both embedder trunks; an ICT scorer the embedders', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'realm-warm-'));
+  try {
+    const { corpus, vocab } = await writeTinyCorpus(dir);
+    const mlm = await runPretrain(parsePretrainConfig({
+      task: 'mlm', seed: 5, outputDir: join(dir, 'mlm'), threads: 1, model: { vocab, config: TINY_MODEL },
+      data: { corpus, seqLen: 24 }, optim: { steps: 2, batchSize: 2, warmupSteps: 0 }, log: { quiet: true },
+    }, 'mlm', dir));
+    const bert = loadSafetensors(join(mlm.modelDir!, 'model.safetensors')).tensors;
+    // an ICT-style scorer file: take a REALM export's embedders
+    const donor = await runPretrain(parsePretrainConfig({ ...tinyRealmConfig(corpus, vocab, join(dir, 'donor'), 1), seed: 99 }, 'donor', dir));
+    const cfg = parsePretrainConfig({ ...tinyRealmConfig(corpus, vocab, join(dir, 'r'), 1), model: { vocab, config: TINY_MODEL, init: mlm.modelDir, retrieverInit: join(donor.modelDir!, 'model.safetensors') } }, 'r', dir);
+    const { buildRealmTask } = await import('../../src/train/realmTask.js');
+    const built = await buildRealmTask(cfg, () => {});
+    const w = built.task.model.stateDict();
+    const donorW = loadSafetensors(join(donor.modelDir!, 'model.safetensors')).tensors;
+    const q = 'encoder.layer.0.attention.self.query.weight';
+    assert.deepEqual(w.get(`realm.${q}`)!.data, bert.get(`bert.${q}`)!.data, 'encoder from the MLM BERT');
+    assert.deepEqual(w.get('cls.predictions.transform.dense.weight')!.data, bert.get('cls.predictions.transform.dense.weight')!.data);
+    for (const side of ['embedder.', 'query_embedder.']) {
+      assert.deepEqual(w.get(`${side}realm.${q}`)!.data, donorW.get(`${side}realm.${q}`)!.data, `${side} from the retriever file (applied last)`);
+      assert.deepEqual(w.get(`${side}cls.dense.weight`)!.data, donorW.get(`${side}cls.dense.weight`)!.data);
+    }
+    await built.task.close?.();
+    // without a retriever file the embedder trunks start from the MLM BERT too (REALM §3.4)
+    const cfg2 = parsePretrainConfig({ ...tinyRealmConfig(corpus, vocab, join(dir, 'r2'), 1), model: { vocab, config: TINY_MODEL, init: mlm.modelDir } }, 'r2', dir);
+    const built2 = await buildRealmTask(cfg2, () => {});
+    const w2 = built2.task.model.stateDict();
+    for (const side of ['', 'embedder.', 'query_embedder.']) assert.deepEqual(w2.get(`${side}realm.${q}`)!.data, bert.get(`bert.${q}`)!.data, `${side}realm from the MLM BERT`);
+    await built2.task.close?.();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
