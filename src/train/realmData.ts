@@ -67,6 +67,37 @@ export function buildExamples(
   return raw.map((r) => ({ inputIds: Int32Array.from(r.ids), labels: Int32Array.from(r.labels), answer: r.answer, sourceBlockId: r.block }));
 }
 
+/** True when document `docId` is held out: FNV-1a hash of the id below `fraction` of the 32-bit range. */
+export function isHeldOut(docId: string, fraction: number): boolean {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < docId.length; i++) h = Math.imul(h ^ docId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) / 4294967296 < fraction;
+}
+
+/**
+ * Splits examples into training and held-out ones by their source block's document, and writes
+ * `<dir>/heldout.json` ({ fraction, docIds, blockIds, examples }) for the evaluation.
+ */
+export function splitHeldOut(examples: readonly RealmExample[], store: DocStore, fraction: number, dir: string): RealmExample[] {
+  if (fraction <= 0) return examples.slice();
+  const docOf = (b: number): string => store.get(b).docId;
+  const held = new Set<number>();
+  const docIds = new Set<string>();
+  for (let b = 0; b < store.size; b++) {
+    const d = docOf(b);
+    if (isHeldOut(d, fraction)) {
+      held.add(b);
+      docIds.add(d);
+    }
+  }
+  const train = examples.filter((e) => e.sourceBlockId === undefined || !held.has(e.sourceBlockId));
+  if (train.length === 0) throw new RangeError(`data.heldoutFraction ${fraction} leaves no training example`);
+  writeFileAtomicSync(join(dir, 'heldout.json'), `${JSON.stringify({
+    fraction, docIds: [...docIds], blockIds: [...held], examples: examples.length - train.length,
+  })}\n`);
+  return train;
+}
+
 /** Seeded epoch order over n items: the cursor (epoch, pos) alone determines the next item. */
 export class EpochSampler {
   private order: Int32Array;

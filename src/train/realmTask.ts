@@ -21,7 +21,7 @@ import { MODEL_FILES } from '../api/modelDir.js';
 import type { DocStore } from '../corpus/docstore.js';
 import type { BuiltTask } from './pretrain.js';
 import type { PretrainConfig } from './pretrainConfig.js';
-import { buildExamples, ensureDocStore, EpochSampler } from './realmData.js';
+import { buildExamples, ensureDocStore, EpochSampler, splitHeldOut } from './realmData.js';
 import { IndexRefresher } from './refresh.js';
 import { refreshIndex, tokenizeBlocks } from './refreshJob.js';
 import { copyMatching, exportModelDir, loadWeightsFile, readDocs, runModelConfig, runTokenizer } from './setup.js';
@@ -155,7 +155,8 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   const storePath = cfg.data.docStore ?? join(cfg.outputDir, MODEL_FILES.docs);
   if (cfg.data.docStore && !existsSync(storePath)) throw new RangeError(`document store ${storePath} not found (data.docStore)`);
   const store = await ensureDocStore(storePath, docs, tok, r.blockMaxLen, log);
-  const examples = buildExamples(store, tok, cfg.data.masking, r.queryMaxLen - 2, cfg.data.dataSeed, cfg.outputDir, log);
+  const allExamples = buildExamples(store, tok, cfg.data.masking, r.queryMaxLen - 2, cfg.data.dataSeed, cfg.outputDir, log);
+  const examples = splitHeldOut(allExamples, store, cfg.data.heldoutFraction, cfg.outputDir);
   const rng = new Rng(cfg.seed);
   const model = new RealmPretrainModel(mcfg, tok, rng, {
     k: r.k, queryMaxLen: r.queryMaxLen, blockMaxLen: r.blockMaxLen, jointMaxLen: r.jointMaxLen, marginal: r.marginal, nullDocument: r.nullDocument, exclude: r.exclude,
@@ -182,6 +183,6 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
     batchSize: cfg.optim.batchSize, dataSeed: cfg.data.dataSeed, initialIndex: cfg.data.index, docIds,
     buildInitial: () => refresher.buildNow(0, tokenizeBlocks(tok, store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), r.blockMaxLen), tok.padId),
   });
-  log(`realm: ${examples.length} examples, ${store.size} blocks, k = ${r.k}${r.nullDocument ? ' + null document' : ''}, refresh every ${cfg.refresh.every} steps`);
+  log(`realm: ${examples.length} training examples (${allExamples.length - examples.length} held out), ${store.size} blocks, k = ${r.k}${r.nullDocument ? ' + null document' : ''}, refresh every ${cfg.refresh.every} steps`);
   return { task, exportTo: (dir) => exportRealm(dir, model, tok, store, storePath, cfg) };
 }
