@@ -6,7 +6,7 @@
 //
 // usage: npx tsx bench/mips-glove.ts [--peers scann,flat,hnswlib,usearch,faiss,exactjs] [--quick]
 //          [--data-dir bench/.data] [--verify /tmp/annbench/data] [--gt-cache /tmp/annbench/data] [--nq-single 2000]
-//          [--scann '{"leaves":1000}'] [--merge FILE] [--no-md] [--out FILE]
+//          [--scann '{"leaves":1000}'] [--merge FILE] [--no-md] [--out FILE] [--note TEXT]
 // --merge A.json,B.json: add the records of peers not run now from earlier results files (marked merged_from; for
 // a shared machine where one serial run of every peer does not fit); `--peers none --merge ...` only merges.
 // --gt-cache DIR: when bench/.data has no ground truth yet and DIR holds bit-identical vectors (prep_glove.py's
@@ -123,6 +123,7 @@ async function main(): Promise<void> {
       `single = one search call per query, 1 thread (${opt('nq-single') ?? (quick ? 500 : 2000)} queries spread evenly over the 10k for peers with a batch API; all queries for hnswlib-node); batch = all queries in one call, 1 thread`,
       'QPS at a recall target: log-linear interpolation on the Pareto frontier of the sweep',
       'index MB = RSS growth after building (after GC), each peer in its own process',
+      ...(opt('note') ? [opt('note')!] : []),
       `the 2-core machine was shared with other jobs (load average ${machine.loadavg_1m} at the start, ${loadavg()[0].toFixed(2)} at the end): absolute QPS and build times are far below an idle machine's and noisy; compare peers measured in the same run`,
     ],
     peers: records,

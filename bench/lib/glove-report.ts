@@ -96,6 +96,7 @@ export function gloveMarkdown(r: GloveResult): string {
     '- index MB = resident-memory growth from building, after GC, each peer in its own process; hnswlib-node takes number[] only (Array.from per query is inside its timing).',
     `- Data prepared in TypeScript (bench/lib/glove.ts: numpy PCG64 permutation re-implemented, seed 12345), ground truth by ${r.data.ground_truth}.` +
     (r.data_verification ? ` Checked against prep_glove.py's output: ${JSON.stringify(r.data_verification)}.` : ''),
+    ...((r.notes as string[] | undefined) ?? []).filter((n) => n.startsWith('NOTE')).map((n) => `- ${n.slice(4).trim()}`),
     ...merged,
     ...skipped,
   ].join('\n');
