@@ -97,6 +97,7 @@ struct Scratch {
   std::vector<uint8_t> lut8;
   TopK cand, best, leafTop;
   std::vector<std::pair<float, int32_t>> sorted;
+  std::vector<int32_t> rows;
 };
 
 inline Scratch& scratch() {

@@ -261,26 +261,23 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
     }
   }
   // (4) exact re-rank of the candidates with the float vectors (or the approximate scores when reorder <= 0).
-  // Rows are fetched ahead (software prefetch of candidate i + 16 while scoring i): re-ranking is bound by the
-  // cache misses on randomly placed float vectors, not by arithmetic.
+  // All candidate rows are prefetched first, then scored: re-ranking is bound by the cache misses on randomly
+  // placed float vectors, not by arithmetic, so as many misses as possible should be in flight at once.
   s.best.reset(k);
   const size_t nc = s.cand.h.size();
   const size_t rowBytes = (size_t)d * sizeof(float);
-  auto prefetchRow = [&](size_t i) {
-    const int32_t row = v.slotRow[s.cand.h[i].second];
-    if (row < 0) return;
-    const char* p = (const char*)(v.vectors + (size_t)row * d);
-    for (size_t off = 0; off < rowBytes; off += 64) __builtin_prefetch(p + off, 0, 0);
-  };
-  constexpr size_t kPfRows = 16;
-  if (rerank)
-    for (size_t i = 0; i < std::min<size_t>(nc, kPfRows); i++) prefetchRow(i);
+  s.rows.resize(nc);
   for (size_t i = 0; i < nc; i++) {
-    const auto& c = s.cand.h[i];
-    if (rerank && i + kPfRows < nc) prefetchRow(i + kPfRows);
-    const int32_t row = v.slotRow[c.second];
+    const int32_t row = v.slotRow[s.cand.h[i].second];
+    s.rows[i] = row;
+    if (!rerank || row < 0) continue;
+    const char* p = (const char*)(v.vectors + (size_t)row * d);
+    for (size_t off = 0; off < rowBytes; off += 64) __builtin_prefetch(p + off, 0, 3);
+  }
+  for (size_t i = 0; i < nc; i++) {
+    const int32_t row = s.rows[i];
     if (row < 0) continue;
-    s.best.push(rerank ? dot(q, v.vectors + (size_t)row * d, d) : c.first, row);
+    s.best.push(rerank ? dot(q, v.vectors + (size_t)row * d, d) : s.cand.h[i].first, row);
   }
   s.best.sorted(s.sorted);
   const int got = (int)s.sorted.size();
