@@ -65,3 +65,24 @@ test('buildLut: dequantised LUT sums approximate the float inner products', () =
   }
   assert.ok(Math.abs(exact - approx) <= (M * 0.5) / scale + 1e-5, `${exact} vs ${approx}`);
 });
+
+test('LUT16 scan at the uint16 ceiling: 256 sub-quantisers of 255 sum to 65280 on every kernel', () => {
+  // The AVX2 kernel adds whole 16-bit words (even + 256 * odd point) that wrap many times and subtracts the odd
+  // bytes at the end; the result must still be exact when every sum is near 2^16.
+  const pairs = 128, groups = 3;
+  const { packed } = randomCodes(groups * 32, pairs, 5);
+  const lut = new Uint8Array(pairs * 32).fill(255);
+  const want = Array.from({ length: groups * 32 }, () => 2 * pairs * 255);
+  assert.deepEqual(Array.from(lut16ScanJs(packed, lut, pairs, groups)), want);
+  const addon = indexAddon();
+  if (!addon) return;
+  const before = addon.indexIsa();
+  try {
+    for (const isa of before === 'avx2' ? (['scalar', 'avx2'] as const) : (['scalar'] as const)) {
+      addon.indexIsa(isa);
+      assert.deepEqual(Array.from(addon.indexLut16Scan(packed, lut, pairs, groups)), want, `isa ${isa}`);
+    }
+  } finally {
+    addon.indexIsa('auto');
+  }
+});
