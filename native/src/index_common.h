@@ -95,9 +95,10 @@ struct Scratch {
   std::vector<float> leafScore, lutF;
   std::vector<int32_t> order;
   std::vector<uint8_t> lut8;
-  TopK cand, best, leafTop;
+  TopK best, leafTop;
   std::vector<std::pair<float, int32_t>> sorted;
   std::vector<int32_t> rows;
+  std::vector<std::pair<float, int32_t>> res;  // candidate reservoir of the scan
 };
 
 inline Scratch& scratch() {

@@ -201,11 +201,24 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
   for (int m = 0; m < M; m++)
     for (int c = 0; c < kCentres; c++)
       s.lut8[(m >> 1) * 32 + (m & 1) * 16 + c] = (uint8_t)(int)(s.lutF[m * kCentres + c] * scale + 0.5f);
-  // (3) scan the probed leaves, keeping the R best approximate scores.
+  // (3) scan the probed leaves, keeping the R best approximate scores. Reservoir (faiss ReservoirHandler): points
+  // above the threshold are appended to a buffer of R + max(R, 64); when it fills, nth_element keeps the R best
+  // and the threshold rises to the R-th score. A bounded heap cost a mispredicted sift per accepted point.
   const bool rerank = reorder > 0;
   const int R = rerank ? std::max(reorder, k) : k;
   const int maxAcc = M * lutMax;
-  s.cand.reset(R);
+  const size_t resCap = (size_t)R + (size_t)std::max(R, 64);
+  auto better = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  s.res.clear();
+  if (s.res.capacity() < resCap) s.res.reserve(resCap);
+  float resThr = -__builtin_inff();  // R-th best kept score after the last compaction (-inf before the first)
+  auto compact = [&]() {
+    std::nth_element(s.res.begin(), s.res.begin() + (R - 1), s.res.end(), better);
+    s.res.resize(R);
+    resThr = s.res[R - 1].first;
+  };
   alignas(32) uint16_t acc[32];
   // Software prefetch kPfGroups groups ahead along the probe order (crossing leaf boundaries): the codes of one
   // query (~nProbe * leaf size * pairs bytes) come from DRAM, and the hardware prefetcher restarts at every leaf.
@@ -233,8 +246,8 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
     const int64_t start = v.leafStart[l];
     const int groups = (n + kGroup - 1) / kGroup;
     auto thrFor = [&]() -> int {
-      if (!s.cand.full()) return -1;
-      float t = (s.cand.min() - base) * scale;
+      if (resThr == -__builtin_inff()) return -1;
+      float t = (resThr - base) * scale;
       if (t >= (float)maxAcc) return maxAcc;
       return t < 0.f ? -1 : (int)t;
     };
@@ -255,20 +268,24 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
         mask &= mask - 1;
         if ((int)acc[j] <= thr) continue;
         const int32_t slot = (int32_t)(start + g * kGroup + j);
-        s.cand.push(base + (float)acc[j] * invScale, slot);
-        thr = thrFor();
+        s.res.emplace_back(base + (float)acc[j] * invScale, slot);
+        if (s.res.size() == resCap) {
+          compact();
+          thr = thrFor();
+        }
       }
     }
   }
   // (4) exact re-rank of the candidates with the float vectors (or the approximate scores when reorder <= 0).
   // All candidate rows are prefetched first, then scored: re-ranking is bound by the cache misses on randomly
   // placed float vectors, not by arithmetic, so as many misses as possible should be in flight at once.
+  if (s.res.size() > (size_t)R) compact();
   s.best.reset(k);
-  const size_t nc = s.cand.h.size();
+  const size_t nc = s.res.size();
   const size_t rowBytes = (size_t)d * sizeof(float);
   s.rows.resize(nc);
   for (size_t i = 0; i < nc; i++) {
-    const int32_t row = v.slotRow[s.cand.h[i].second];
+    const int32_t row = v.slotRow[s.res[i].second];
     s.rows[i] = row;
     if (!rerank || row < 0) continue;
     const char* p = (const char*)(v.vectors + (size_t)row * d);
@@ -277,7 +294,7 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
   for (size_t i = 0; i < nc; i++) {
     const int32_t row = s.rows[i];
     if (row < 0) continue;
-    s.best.push(rerank ? dot(q, v.vectors + (size_t)row * d, d) : s.cand.h[i].first, row);
+    s.best.push(rerank ? dot(q, v.vectors + (size_t)row * d, d) : s.res[i].first, row);
   }
   s.best.sorted(s.sorted);
   const int got = (int)s.sorted.size();
