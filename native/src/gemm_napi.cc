@@ -58,15 +58,25 @@ Napi::Value SgemmBatched(const Napi::CallbackInfo& info) {
         a.dim(8, "strideA", strideA) && a.f32(9, "B", B, nB) && a.dim(10, "strideB", strideB) &&
         a.number(11, "beta", beta) && a.f32(12, "C", C, nC) && a.dim(13, "strideC", strideC)))
     return a.env().Undefined();
-  const int64_t lda = tA ? M : K, ldb = tB ? K : N, ldc = N;
-  const int64_t mA = M * K, mB = K * N, mC = M * N;
+  // Optional row strides (arguments 14..16); the defaults are the natural row lengths of contiguous operands.
+  int64_t lda = tA ? M : K, ldb = tB ? K : N, ldc = N;
+  const int64_t rA = tA ? K : M, cA = tA ? M : K, rB = tB ? N : K, cB = tB ? K : N;
+  if (info.Length() >= 17 && !(a.dim(14, "lda", lda) && a.dim(15, "ldb", ldb) && a.dim(16, "ldc", ldc)))
+    return a.env().Undefined();
+  if (!(a.require(lda >= std::max<int64_t>(1, cA), "lda (" + std::to_string(lda) + ") is smaller than a stored row") &&
+        a.require(ldb >= std::max<int64_t>(1, cB), "ldb (" + std::to_string(ldb) + ") is smaller than a stored row") &&
+        a.require(ldc >= std::max<int64_t>(1, N), "ldc (" + std::to_string(ldc) + ") must be >= N and >= 1")))
+    return a.env().Undefined();
+  // Extent of one stored matrix: (rows - 1) * ld + cols.
+  auto extent = [](int64_t rows, int64_t cols, int64_t ld) { return rows > 0 && cols > 0 ? (rows - 1) * ld + cols : 0; };
+  const int64_t mA = extent(rA, cA, lda), mB = extent(rB, cB, ldb), mC = extent(M, N, ldc);
   auto total = [&](int64_t stride, int64_t m) { return batch > 0 && m > 0 ? (batch - 1) * stride + m : 0; };
   const int64_t sA = K > 0 ? total(strideA, mA) : 0, sB = K > 0 ? total(strideB, mB) : 0, sC = total(strideC, mC);
   if (!(a.require(batch <= 1 || strideC >= mC || mC == 0,
-                  "strideC (" + std::to_string(strideC) + ") must be >= M * N so outputs do not overlap") &&
-        a.atLeast("A", nA, sA, "(batch - 1) * strideA + M * K") &&
-        a.atLeast("B", nB, sB, "(batch - 1) * strideB + K * N") &&
-        a.atLeast("C", nC, sC, "(batch - 1) * strideC + M * N") &&
+                  "strideC (" + std::to_string(strideC) + ") must be >= (M - 1) * ldc + N so outputs do not overlap") &&
+        a.atLeast("A", nA, sA, "(batch - 1) * strideA + (rows - 1) * lda + cols") &&
+        a.atLeast("B", nB, sB, "(batch - 1) * strideB + (rows - 1) * ldb + cols") &&
+        a.atLeast("C", nC, sC, "(batch - 1) * strideC + (M - 1) * ldc + N") &&
         a.require(!overlaps(C, sC, A, sA) && !overlaps(C, sC, B, sB), "C must not overlap A or B")))
     return a.env().Undefined();
   gemm::sgemmBatched(batch, tA, tB, M, N, K, (float)alpha, A, strideA, lda, B, strideB, ldb, (float)beta, C, strideC,

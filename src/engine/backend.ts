@@ -30,13 +30,15 @@ export interface Backend {
   ): void;
 
   /**
-   * `batch` independent sgemms with contiguous operands (lda/ldb/ldc are the natural row lengths of each stored
-   * matrix). Matrix i of A starts at i * strideA (strideA = 0 broadcasts one A to every batch), likewise B and C.
+   * `batch` independent sgemms. Matrix i of A starts at i * strideA (strideA = 0 broadcasts one A to every batch),
+   * likewise B and C. lda/ldb/ldc default to the natural row lengths of each stored matrix (contiguous operands);
+   * pass them to address strided blocks in place, e.g. one attention head of every sequence in a [B*T, H] tensor.
+   * Outputs must not overlap: strideC >= (M - 1) * ldc + N when batch > 1.
    */
   sgemmBatched(
     batch: number, transA: boolean, transB: boolean, M: number, N: number, K: number,
     alpha: number, A: Float32Array, strideA: number, B: Float32Array, strideB: number,
-    beta: number, C: Float32Array, strideC: number,
+    beta: number, C: Float32Array, strideC: number, lda?: number, ldb?: number, ldc?: number,
   ): void;
 
   /** Row-wise softmax of x [rows, cols] into out (may alias x). */

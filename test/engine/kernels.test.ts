@@ -140,6 +140,42 @@ for (const be of availableBackends()) {
     }
   });
 
+  test(`${tag} sgemmBatched: strided blocks in place (lda/ldb/ldc), beta accumulates, other columns untouched`, () => {
+    const rng = new Rng(3);
+    // Attention layout: batch b's [T, d] block of a [batch*T, H] tensor at row b*T, column c0 (row stride H).
+    const [batch, T, d, H, c0] = [3, 5, 4, 11, 3];
+    for (const tA of [false, true]) {
+      for (const tB of [false, true]) {
+        // op(A) [T, T] from a contiguous [T, T] per batch (stride T*T + 2); op(B) [T, d] read in place from X.
+        const sA = T * T + 2;
+        const A = randArr(rng, batch * sA);
+        const X = randArr(rng, batch * T * H);
+        const C = randArr(rng, batch * T * H);
+        const C0 = C.slice();
+        // Stored B: [T, d] at stride H (tB=false) or [d, T]: use the transposed view of a [d, T] block with ldb = H.
+        be.sgemmBatched(batch, tA, tB, T, d, T, 0.5, A, sA, X.subarray(c0), T * H, 0.25, C.subarray(c0), T * H, T, H, H);
+        const want = Float64Array.from(C0);
+        for (let b = 0; b < batch; b++) {
+          for (let i = 0; i < T; i++) {
+            for (let j = 0; j < d; j++) {
+              let s = 0;
+              for (let k = 0; k < T; k++) {
+                const a = tA ? A[b * sA + k * T + i] : A[b * sA + i * T + k];
+                const x = tB ? X[b * T * H + j * H + c0 + k] : X[b * T * H + k * H + c0 + j];
+                s += a * x;
+              }
+              const o = b * T * H + i * H + c0 + j;
+              want[o] = 0.5 * s + 0.25 * C0[o];
+            }
+          }
+        }
+        assertClose(C, want, 1e-4, 1e-5, `strided sgemmBatched tA${tA} tB${tB}`);
+      }
+    }
+    assert.throws(() => be.sgemmBatched(2, false, false, 2, 2, 2, 1, new Float32Array(8), 4, new Float32Array(8), 4, 0,
+      new Float32Array(16), 3, 2, 2, 4), /strideC/);
+  });
+
   test(`${tag} softmaxRows / logSoftmaxRows (also in place) and softmaxBackward`, () => {
     const rng = new Rng(3);
     const [rows, cols] = [5, 37];

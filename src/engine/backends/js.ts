@@ -202,14 +202,18 @@ export const jsBackend: Backend = {
 
   sgemm,
 
-  sgemmBatched(batch, transA, transB, M, N, K, alpha, A, strideA, B, strideB, beta, C, strideC): void {
-    const lda = transA ? M : K;
-    const ldb = transB ? K : N;
+  sgemmBatched(batch, transA, transB, M, N, K, alpha, A, strideA, B, strideB, beta, C, strideC, lda0, ldb0, ldc0): void {
+    const lda = lda0 ?? (transA ? M : K);
+    const ldb = ldb0 ?? (transB ? K : N);
+    const ldc = ldc0 ?? N;
+    if (batch > 1 && M > 0 && N > 0 && strideC < (M - 1) * ldc + N) {
+      throw new RangeError(`sgemmBatched: strideC (${strideC}) must be >= (M - 1) * ldc + N so outputs do not overlap`);
+    }
     for (let b = 0; b < batch; b++) {
       sgemm(
         transA, transB, M, N, K, alpha,
         A.subarray(b * strideA), lda, B.subarray(b * strideB), ldb,
-        beta, C.subarray(b * strideC), N,
+        beta, C.subarray(b * strideC), ldc,
       );
     }
   },

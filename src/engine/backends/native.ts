@@ -100,8 +100,9 @@ export function tryLoadNative(): { backend: Backend } | { error: string } {
     setThreads: (n) => a.setThreads(n),
     sgemm: (tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) =>
       a.sgemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc),
-    sgemmBatched: (batch, tA, tB, M, N, K, alpha, A, sA, B, sB, beta, C, sC) =>
-      a.sgemmBatched(batch, tA, tB, M, N, K, alpha, A, sA, B, sB, beta, C, sC),
+    sgemmBatched: (batch, tA, tB, M, N, K, alpha, A, sA, B, sB, beta, C, sC, lda, ldb, ldc) =>
+      a.sgemmBatched(batch, tA, tB, M, N, K, alpha, A, sA, B, sB, beta, C, sC,
+        lda ?? (tA ? M : K), ldb ?? (tB ? K : N), ldc ?? N),
     softmaxRows: (x, out, rows, cols) => a.softmaxRows(x, out, rows, cols),
     logSoftmaxRows: (x, out, rows, cols) => a.logSoftmaxRows(x, out, rows, cols),
     softmaxBackward: (y, dy, dx, rows, cols) => a.softmaxBackward(y, dy, dx, rows, cols),

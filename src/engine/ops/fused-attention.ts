@@ -56,13 +56,15 @@ export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAtte
   const be = getBackend();
   const TT = T * T;
   const probs = new Float32Array(B * nh * TT); // softmax output P
+  // One batched sgemm per head covers all B sequences: sequence b of head h starts at row b*T (stride T*H) of the
+  // [B*T, H] operands, column h*d (row stride H); its [T, T] block of `probs` starts at (b*nh + h)*TT (stride nh*TT).
+  const sX = T * H;
+  const sP = nh * TT;
   // Scores S = alpha q·kᵀ per (b, h), written straight into `probs`.
-  for (let b = 0; b < B; b++) {
-    const row0 = b * T * H;
-    for (let h = 0; h < nh; h++) {
-      const off = row0 + h * d;
-      be.sgemm(false, true, T, T, d, alpha, q.data.subarray(off), H, k.data.subarray(off), H, 0, probs.subarray((b * nh + h) * TT), T);
-    }
+  for (let h = 0; h < nh; h++) {
+    const off = h * d;
+    be.sgemmBatched(B, false, true, T, T, d, alpha, q.data.subarray(off), sX, k.data.subarray(off), sX, 0,
+      probs.subarray(h * TT), sP, H, H, T);
   }
   if (mask) {
     for (let b = 0; b < B; b++) {
@@ -97,12 +99,10 @@ export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAtte
     }
   }
   const ctx = new Float32Array(B * T * H);
-  for (let b = 0; b < B; b++) {
-    const row0 = b * T * H;
-    for (let h = 0; h < nh; h++) {
-      const off = row0 + h * d;
-      be.sgemm(false, false, T, d, T, 1, used.subarray((b * nh + h) * TT), T, v.data.subarray(off), H, 0, ctx.subarray(off), H);
-    }
+  for (let h = 0; h < nh; h++) {
+    const off = h * d;
+    be.sgemmBatched(B, false, false, T, d, T, 1, used.subarray(h * TT), sP, v.data.subarray(off), sX, 0,
+      ctx.subarray(off), sX, T, H, H);
   }
   const out = new Tensor(ctx, q.shape);
   return record(out, [q, k, v], 'fusedSelfAttention', (g) => {
@@ -110,26 +110,24 @@ export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAtte
     const dk = k.requiresGrad ? new Float32Array(k.size) : null;
     const dv = v.requiresGrad ? new Float32Array(v.size) : null;
     const dS = new Float32Array(probs.length);
-    for (let b = 0; b < B; b++) {
-      const row0 = b * T * H;
-      for (let h = 0; h < nh; h++) {
-        const off = row0 + h * d;
-        const blk = (b * nh + h) * TT;
-        // dP_used [T, T] = dctx_bh · v_bhᵀ ; dV_bh [T, d] = P_usedᵀ · dctx_bh
-        be.sgemm(false, true, T, T, d, 1, g.subarray(off), H, v.data.subarray(off), H, 0, dS.subarray(blk), T);
-        if (dv) be.sgemm(true, false, T, d, T, 1, used.subarray(blk), T, g.subarray(off), H, 0, dv.subarray(off), H);
+    for (let h = 0; h < nh; h++) {
+      const off = h * d;
+      const blk = h * TT;
+      // dP_used [T, T] = dctx_bh · v_bhᵀ ; dV_bh [T, d] = P_usedᵀ · dctx_bh (all b at once)
+      be.sgemmBatched(B, false, true, T, T, d, 1, g.subarray(off), sX, v.data.subarray(off), sX, 0,
+        dS.subarray(blk), sP, H, H, T);
+      if (dv) {
+        be.sgemmBatched(B, true, false, T, d, T, 1, used.subarray(blk), sP, g.subarray(off), sX, 0,
+          dv.subarray(off), sX, T, H, H);
       }
     }
     if (keep) for (let i = 0; i < dS.length; i++) dS[i] *= keep[i];
     be.softmaxBackward(probs, dS, dS, B * nh * T, T);
-    for (let b = 0; b < B; b++) {
-      const row0 = b * T * H;
-      for (let h = 0; h < nh; h++) {
-        const off = row0 + h * d;
-        const blk = dS.subarray((b * nh + h) * TT);
-        if (dq) be.sgemm(false, false, T, d, T, alpha, blk, T, k.data.subarray(off), H, 0, dq.subarray(off), H);
-        if (dk) be.sgemm(true, false, T, d, T, alpha, blk, T, q.data.subarray(off), H, 0, dk.subarray(off), H);
-      }
+    for (let h = 0; h < nh; h++) {
+      const off = h * d;
+      const blk = dS.subarray(h * TT);
+      if (dq) be.sgemmBatched(B, false, false, T, d, T, alpha, blk, sP, k.data.subarray(off), sX, 0, dq.subarray(off), sX, T, H, H);
+      if (dk) be.sgemmBatched(B, true, false, T, d, T, alpha, blk, sP, q.data.subarray(off), sX, 0, dk.subarray(off), sX, T, H, H);
     }
     return [dq, dk, dv];
   });
