@@ -14,6 +14,9 @@ import { jsBackend } from '../src/engine/backends/js.js';
 import { nativeAddon, tryLoadNative } from '../src/engine/backends/native.js';
 import { writeFileAtomicSync } from '../src/io/atomic.js';
 import type { Backend } from '../src/engine/backend.js';
+import { exitOnHelp } from './lib/help.js';
+
+exitOnHelp(import.meta.url);
 
 /** One benchmarked product: `batch` GEMMs of op(A)[M, K] @ op(B)[K, N]. */
 interface Shape {

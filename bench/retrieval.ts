@@ -25,6 +25,9 @@ import { buildIndex, embedCorpus, type IndexKind } from '../src/train/embedCorpu
 import { readPassageBlocks } from '../src/train/ictSetup.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
 import { machineInfo, markdownTable, updateMarkdownSection, writeJson } from './lib/report.js';
+import { exitOnHelp } from './lib/help.js';
+
+exitOnHelp(import.meta.url);
 
 const argv = process.argv.slice(2);
 const arg = (name: string, def: string): string => {

@@ -24,6 +24,9 @@ import {
   BENCH_CONFIG, generateInputs, generateWeights, readInputs, writeFileAtomic, writeInputs, writeSafetensorsF32,
 } from './train-step-data.js';
 import { updateBenchmarksSection } from './train-step-report.js';
+import { exitOnHelp } from './lib/help.js';
+
+exitOnHelp(import.meta.url);
 
 const root = new URL('..', import.meta.url).pathname;
 const INPUTS = join(root, 'bench/peers/train_step_inputs.json');

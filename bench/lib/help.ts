@@ -1,0 +1,18 @@
+// `--help` / `-h` for every benchmark script: prints the script's opening comment block (its description and usage)
+// and exits, so asking for help never starts a long benchmark run.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Call first thing in a bench script with `import.meta.url`; exits 0 after printing the usage when asked for help. */
+export function exitOnHelp(scriptUrl: string): void {
+  if (!process.argv.includes('--help') && !process.argv.includes('-h')) return;
+  const lines = readFileSync(fileURLToPath(scriptUrl), 'utf8').split('\n');
+  const head: string[] = [];
+  for (const line of lines) {
+    const m = /^\s*(\/\/|\/\*\*?|\*\/?)\s?(.*)$/.exec(line);
+    if (!m) break;
+    head.push(m[2].replace(/\*\/$/, ''));
+  }
+  console.log(head.join('\n').trim());
+  process.exit(0);
+}
