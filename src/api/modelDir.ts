@@ -8,12 +8,13 @@
  *   index.bin           MIPS index of the blocks' document embeddings (FlatIndex or ScannIndex file)
  * The package's default model lives in `<package>/models/default/`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FlatIndex } from '../index/flat.js';
 import { ScannIndex } from '../index/scann.js';
 import { IndexFileError, type Index } from '../index/types.js';
+import { findPackageRoot } from '../packageRoot.js';
 
 /** File names inside a model directory. */
 export const MODEL_FILES = {
@@ -32,22 +33,9 @@ export class ModelDirError extends Error {
   }
 }
 
-/** The package root (the nearest ancestor with realm-lm's package.json), from src/ or dist/src/. */
+/** The package root (see src/packageRoot.ts), from src/ or dist/src/. */
 export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'realm-lm') return dir;
-      } catch {
-        // keep walking up
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-    dir = up;
-  }
+  return findPackageRoot() ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
 /** `<package>/models/default` (REALM_MODEL_DIR overrides). */

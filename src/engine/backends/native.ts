@@ -7,11 +7,12 @@
  * (index kernels, GEMM implementation controls). The package root is found by walking up from this file, so the
  * same code works from `src/` (tsx) and from `dist/src/` (tsc output). `REALM_NATIVE_PATH` overrides the .node path.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../backend.js';
+import { findPackageRoot } from '../../packageRoot.js';
 
 /** What the GEMM runs: implementation mode, micro-kernel and CPU features (`addon.gemmInfo()`). */
 export interface NativeGemmInfo {
@@ -44,22 +45,11 @@ export type NativeAddon = Omit<Backend, 'name'> & {
 
 let cached: { addon: NativeAddon } | { error: string } | null = null;
 
-/** The package root: the nearest ancestor directory of this file whose package.json is realm-lm's. */
+/** The package root (see src/packageRoot.ts); throws when realm-lm's package.json cannot be found. */
 function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'realm-lm') return dir;
-      } catch {
-        // unreadable package.json: keep walking up
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the realm-lm package root above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
+  const root = findPackageRoot();
+  if (root === null) throw new Error('cannot find the realm-lm package root above ' + fileURLToPath(import.meta.url));
+  return root;
 }
 
 function load(): { addon: NativeAddon } | { error: string } {
