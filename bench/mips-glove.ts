@@ -24,7 +24,7 @@ import { PEERS_DIR, type PeerRecord } from './lib/peer.js';
 import { machineInfo, updateMarkdownSection, writeJson } from './lib/report.js';
 import { gloveMarkdown, gloveSummary } from './lib/glove-report.js';
 import { ROOT, runFaissPeer, runNodePeer } from './lib/runner.js';
-import { exitOnHelp } from './lib/help.js';
+import { benchOption, exitOnHelp } from './lib/help.js';
 
 exitOnHelp(import.meta.url);
 
@@ -37,12 +37,7 @@ function runKeyOf(peer: string): string {
   return m[peer] ?? (peer.startsWith('faiss') ? 'faiss' : peer);
 }
 
-function opt(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = process.argv[i + 1];
-  return v === undefined || v.startsWith('--') ? 'true' : v;
-}
+const opt = benchOption;
 
 async function main(): Promise<void> {
   const quick = opt('quick') === 'true';

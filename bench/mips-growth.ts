@@ -18,16 +18,11 @@ import { ROOT } from './lib/runner.js';
 import { round } from './lib/sweep.js';
 import { clusteredVectors, GROWTH_DEFAULTS } from './lib/synthetic.js';
 import { runScann, type ScannBenchOptions } from './peers/scann.js';
-import { exitOnHelp } from './lib/help.js';
+import { benchOption, exitOnHelp } from './lib/help.js';
 
 exitOnHelp(import.meta.url);
 
-function opt(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = process.argv[i + 1];
-  return v === undefined || v.startsWith('--') ? 'true' : v;
-}
+const opt = benchOption;
 
 async function main(): Promise<void> {
   const quick = opt('quick') === 'true';

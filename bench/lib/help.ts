@@ -16,3 +16,11 @@ export function exitOnHelp(scriptUrl: string): void {
   console.log(head.join('\n').trim());
   process.exit(0);
 }
+
+/** The value of `--name` on the command line: the next argument, 'true' for a bare flag, undefined when absent. */
+export function benchOption(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = process.argv[i + 1];
+  return v === undefined || v.startsWith('--') ? 'true' : v;
+}
