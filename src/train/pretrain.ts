@@ -11,6 +11,7 @@ import { BertForMaskedLM } from '../model/mlm.js';
 import type { BertTokenizer } from '../tokenizer/bertTokenizer.js';
 import { chunkSequences, MlmTask } from './mlmTask.js';
 import type { PretrainConfig } from './pretrainConfig.js';
+import { isHeldOut } from './realmData.js';
 import { copyMatching, exportModelDir, loadWeightsFile, readDocs, runModelConfig, runTokenizer } from './setup.js';
 import type { TrainTask } from './task.js';
 import { Trainer, type TrainSummary } from './trainer.js';
@@ -49,8 +50,12 @@ export function firstNormalId(tok: BertTokenizer): number {
 
 /** Builds the MLM warm-up task of a config. */
 export async function buildMlmTask(cfg: PretrainConfig, log: (l: string) => void): Promise<BuiltTask> {
-  const docs = await readDocs(cfg.data.corpus, cfg.data.maxDocs);
-  const tok = await runTokenizer(cfg, docs, log);
+  const allDocs = await readDocs(cfg.data.corpus, cfg.data.maxDocs);
+  const tok = await runTokenizer(cfg, allDocs, log);
+  // documents held out of REALM training (same hash split, data.heldoutFraction) are kept out of the warm-up too, so
+  // the encoder has never seen the held-out evaluation sentences
+  const docs = allDocs.filter((d) => !isHeldOut(d.id, cfg.data.heldoutFraction));
+  if (docs.length < allDocs.length) log(`mlm: ${allDocs.length - docs.length} held-out documents (data.heldoutFraction ${cfg.data.heldoutFraction}) not trained on`);
   const mcfg = runModelConfig(cfg, tok);
   const rng = new Rng(cfg.seed);
   const model = new BertForMaskedLM(mcfg, rng, 'bert');
