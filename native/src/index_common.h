@@ -116,6 +116,11 @@ inline Scratch& scratch() {
 REALM_IDX_DECLARE(scalar)
 REALM_IDX_DECLARE(avx2)
 
+// Exact top-k inner-product search (index_flat.cc): for each query, the k rows of db [nDb, d] with the largest
+// queries[q] . db[r] (+ bias[r]); row indices (-1 past nDb) and scores, best first, ties by lower row.
+void flatSearch(const float* db, int64_t nDb, int d, const float* bias, const float* queries, int64_t nq, int k,
+                int32_t* outIdx, float* outScores);
+
 // Selected instruction set: 0 = scalar, 1 = AVX2+FMA. Defaults to the best the CPU supports.
 int& isaLevel();
 bool cpuHasAvx2();

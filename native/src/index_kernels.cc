@@ -1,5 +1,5 @@
 // N-API exports of the MIPS index kernels (src/index/): LUT16 fast scan, ScannIndex search handles and queries,
-// exact blocked inner-product top-k (FlatIndex, k-means assignment). The kernels in index_kernels_impl.h are
+// exact inner-product top-k (FlatIndex, k-means assignment; kernel in index_flat.cc). The kernels in index_kernels_impl.h are
 // compiled twice (baseline and AVX2+FMA) and chosen at run time; `indexIsa('scalar')` forces the baseline path
 // so tests can check both paths give identical LUT16 sums.
 #include <immintrin.h>
@@ -14,6 +14,7 @@
 
 #include "gemm.h"
 #include "index_common.h"
+#include "index_flat_impl.h"
 #include "index_napi.h"
 #include "pool.h"
 
@@ -49,50 +50,6 @@ int& isaLevel() {
 }
 
 namespace {
-
-// Exact top-k inner-product search (FlatIndex, k-means assignment): scores[q, r] = queries[q] . db[r] (+ bias[r])
-// from the engine GEMM on tiles of up to 1024 rows x (about 2^20 / rows) queries, each tile scanned into
-// per-query bounded heaps.
-// Query chunks run in parallel on the pool (the GEMM runs serially inside a pool task). Writes row indices
-// (-1 past nDb) and scores, best first, ties by lower row.
-void flatSearch(const float* db, int64_t nDb, int d, const float* bias, const float* queries, int64_t nq, int k,
-                int32_t* outIdx, float* outScores) {
-  const int64_t kR = std::max<int64_t>(1, std::min<int64_t>(nDb, 1024));
-  const int64_t kQ = std::max<int64_t>(64, std::min<int64_t>(4096, (1 << 20) / kR));
-  parallelFor(nq, 16, [&](int64_t qlo, int64_t qhi) {
-    std::vector<float> C((size_t)kQ * kR);
-    std::vector<TopK> heaps(kQ);
-    std::vector<std::pair<float, int32_t>> sorted;
-    for (int64_t q0 = qlo; q0 < qhi; q0 += kQ) {
-      const int64_t qn = std::min(kQ, qhi - q0);
-      for (int64_t i = 0; i < qn; i++) heaps[i].reset(k);
-      for (int64_t r0 = 0; r0 < nDb; r0 += kR) {
-        const int64_t rn = std::min(kR, nDb - r0);
-        gemm::sgemm(false, true, qn, rn, d, 1.f, queries + q0 * d, d, db + r0 * d, d, 0.f, C.data(), rn);
-        for (int64_t i = 0; i < qn; i++) {
-          TopK& h = heaps[i];
-          const float* row = C.data() + i * rn;
-          float thr = h.full() ? h.min() : -__builtin_inff();
-          for (int64_t r = 0; r < rn; r++) {
-            const float sc = bias ? row[r] + bias[r0 + r] : row[r];
-            if (sc > thr || !h.full()) {
-              h.push(sc, (int32_t)(r0 + r));
-              if (h.full()) thr = h.min();
-            }
-          }
-        }
-      }
-      for (int64_t i = 0; i < qn; i++) {
-        heaps[i].sorted(sorted);
-        for (int t = 0; t < k; t++) {
-          const bool ok = t < (int)sorted.size();
-          outIdx[(q0 + i) * k + t] = ok ? sorted[t].second : -1;
-          outScores[(q0 + i) * k + t] = ok ? sorted[t].first : -__builtin_inff();
-        }
-      }
-    }
-  });
-}
 
 // Asks the kernel to back the 2 MiB-aligned interior of [p, p + bytes) with transparent huge pages, collapsing
 // the pages now (MADV_COLLAPSE, Linux >= 6.1) and marking the range for khugepaged otherwise. A query reads
