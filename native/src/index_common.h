@@ -10,6 +10,8 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -90,6 +92,28 @@ struct TopK {
   }
 };
 
+// Order-preserving 64-bit key of (score, index): a larger key means a higher score, then a lower index, so plain
+// integer selection (std::nth_element with std::greater<uint64_t>, no out-of-line comparator) ranks candidates.
+inline uint64_t scoreKey(float s, uint32_t i) {
+  uint32_t u;
+  std::memcpy(&u, &s, 4);
+  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  return ((uint64_t)u << 32) | (uint64_t)(0xFFFFFFFFu - i);
+}
+inline float keyScore(uint64_t key) {
+  uint32_t u = (uint32_t)(key >> 32);
+  u = (u & 0x80000000u) ? (u & 0x7FFFFFFFu) : ~u;
+  float s;
+  std::memcpy(&s, &u, 4);
+  return s;
+}
+inline uint32_t keyIndex(uint64_t key) { return 0xFFFFFFFFu - (uint32_t)key; }
+// Keeps the n largest keys of v (n <= v.size()) in v[0, n), unordered.
+inline void keepTop(std::vector<uint64_t>& v, size_t n) {
+  if (n < v.size()) std::nth_element(v.begin(), v.begin() + (n - 1), v.end(), std::greater<uint64_t>());
+  v.resize(n);
+}
+
 // Per-thread scratch buffers for one query.
 struct Scratch {
   std::vector<float> leafScore, lutF;
@@ -98,11 +122,14 @@ struct Scratch {
   TopK best, leafTop;
   std::vector<std::pair<float, int32_t>> sorted;
   std::vector<int32_t> rows;
-  std::vector<std::pair<float, int32_t>> res;  // candidate reservoir of the scan
+  std::vector<uint64_t> res;   // candidate reservoir of the scan: scoreKey(approximate score, slot)
+  std::vector<uint64_t> final; // re-ranked candidates: scoreKey(score, row)
 };
 
 inline Scratch& scratch() {
-  static thread_local Scratch s;
+  // initial-exec TLS: a plain %fs-relative load instead of a __tls_get_addr call per query (the addon is loaded
+  // once, at start-up of the process that uses it).
+  static thread_local Scratch s __attribute__((tls_model("initial-exec")));
   return s;
 }
 

@@ -208,16 +208,14 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
   const int R = rerank ? std::max(reorder, k) : k;
   const int maxAcc = M * lutMax;
   const size_t resCap = (size_t)R + (size_t)std::max(R, 64);
-  auto better = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
-    return a.first > b.first || (a.first == b.first && a.second < b.second);
-  };
   s.res.clear();
   if (s.res.capacity() < resCap) s.res.reserve(resCap);
   float resThr = -__builtin_inff();  // R-th best kept score after the last compaction (-inf before the first)
   auto compact = [&]() {
-    std::nth_element(s.res.begin(), s.res.begin() + (R - 1), s.res.end(), better);
-    s.res.resize(R);
-    resThr = s.res[R - 1].first;
+    keepTop(s.res, (size_t)R);
+    uint64_t lo = s.res[0];
+    for (uint64_t e : s.res) lo = std::min(lo, e);
+    resThr = keyScore(lo);
   };
   alignas(32) uint16_t acc[32];
   // Software prefetch kPfGroups groups ahead along the probe order (crossing leaf boundaries): the codes of one
@@ -268,7 +266,7 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
         mask &= mask - 1;
         if ((int)acc[j] <= thr) continue;
         const int32_t slot = (int32_t)(start + g * kGroup + j);
-        s.res.emplace_back(base + (float)acc[j] * invScale, slot);
+        s.res.push_back(scoreKey(base + (float)acc[j] * invScale, (uint32_t)slot));
         if (s.res.size() == resCap) {
           compact();
           thr = thrFor();
@@ -280,27 +278,30 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
   // All candidate rows are prefetched first, then scored: re-ranking is bound by the cache misses on randomly
   // placed float vectors, not by arithmetic, so as many misses as possible should be in flight at once.
   if (s.res.size() > (size_t)R) compact();
-  s.best.reset(k);
   const size_t nc = s.res.size();
   const size_t rowBytes = (size_t)d * sizeof(float);
   s.rows.resize(nc);
   for (size_t i = 0; i < nc; i++) {
-    const int32_t row = v.slotRow[s.res[i].second];
+    const int32_t row = v.slotRow[keyIndex(s.res[i])];
     s.rows[i] = row;
     if (!rerank || row < 0) continue;
     const char* p = (const char*)(v.vectors + (size_t)row * d);
     for (size_t off = 0; off < rowBytes; off += 64) __builtin_prefetch(p + off, 0, 3);
   }
+  s.final.clear();
   for (size_t i = 0; i < nc; i++) {
     const int32_t row = s.rows[i];
     if (row < 0) continue;
-    s.best.push(rerank ? dot(q, v.vectors + (size_t)row * d, d) : s.res[i].first, row);
+    const float sc = rerank ? dot(q, v.vectors + (size_t)row * d, d) : keyScore(s.res[i]);
+    s.final.push_back(scoreKey(sc, (uint32_t)row));
   }
-  s.best.sorted(s.sorted);
-  const int got = (int)s.sorted.size();
+  const int got = (int)std::min<size_t>((size_t)k, s.final.size());
+  if (got > 0) {
+    std::partial_sort(s.final.begin(), s.final.begin() + got, s.final.end(), std::greater<uint64_t>());
+  }
   for (int i = 0; i < k; i++) {
-    outIds[i] = i < got ? v.rowId[s.sorted[i].second] : 0xFFFFFFFFu;
-    outScores[i] = i < got ? s.sorted[i].first : -__builtin_inff();
+    outIds[i] = i < got ? v.rowId[keyIndex(s.final[i])] : 0xFFFFFFFFu;
+    outScores[i] = i < got ? keyScore(s.final[i]) : -__builtin_inff();
   }
 }
 
