@@ -101,6 +101,49 @@ static inline void lut16Group(const uint8_t* codes, const uint8_t* lut, int pair
 #endif
 }
 
+#if REALM_IDX_AVX2
+// Even/odd word sums of one group (see lut16Group) to acc[32] in point order.
+static inline void finishGroup(__m256i lw, __m256i lo, __m256i hw, __m256i ho, uint16_t* acc) {
+  const __m256i le = _mm256_sub_epi16(lw, _mm256_slli_epi16(lo, 8));
+  const __m256i he = _mm256_sub_epi16(hw, _mm256_slli_epi16(ho, 8));
+  __m128i e0 = _mm_add_epi16(_mm256_castsi256_si128(le), _mm256_extracti128_si256(le, 1));
+  __m128i o0 = _mm_add_epi16(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
+  __m128i e1 = _mm_add_epi16(_mm256_castsi256_si128(he), _mm256_extracti128_si256(he, 1));
+  __m128i o1 = _mm_add_epi16(_mm256_castsi256_si128(ho), _mm256_extracti128_si256(ho, 1));
+  _mm_storeu_si128((__m128i*)(acc + 0), _mm_unpacklo_epi16(e0, o0));
+  _mm_storeu_si128((__m128i*)(acc + 8), _mm_unpackhi_epi16(e0, o0));
+  _mm_storeu_si128((__m128i*)(acc + 16), _mm_unpacklo_epi16(e1, o1));
+  _mm_storeu_si128((__m128i*)(acc + 24), _mm_unpackhi_epi16(e1, o1));
+}
+
+// lut16Group for two groups at once (codes a and b): sums to accA[32] and accB[32].
+static inline void lut16Group2(const uint8_t* a, const uint8_t* b, const uint8_t* lut, int pairs, uint16_t* accA,
+                               uint16_t* accB) {
+  const __m256i nib = _mm256_set1_epi8(0x0f);
+  __m256i alw = _mm256_setzero_si256(), alo = alw, ahw = alw, aho = alw;
+  __m256i blw = alw, blo = alw, bhw = alw, bho = alw;
+  for (int p = 0; p < pairs; p++) {
+    const __m256i t = _mm256_loadu_si256((const __m256i*)(lut + p * 32));
+    const __m256i ca = _mm256_loadu_si256((const __m256i*)(a + p * 32));
+    const __m256i cb = _mm256_loadu_si256((const __m256i*)(b + p * 32));
+    const __m256i ral = _mm256_shuffle_epi8(t, _mm256_and_si256(ca, nib));
+    const __m256i rah = _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16(ca, 4), nib));
+    const __m256i rbl = _mm256_shuffle_epi8(t, _mm256_and_si256(cb, nib));
+    const __m256i rbh = _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16(cb, 4), nib));
+    alw = _mm256_add_epi16(alw, ral);
+    alo = _mm256_add_epi16(alo, _mm256_srli_epi16(ral, 8));
+    ahw = _mm256_add_epi16(ahw, rah);
+    aho = _mm256_add_epi16(aho, _mm256_srli_epi16(rah, 8));
+    blw = _mm256_add_epi16(blw, rbl);
+    blo = _mm256_add_epi16(blo, _mm256_srli_epi16(rbl, 8));
+    bhw = _mm256_add_epi16(bhw, rbh);
+    bho = _mm256_add_epi16(bho, _mm256_srli_epi16(rbh, 8));
+  }
+  finishGroup(alw, alo, ahw, aho, accA);
+  finishGroup(blw, blo, bhw, bho, accB);
+}
+#endif
+
 // Bit mask of the points (bit j = point j) whose accumulator is > thr (thr in [-1, 32766]).
 static inline uint32_t aboveMask(const uint16_t* acc, int thr) {
 #if REALM_IDX_AVX2
@@ -217,7 +260,7 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
     for (uint64_t e : s.res) lo = std::min(lo, e);
     resThr = keyScore(lo);
   };
-  alignas(32) uint16_t acc[32];
+  alignas(32) uint16_t acc[64];
   // Software prefetch kPfGroups groups ahead along the probe order (crossing leaf boundaries): the codes of one
   // query (~nProbe * leaf size * pairs bytes) come from DRAM, and the hardware prefetcher restarts at every leaf.
   const size_t groupBytes = (size_t)pairs * 32;
@@ -255,9 +298,8 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
       continue;
     }
     const uint8_t* codes = v.codes + (size_t)(start / kGroup) * groupBytes;
-    for (int g = 0; g < groups; g++) {
-      pfAdvance();
-      lut16Group(codes + (size_t)g * groupBytes, s.lut8.data(), pairs, acc);
+    // Candidates of one scored group (acc: its 32 sums) above the current threshold go to the reservoir.
+    auto take = [&](int g, const uint16_t* acc) {
       uint32_t mask = aboveMask(acc, thr);
       const int valid = std::min(kGroup, n - g * kGroup);
       if (valid < kGroup) mask &= (1u << valid) - 1u;
@@ -272,6 +314,23 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
           thr = thrFor();
         }
       }
+    };
+    int g = 0;
+#if REALM_IDX_AVX2
+    // Two groups per pass over the table: each LUT row is loaded once for 64 points, twice the independent work.
+    for (; g + 2 <= groups; g += 2) {
+      pfAdvance();
+      pfAdvance();
+      lut16Group2(codes + (size_t)g * groupBytes, codes + (size_t)(g + 1) * groupBytes, s.lut8.data(), pairs, acc,
+                  acc + 32);
+      take(g, acc);
+      take(g + 1, acc + 32);
+    }
+#endif
+    for (; g < groups; g++) {
+      pfAdvance();
+      lut16Group(codes + (size_t)g * groupBytes, s.lut8.data(), pairs, acc);
+      take(g, acc);
     }
   }
   // (4) exact re-rank of the candidates with the float vectors (or the approximate scores when reorder <= 0).
