@@ -293,10 +293,11 @@ export class RealmPretrainModel {
 
   /**
    * The trainer's step body: embed the queries, search `index` (stale vectors) for the top k blocks excluding trivial
-   * ones (`opts.exclude`), fetch their tokens, and run `forward`. Search uses dropout-free query vectors.
+   * ones (`opts.exclude`), fetch their tokens, and run `forward`. Search uses dropout-free query vectors. With k = 0
+   * (null document only: the no-retrieval baseline) `index` may be null.
    */
   retrieveAndForward(
-    examples: readonly RealmExample[], index: Index, blocks: Pick<BlockTokenCache, 'get'>,
+    examples: readonly RealmExample[], index: Index | null, blocks: Pick<BlockTokenCache, 'get'>,
     o: { training?: boolean; groups?: DocumentGroups; k?: number } = {},
   ): RealmForward & { retrieved: Retrieved } {
     const training = o.training ?? true;
@@ -304,7 +305,8 @@ export class RealmPretrainModel {
     const dropout = this.cfg.hidden_dropout_prob > 0 || this.cfg.attention_probs_dropout_prob > 0;
     const searchVecs = training && dropout ? noGrad(() => this.embedQueries(examples, false)).data : q.data.slice();
     const k = o.k ?? this.opts.k;
-    const retrieved = k > 0
+    if (k > 0 && !index) throw new RealmInputError(`retrieveAndForward: k = ${k} needs an index`);
+    const retrieved = k > 0 && index
       ? retrieveForBatch(searchVecs, index, k, exclusionsFor(examples, this.opts.exclude, o.groups))
       : { ids: examples.map(() => []), staleScores: examples.map(() => []) };
     const out = this.forward(examples, retrieved.ids.map((ids) => blocks.get(ids)), { training, queryVecs: q });

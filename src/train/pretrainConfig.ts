@@ -47,6 +47,9 @@ export interface DataSection {
   /** REALM: share of documents whose sentences are never trained on (held out for evaluation; chosen by a hash of
    *  the document id; their blocks stay in the knowledge corpus). Listed in `<outputDir>/heldout.json`. */
   heldoutFraction: number;
+  /** REALM: mask the sentences of at most this many training blocks (seeded sample; 0 = all) plus every held-out
+   *  Wikipedia block — salient masking runs an NER tagger, tens of ms per passage. */
+  exampleBlocks: number;
 }
 
 /** Optimisation (REALM §B: BERT's AdamW, linear warm-up and decay). */
@@ -158,7 +161,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   threads: 0,
   model: { vocab: null, vocabSize: 8000, init: null, retrieverInit: null, config: {} },
   data: {
-    corpus: 'enwiki2015_lead100', maxDocs: 0, seqLen: 126, docStore: null, index: null, masking: 'salient', maskProb: 0.15, dataSeed: 1, heldoutFraction: 0.02,
+    corpus: 'enwiki2015_lead100', maxDocs: 0, seqLen: 126, docStore: null, index: null, masking: 'salient', maskProb: 0.15, dataSeed: 1, heldoutFraction: 0.02, exampleBlocks: 0,
   },
   optim: { steps: 2000, batchSize: 8, lr: 1e-4, warmupSteps: 200, weightDecay: 0.01, clipNorm: 1, betas: [0.9, 0.999], eps: 1e-6 },
   checkpoint: { every: 100, keepLast: 3 },
@@ -248,6 +251,7 @@ export function validatePretrainConfig(c: PretrainConfig, file = '<config>'): Pr
   check(file, int(c.data.seqLen, 2), 'data.seqLen', 'must be an integer >= 2');
   check(file, c.data.maskProb > 0 && c.data.maskProb < 1, 'data.maskProb', 'must be in (0, 1)');
   check(file, c.data.heldoutFraction >= 0 && c.data.heldoutFraction < 1, 'data.heldoutFraction', 'must be in [0, 1)');
+  check(file, int(c.data.exampleBlocks, 0), 'data.exampleBlocks', 'must be an integer >= 0 (0 = all)');
   check(file, int(c.model.vocabSize, 10), 'model.vocabSize', 'must be an integer >= 10');
   check(file, int(c.realm.k, 0), 'realm.k', 'must be an integer >= 0');
   check(file, int(c.refresh.every, 0), 'refresh.every', 'must be an integer >= 0 (0 = never)');

@@ -38,9 +38,12 @@ interface CachedExample {
 /** Masked examples from every block's sentences (cached in `cacheDir`). */
 export function buildExamples(
   store: DocStore, tok: BertTokenizer, strategy: MaskingStrategy, maxTokens: number, seed: number, cacheDir: string, log: (l: string) => void,
+  blockIds: Int32Array | null = null,
 ): RealmExample[] {
   mkdirSync(cacheDir, { recursive: true });
-  const cache = join(cacheDir, `examples-${strategy}-${maxTokens}-${seed}-${store.size}.json`);
+  const sub = blockIds ? `-sub${blockIds.length}x${fnv1a(Array.from(blockIds).join(','))}` : '';
+  const cache = join(cacheDir, `examples-${strategy}-${maxTokens}-${seed}-${store.size}${sub}.json`);
+  const ids = blockIds ?? Int32Array.from({ length: store.size }, (_, i) => i);
   let raw: CachedExample[];
   if (existsSync(cache)) {
     raw = JSON.parse(readFileSync(cache, 'utf8')) as CachedExample[];
@@ -50,28 +53,53 @@ export function buildExamples(
     raw = [];
     const t0 = performance.now();
     let last = t0;
-    for (let b = 0; b < store.size; b++) {
+    for (let i = 0; i < ids.length; i++) {
+      const b = ids[i];
       for (const ex of maskPassage(store.get(b).text, tok, rng, cfg)) {
         raw.push({ ids: Array.from(ex.inputIds), labels: Array.from(ex.labels), answer: ex.answer, block: b });
       }
       const now = performance.now();
       if (now - last > 5000) {
         last = now;
-        log(`examples: ${b + 1}/${store.size} blocks masked, ${raw.length} examples, ETA ${Math.round(((now - t0) / (b + 1)) * (store.size - b - 1) / 1000)} s`);
+        log(`examples: ${i + 1}/${ids.length} blocks masked, ${raw.length} examples, ETA ${Math.round(((now - t0) / (i + 1)) * (ids.length - i - 1) / 1000)} s`);
       }
     }
     writeFileAtomicSync(cache, JSON.stringify(raw));
-    log(`examples: ${raw.length} ${strategy}-masked sentences from ${store.size} blocks → ${cache}`);
+    log(`examples: ${raw.length} ${strategy}-masked sentences from ${ids.length} blocks → ${cache}`);
   }
   if (raw.length === 0) throw new RangeError(`no ${strategy}-masked example could be made from the corpus (too few sentences or spans)`);
   return raw.map((r) => ({ inputIds: Int32Array.from(r.ids), labels: Int32Array.from(r.labels), answer: r.answer, sourceBlockId: r.block }));
 }
 
+/** 32-bit FNV-1a hash of a string's UTF-16 code units. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /** True when document `docId` is held out: FNV-1a hash of the id below `fraction` of the 32-bit range. */
 export function isHeldOut(docId: string, fraction: number): boolean {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < docId.length; i++) h = Math.imul(h ^ docId.charCodeAt(i), 0x01000193);
-  return (h >>> 0) / 4294967296 < fraction;
+  return fnv1a(docId) / 4294967296 < fraction;
+}
+
+/**
+ * The blocks whose sentences are masked when only `maxTrain` training blocks are wanted (salient masking costs
+ * ~10-70 ms per passage): every held-out block of a document matching `heldoutDocs` (e.g. not WordNet) plus a seeded
+ * sample of `maxTrain` other blocks, ascending. `maxTrain` 0 = every block.
+ */
+export function exampleBlockIds(docIds: readonly string[], fraction: number, maxTrain: number, seed: number, heldoutDocs: (docId: string) => boolean = () => true): Int32Array | null {
+  if (maxTrain <= 0) return null;
+  const held: number[] = [];
+  const train: number[] = [];
+  docIds.forEach((d, b) => {
+    if (fraction > 0 && isHeldOut(d, fraction)) {
+      if (heldoutDocs(d)) held.push(b);
+    } else train.push(b);
+  });
+  const perm = new Rng(seed * 7919 + 13).permutation(train.length);
+  const picked = Array.from(perm.subarray(0, Math.min(maxTrain, train.length)), (i) => train[i]);
+  return Int32Array.from([...held, ...picked]).sort();
 }
 
 /**

@@ -21,7 +21,7 @@ import { MODEL_FILES } from '../api/modelDir.js';
 import type { DocStore } from '../corpus/docstore.js';
 import type { BuiltTask } from './pretrain.js';
 import type { PretrainConfig } from './pretrainConfig.js';
-import { buildExamples, ensureDocStore, EpochSampler, splitHeldOut } from './realmData.js';
+import { buildExamples, ensureDocStore, EpochSampler, exampleBlockIds, splitHeldOut } from './realmData.js';
 import { IndexRefresher } from './refresh.js';
 import { refreshIndex, tokenizeBlocks } from './refreshJob.js';
 import { copyMatching, exportModelDir, loadWeightsFile, readDocs, runModelConfig, runTokenizer } from './setup.js';
@@ -68,6 +68,7 @@ export class RealmTask implements TrainTask {
 
   async beforeStep(step: number): Promise<void> {
     this.lastStep = step;
+    if (this.realm.opts.k === 0) return; // null document only (the no-retrieval baseline): no index at all
     if (!this.refresher.index) {
       // first step of a fresh run: the initial index (given, or embedded now with the initial document embedder)
       if (this.opts.initialIndex) this.refresher.useIndexFile(this.opts.initialIndex, 'initial', 0);
@@ -78,12 +79,13 @@ export class RealmTask implements TrainTask {
 
   async afterStep(completed: number): Promise<void> {
     this.lastStep = completed;
+    if (this.realm.opts.k === 0) return;
     await this.refresher.afterStep(completed);
   }
 
   step(): StepOutput {
     const batch = Array.from({ length: this.opts.batchSize }, () => this.examples[this.sampler.next()]);
-    const out = this.realm.retrieveAndForward(batch, this.refresher.index!, this.blocks, { training: true, groups: this.groups });
+    const out = this.realm.retrieveAndForward(batch, this.refresher.index ?? null, this.blocks, { training: true, groups: this.groups });
     const d = out.diagnostics;
     return { loss: out.loss, metrics: { topDocProb: d.meanTopDocProb, nullProb: d.meanNullProb, logPy: d.meanLogPy } };
   }
@@ -138,6 +140,7 @@ function exportRealm(dir: string, model: RealmPretrainModel, tok: BertTokenizer,
   mkdirSync(dir, { recursive: true });
   exportModelDir(dir, realmConfigJson(model.cfg, model.opts), model.stateDict(), tok);
   if (storePath !== join(dir, MODEL_FILES.docs)) copyFileSync(storePath, join(dir, MODEL_FILES.docs));
+  if (model.opts.k === 0) return; // no-retrieval model: no index to write
   const seqs = tokenizeBlocks(tok, store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), model.opts.blockMaxLen);
   const { index } = noGrad(() => refreshIndex(model.docEmbedder, seqs, tok.padId, cfg.refresh.batchSize, { kind: cfg.refresh.indexKind, flatMaxBlocks: cfg.refresh.flatMaxBlocks }));
   index.save(join(dir, MODEL_FILES.index));
@@ -155,7 +158,9 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   const storePath = cfg.data.docStore ?? join(cfg.outputDir, MODEL_FILES.docs);
   if (cfg.data.docStore && !existsSync(storePath)) throw new RangeError(`document store ${storePath} not found (data.docStore)`);
   const store = await ensureDocStore(storePath, docs, tok, r.blockMaxLen, log);
-  const allExamples = buildExamples(store, tok, cfg.data.masking, r.queryMaxLen - 2, cfg.data.dataSeed, cfg.outputDir, log);
+  const blockDocIds = store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)).map((b) => b.docId);
+  const maskIds = exampleBlockIds(blockDocIds, cfg.data.heldoutFraction, cfg.data.exampleBlocks, cfg.data.dataSeed, (d) => !d.startsWith('wn:'));
+  const allExamples = buildExamples(store, tok, cfg.data.masking, r.queryMaxLen - 2, cfg.data.dataSeed, cfg.outputDir, log, maskIds);
   const examples = splitHeldOut(allExamples, store, cfg.data.heldoutFraction, cfg.outputDir);
   const rng = new Rng(cfg.seed);
   const model = new RealmPretrainModel(mcfg, tok, rng, {
@@ -178,7 +183,7 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
     workerBackend: cfg.refresh.workerBackend, workerThreads: cfg.refresh.workerThreads,
     indexKind: cfg.refresh.indexKind, flatMaxBlocks: cfg.refresh.flatMaxBlocks, batchSize: cfg.refresh.batchSize, churnK: Math.max(1, r.k),
   });
-  const docIds = r.exclude === 'document' ? store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)).map((b) => b.docId) : undefined;
+  const docIds = r.exclude === 'document' ? blockDocIds : undefined;
   const task = new RealmTask(model, rng, examples, new BlockTokenCache(store, tok), refresher, {
     batchSize: cfg.optim.batchSize, dataSeed: cfg.data.dataSeed, initialIndex: cfg.data.index, docIds,
     buildInitial: () => refresher.buildNow(0, tokenizeBlocks(tok, store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), r.blockMaxLen), tok.padId),
