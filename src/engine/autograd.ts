@@ -14,6 +14,7 @@
  */
 import { Tensor, TensorError } from './tensor.js';
 import { release } from './pool.js';
+import { getBackend } from './backends/index.js';
 
 /** The backward record attached to an op's output. */
 export interface GradFn {
@@ -100,6 +101,10 @@ export function releaseGrad(t: Tensor): void {
 }
 
 function addInto(dst: Float32Array, src: Float32Array): void {
+  if (dst.length >= 4096) {
+    getBackend().axpby(1, dst, 1, src, dst, dst.length); // vectorised / threaded in the native backend
+    return;
+  }
   for (let i = 0; i < dst.length; i++) dst[i] += src[i];
 }
 

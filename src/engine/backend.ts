@@ -83,6 +83,23 @@ export interface Backend {
   ): void;
 
   /**
+   * Counter-based inverted dropout: out[i] = x[i] / (1 - p) when dropHash(i, seed0, seed1) >= ceil(p * 2^32), else 0
+   * (dropHash: src/engine/backends/js.ts; every backend drops the same elements). The mask is a pure function of
+   * (seed, i), so backward re-applies it to the gradient with the same seeds instead of storing it. out may alias x.
+   * seed0, seed1 are integers in [0, 2^32); 0 <= p < 1.
+   */
+  dropoutApply(x: Float32Array, out: Float32Array, n: number, p: number, seed0: number, seed1: number): void;
+  /**
+   * Row-wise softmax with an additive bias shared by groups of rows: out[r] = softmax(x[r] + bias[floor(r /
+   * rowsPerBias)]), bias [ceil(rows / rowsPerBias), cols] (attention scores + padding mask). out may alias x.
+   */
+  softmaxRowsBias(x: Float32Array, bias: Float32Array, out: Float32Array, rows: number, cols: number, rowsPerBias: number): void;
+  /** out[j] = sum over r of x[r, j] for x [rows, cols] (bias gradients); out is overwritten. */
+  colSums(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  /** out = alpha * x + beta * y over n elements (beta = 0 ignores y); out may alias x or y. */
+  axpby(alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array, n: number): void;
+
+  /**
    * Row-wise top-k of scores [rows, cols] (largest first; ties broken by lower index). Writes outIdx / outVal
    * [rows, k]. Requires 1 <= k <= cols.
    */

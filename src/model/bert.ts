@@ -15,6 +15,7 @@ import {
   Rng, Tensor, TensorError, add, attentionMaskBias, dropout, embedding, gelu, indexSelect, layerNorm, relu,
   reshape, tanh,
 } from '../engine/index.js';
+import { addLayerNorm } from '../engine/ops/fused-add-layernorm.js';
 import { fusedSelfAttention } from '../engine/ops/fused-attention.js';
 import { fusedLinear } from '../engine/ops/fused-linear.js';
 import type { RealmConfig } from './config.js';
@@ -195,10 +196,10 @@ export class BertModel {
       dropoutP: cfg.attention_probs_dropout_prob, rng: this.rng, training,
     }); // [B*T, H]
     const attn = dropout(fusedLinear(ctx, L.attnOut[0], L.attnOut[1]), cfg.hidden_dropout_prob, this.rng, training);
-    h = layerNorm(add(h, attn), L.attnLn[0], L.attnLn[1], cfg.layer_norm_eps);
+    h = addLayerNorm(h, attn, L.attnLn[0], L.attnLn[1], cfg.layer_norm_eps);
     const inter = denseAct(h, L.inter[0], L.inter[1], cfg.hidden_act); // [B*T, I]
     const out = dropout(fusedLinear(inter, L.out[0], L.out[1]), cfg.hidden_dropout_prob, this.rng, training);
-    return layerNorm(add(h, out), L.outLn[0], L.outLn[1], cfg.layer_norm_eps);
+    return addLayerNorm(h, out, L.outLn[0], L.outLn[1], cfg.layer_norm_eps);
   }
 }
 

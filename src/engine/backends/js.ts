@@ -31,6 +31,27 @@ function phiCdf(x: number): number {
   return 0.5 * erfc(-x * SQRT1_2);
 }
 
+/**
+ * The dropout hash of element i under seeds (s0, s1): murmur3's fmix32 of i * golden + s0 with s1 mixed in mid-way,
+ * as uint32. The native kernel (native/src/kernels_fused.cc) computes the same bits, so both backends drop the same
+ * elements; element i is kept when dropHash(i) >= dropThreshold(p).
+ */
+export function dropHash(i: number, s0: number, s1: number): number {
+  let h = (Math.imul(i, 0x9e3779b1) + s0) | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= s1;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** ceil(p * 2^32), clamped to 2^32 - 1: the keep threshold of dropHash for drop probability p. */
+export function dropThreshold(p: number): number {
+  return Math.min(Math.ceil(p * 4294967296), 4294967295);
+}
+
 function checkLen(name: string, arr: ArrayLike<number>, need: number): void {
   if (arr.length < need) throw new RangeError(`jsBackend.${name}: buffer of length ${arr.length} < required ${need}`);
 }
@@ -370,6 +391,51 @@ export const jsBackend: Backend = {
       v[i] = vi;
       param[i] = param[i] * decay - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps);
     }
+  },
+
+  dropoutApply(x, out, n, p, seed0, seed1): void {
+    if (!(p >= 0 && p < 1)) throw new RangeError(`dropoutApply: p must be in [0, 1), got ${p}`);
+    checkLen('dropoutApply', x, n);
+    checkLen('dropoutApply', out, n);
+    const thr = dropThreshold(p);
+    const s = Math.fround(1 / (1 - p));
+    for (let i = 0; i < n; i++) out[i] = dropHash(i, seed0, seed1) >= thr ? x[i] * s : 0;
+  },
+
+  softmaxRowsBias(x, bias, out, rows, cols, rowsPerBias): void {
+    checkLen('softmaxRowsBias', bias, Math.ceil(rows / rowsPerBias) * cols);
+    const tmp = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      const bo = Math.floor(r / rowsPerBias) * cols;
+      let m = -Infinity;
+      for (let j = 0; j < cols; j++) {
+        tmp[j] = x[o + j] + bias[bo + j];
+        if (tmp[j] > m) m = tmp[j];
+      }
+      if (m === -Infinity) m = 0;
+      let s = 0;
+      for (let j = 0; j < cols; j++) {
+        tmp[j] = Math.exp(tmp[j] - m);
+        s += tmp[j];
+      }
+      for (let j = 0; j < cols; j++) out[o + j] = tmp[j] / s;
+    }
+  },
+
+  colSums(x, rows, cols, out): void {
+    checkLen('colSums', x, rows * cols);
+    const acc = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      for (let j = 0; j < cols; j++) acc[j] += x[o + j];
+    }
+    for (let j = 0; j < cols; j++) out[j] = acc[j];
+  },
+
+  axpby(alpha, x, beta, y, out, n): void {
+    if (beta === 0) for (let i = 0; i < n; i++) out[i] = alpha * x[i];
+    else for (let i = 0; i < n; i++) out[i] = alpha * x[i] + beta * y[i];
   },
 
   topk(scores, rows, cols, k, outIdx, outVal): void {

@@ -61,7 +61,7 @@ function load(): { addon: NativeAddon } | { error: string } {
       cached = { error: `native addon not built (${path} is missing; run \`npm run build:native\`)` };
     } else {
       const addon = createRequire(join(root, 'package.json'))(path) as NativeAddon;
-      if (typeof addon.sgemm !== 'function' || typeof addon.topk !== 'function') {
+      if (typeof addon.sgemm !== 'function' || typeof addon.topk !== 'function' || typeof addon.axpby !== 'function') {
         cached = { error: `${path} does not export the engine kernels (stale build? run \`npm run build:native\`)` };
       } else {
         cached = { addon };
@@ -106,6 +106,10 @@ export function tryLoadNative(): { backend: Backend } | { error: string } {
     scatterAddRows: (grad, idx, tableGrad, cols) => a.scatterAddRows(grad, idx, tableGrad, cols),
     adamwStep: (param, grad, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2) =>
       a.adamwStep(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2),
+    dropoutApply: (x, out, n, p, seed0, seed1) => a.dropoutApply(x, out, n, p, seed0, seed1),
+    softmaxRowsBias: (x, bias, out, rows, cols, rowsPerBias) => a.softmaxRowsBias(x, bias, out, rows, cols, rowsPerBias),
+    colSums: (x, rows, cols, out) => a.colSums(x, rows, cols, out),
+    axpby: (alpha, x, beta, y, out, n) => a.axpby(alpha, x, beta, y, out, n),
     topk: (scores, rows, cols, k, outIdx, outVal) => a.topk(scores, rows, cols, k, outIdx, outVal),
   };
   return { backend: Object.freeze(backend) };

@@ -10,6 +10,7 @@
  */
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/index.js';
+import { allocUninit, release } from '../pool.js';
 import type { Rng } from '../rng.js';
 import { Tensor, TensorError } from './util.js';
 
@@ -55,7 +56,7 @@ export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAtte
   if (drop && !o.rng) throw new TensorError('fusedSelfAttention: dropout needs an rng');
   const be = getBackend();
   const TT = T * T;
-  const probs = new Float32Array(B * nh * TT); // softmax output P
+  const probs = allocUninit(B * nh * TT); // softmax output P (every element written by the score sgemms)
   // One batched sgemm per head covers all B sequences: sequence b of head h starts at row b*T (stride T*H) of the
   // [B*T, H] operands, column h*d (row stride H); its [T, T] block of `probs` starts at (b*nh + h)*TT (stride nh*TT).
   const sX = T * H;
@@ -66,39 +67,19 @@ export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAtte
     be.sgemmBatched(B, false, true, T, T, d, alpha, q.data.subarray(off), sX, k.data.subarray(off), sX, 0,
       probs.subarray(h * TT), sP, H, H, T);
   }
-  if (mask) {
-    for (let b = 0; b < B; b++) {
-      const mb = mask.subarray(b * T, b * T + T);
-      let any = false;
-      for (let j = 0; j < T; j++) if (mb[j] !== 0) any = true;
-      if (!any) continue;
-      for (let r = b * nh * T; r < (b + 1) * nh * T; r++) {
-        const o2 = r * T;
-        for (let j = 0; j < T; j++) probs[o2 + j] += mb[j];
-      }
-    }
-  }
-  be.softmaxRows(probs, probs, B * nh * T, T);
-  // Dropout: keep mask scaled by 1/(1-p); `used` = the probabilities that multiply v.
-  let keep: Float32Array | null = null;
+  // Additive key mask (one [T] row per sequence, shared by its nh * T score rows) + softmax in one pass.
+  if (mask) be.softmaxRowsBias(probs, mask, probs, B * nh * T, T, nh * T);
+  else be.softmaxRows(probs, probs, B * nh * T, T);
+  // Dropout (counter-based, see backend dropoutApply): `used` = the kept probabilities scaled by 1/(1-p), which
+  // multiply v; backward re-applies the same seeds to dP instead of storing a mask.
   let used = probs;
+  const seed0 = drop ? o.rng!.nextUint32() : 0;
+  const seed1 = drop ? o.rng!.nextUint32() : 0;
   if (drop) {
-    keep = new Float32Array(probs.length);
-    used = new Float32Array(probs.length);
-    const s = 1 / (1 - p);
-    const threshold = p * 4294967296;
-    const chunk = new Uint32Array(Math.min(probs.length, 65536));
-    for (let base = 0; base < probs.length; base += chunk.length) {
-      const len = Math.min(chunk.length, probs.length - base);
-      o.rng!.fillUint32(len === chunk.length ? chunk : chunk.subarray(0, len));
-      for (let j = 0; j < len; j++) {
-        const m = chunk[j] >= threshold ? s : 0;
-        keep[base + j] = m;
-        used[base + j] = probs[base + j] * m;
-      }
-    }
+    used = allocUninit(probs.length);
+    be.dropoutApply(probs, used, probs.length, p, seed0, seed1);
   }
-  const ctx = new Float32Array(B * T * H);
+  const ctx = allocUninit(B * T * H); // every (sequence, head) block written by the sgemms below
   for (let h = 0; h < nh; h++) {
     const off = h * d;
     be.sgemmBatched(B, false, false, T, d, T, 1, used.subarray(h * TT), sP, v.data.subarray(off), sX, 0,
@@ -106,10 +87,10 @@ export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAtte
   }
   const out = new Tensor(ctx, q.shape);
   return record(out, [q, k, v], 'fusedSelfAttention', (g) => {
-    const dq = q.requiresGrad ? new Float32Array(q.size) : null;
-    const dk = k.requiresGrad ? new Float32Array(k.size) : null;
-    const dv = v.requiresGrad ? new Float32Array(v.size) : null;
-    const dS = new Float32Array(probs.length);
+    const dq = q.requiresGrad ? allocUninit(q.size) : null;
+    const dk = k.requiresGrad ? allocUninit(k.size) : null;
+    const dv = v.requiresGrad ? allocUninit(v.size) : null;
+    const dS = allocUninit(probs.length);
     for (let h = 0; h < nh; h++) {
       const off = h * d;
       const blk = h * TT;
@@ -121,7 +102,7 @@ export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAtte
           dv.subarray(off), sX, T, H, H);
       }
     }
-    if (keep) for (let i = 0; i < dS.length; i++) dS[i] *= keep[i];
+    if (drop) be.dropoutApply(dS, dS, dS.length, p, seed0, seed1);
     be.softmaxBackward(probs, dS, dS, B * nh * T, T);
     for (let h = 0; h < nh; h++) {
       const off = h * d;
@@ -129,6 +110,10 @@ export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAtte
       if (dq) be.sgemmBatched(B, false, false, T, d, T, alpha, blk, sP, k.data.subarray(off), sX, 0, dq.subarray(off), sX, T, H, H);
       if (dk) be.sgemmBatched(B, true, false, T, d, T, alpha, blk, sP, q.data.subarray(off), sX, 0, dk.subarray(off), sX, T, H, H);
     }
+    release(dS);
     return [dq, dk, dv];
+  }, () => {
+    if (used !== probs) release(used);
+    release(probs);
   });
 }

@@ -5,6 +5,7 @@
  */
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/index.js';
+import { allocUninit, release } from '../pool.js';
 import { Tensor, TensorError } from './util.js';
 
 /** logits [N, C], targets [N] (class ids or ignoreIndex) → mean loss over non-ignored rows (0 if none), scalar. */
@@ -20,25 +21,22 @@ export function fusedCrossEntropy(logits: Tensor, targets: Int32Array, ignoreInd
     count++;
   }
   const be = getBackend();
-  const lsm = new Float32Array(N * C);
+  const lsm = allocUninit(N * C);
   be.logSoftmaxRows(logits.data, lsm, N, C);
   let total = 0;
   for (let i = 0; i < N; i++) if (targets[i] !== ignoreIndex) total -= lsm[i * C + targets[i]];
+  release(lsm);
   const denom = Math.max(count, 1);
   const tg = targets.slice();
   return record(new Tensor(Float32Array.of(total / denom), []), [logits], 'fusedCrossEntropy', (g) => {
-    const r = new Float32Array(N * C);
+    const r = allocUninit(N * C);
     be.softmaxRows(logits.data, r, N, C);
-    const s = g[0] / denom;
     for (let i = 0; i < N; i++) {
       const o = i * C;
-      if (tg[i] === ignoreIndex) {
-        r.fill(0, o, o + C);
-        continue;
-      }
-      r[o + tg[i]] -= 1;
-      for (let j = 0; j < C; j++) r[o + j] *= s;
+      if (tg[i] === ignoreIndex) r.fill(0, o, o + C);
+      else r[o + tg[i]] -= 1;
     }
+    be.axpby(g[0] / denom, r, 0, r, r, N * C); // r *= g / denom
     return [r];
   });
 }

@@ -34,32 +34,25 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-12): 
   });
 }
 
-/** Inverted dropout: zero each element with probability p and scale survivors by 1/(1-p); identity if !training or p = 0. */
+/**
+ * Inverted dropout: zero each element with probability p and scale survivors by 1/(1-p); identity if !training or p = 0.
+ * The mask is counter-based (backend `dropoutApply`: a hash of two seeds drawn from `rng` and the element index), so
+ * no mask buffer is stored: backward re-applies the same seeds to the gradient.
+ */
 export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tensor {
   if (!(p >= 0 && p < 1)) throw new TensorError(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
   const n = x.size;
-  const mask = allocUninit(n); // 0 or 1/(1-p) per element
-  const s = 1 / (1 - p);
+  const be = getBackend();
+  const seed0 = rng.nextUint32();
+  const seed1 = rng.nextUint32();
   const y = allocUninit(n);
-  const xd = x.data;
-  // one uint32 per element, keep when u >= p * 2^32 (bits drawn in chunks for speed; branch-free select)
-  const threshold = p * 4294967296;
-  const chunk = new Uint32Array(Math.min(n, 65536));
-  for (let base = 0; base < n; base += chunk.length) {
-    const len = Math.min(chunk.length, n - base);
-    rng.fillUint32(len === chunk.length ? chunk : chunk.subarray(0, len));
-    for (let j = 0; j < len; j++) {
-      const m = chunk[j] >= threshold ? s : 0;
-      mask[base + j] = m;
-      y[base + j] = xd[base + j] * m;
-    }
-  }
+  be.dropoutApply(x.data, y, n, p, seed0, seed1);
   return record(new Tensor(y, x.shape), [x], 'dropout', (g) => {
     const r = allocUninit(n);
-    for (let i = 0; i < n; i++) r[i] = g[i] * mask[i];
+    be.dropoutApply(g, r, n, p, seed0, seed1);
     return [r];
-  }, () => release(mask));
+  });
 }
 
 /**

@@ -1,0 +1,94 @@
+/**
+ * Per-step profile of the BERT-mini train step (issue 3 benchmark model): times forward / backward / optimiser and
+ * every backend kernel family of one step, so the JS-side remainder (step - kernels) is visible. Development aid.
+ *
+ * Run: npx tsx bench/train-step-profile.ts [--threads 1] [--steps 8]
+ */
+import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { AdamW, Rng, backward, bertDecayExclusions, getBackend, setBackend, type Backend } from '../src/engine/index.js';
+import { bertMiniConfig } from '../src/model/config.js';
+import { BertForMaskedLM } from '../src/model/mlm.js';
+import { BENCH_CONFIG, readInputs } from './train-step-data.js';
+import { exitOnHelp } from './lib/help.js';
+
+exitOnHelp(import.meta.url);
+
+const root = new URL('..', import.meta.url).pathname;
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+
+/** Wraps each backend kernel with a timer keyed by kernel name (and shape for sgemm). */
+function timed(inner: Backend, acc: Map<string, number>): Backend {
+  const w: Record<string, unknown> = { name: inner.name };
+  for (const name of Object.keys(inner)) {
+    const f = (inner as unknown as Record<string, unknown>)[name];
+    if (typeof f !== 'function') continue;
+    const fn = f as (...a: unknown[]) => unknown;
+    w[name] = (...a: unknown[]) => {
+      const t0 = performance.now();
+      const r = fn(...a);
+      let key = name;
+      if (name === 'sgemm') key = `sgemm ${a[0] ? 'T' : 'N'}${a[1] ? 'T' : 'N'} ${a[2]}x${a[3]}x${a[4]}`;
+      acc.set(key, (acc.get(key) ?? 0) + performance.now() - t0);
+      return r;
+    };
+  }
+  return w as unknown as Backend;
+}
+
+const inp = readInputs(join(root, 'bench/peers/train_step_inputs.json'));
+const cfg = bertMiniConfig({
+  vocab_size: BENCH_CONFIG.vocab_size, hidden_act: 'gelu', pad_token_id: 0,
+  hidden_dropout_prob: BENCH_CONFIG.hidden_dropout_prob, attention_probs_dropout_prob: BENCH_CONFIG.attention_probs_dropout_prob,
+});
+const model = new BertForMaskedLM(cfg, new Rng(1), 'bert');
+const tr = inp.train;
+const batch = {
+  inputIds: Int32Array.from(tr.inputIds), tokenTypeIds: Int32Array.from(tr.tokenTypeIds),
+  attentionMask: Uint8Array.from(tr.attentionMask), batch: tr.batch, seqLen: tr.seqLen,
+};
+const positions = Int32Array.from(tr.maskedPositions);
+const labels = Int32Array.from(tr.maskedLabels);
+const opt = new AdamW(model.parameters(), { lr: 1e-4, betas: [0.9, 0.999], eps: 1e-6, weightDecay: 0.01, decay: bertDecayExclusions });
+const base = getBackend();
+base.setThreads(Number(arg('threads', '1')));
+const steps = Number(arg('steps', '8'));
+const split = { forward: 0, backward: 0, optimizer: 0, total: 0 };
+const step = (): void => {
+  opt.zeroGrad();
+  const t0 = performance.now();
+  const loss = model.loss(batch, positions, labels, true);
+  const t1 = performance.now();
+  backward(loss);
+  const t2 = performance.now();
+  opt.step();
+  const t3 = performance.now();
+  split.forward += t1 - t0;
+  split.backward += t2 - t1;
+  split.optimizer += t3 - t2;
+  split.total += t3 - t0;
+};
+for (let i = 0; i < 3; i++) step();
+split.forward = split.backward = split.optimizer = split.total = 0;
+const times: number[] = [];
+for (let i = 0; i < steps; i++) {
+  const t0 = performance.now();
+  step();
+  times.push(performance.now() - t0);
+}
+times.sort((a, b) => a - b);
+const plain = { ...split };
+const acc = new Map<string, number>();
+setBackend(timed(base, acc));
+split.forward = split.backward = split.optimizer = split.total = 0;
+for (let i = 0; i < steps; i++) step();
+setBackend(base);
+let kern = 0;
+for (const v of acc.values()) kern += v;
+const f = (x: number): string => (x / steps).toFixed(1);
+console.log(`threads ${base.getThreads()}: median ${times[times.length >> 1].toFixed(1)} ms, min ${times[0].toFixed(1)}; forward ${f(plain.forward)}, backward ${f(plain.backward)}, optimizer ${f(plain.optimizer)}`);
+console.log(`kernels ${f(kern)} ms/step, non-kernel (JS) ${f(split.total - kern)} ms/step`);
+for (const [k, v] of [...acc].sort((a, b) => b[1] - a[1])) console.log(`  ${f(v).padStart(7)}  ${k}`);
