@@ -66,7 +66,7 @@ export function encodeBlock(tok: RetrieverTokenizer, title: string, text: string
   return joinIds(tok, tok.encodeSequence(title).ids, tok.encodeSequence(text).ids, maxLen);
 }
 
-/** Packs sequences into one right-padded batch (padId, attention mask 0 on padding). */
+/** Packs sequences into one right-padded batch (padId, attention mask 0 on padding; no mask when nothing is padded). */
 export function packBatch(seqs: readonly TokenSeq[], padId: number): BertInputs {
   if (seqs.length === 0) throw new RangeError('packBatch: empty batch');
   let T = 0;
@@ -75,12 +75,15 @@ export function packBatch(seqs: readonly TokenSeq[], padId: number): BertInputs 
   const inputIds = new Int32Array(B * T).fill(padId);
   const tokenTypeIds = new Int32Array(B * T);
   const attentionMask = new Uint8Array(B * T);
+  let padded = false;
   seqs.forEach((s, b) => {
     inputIds.set(s.ids, b * T);
     tokenTypeIds.set(s.types, b * T);
     attentionMask.fill(1, b * T, b * T + s.ids.length);
+    if (s.ids.length < T) padded = true;
   });
-  return { inputIds, tokenTypeIds, attentionMask, batch: B, seqLen: T };
+  // no padding (all rows of length T, the common case for length-sorted batches): no mask, so no additive-bias pass
+  return padded ? { inputIds, tokenTypeIds, attentionMask, batch: B, seqLen: T } : { inputIds, tokenTypeIds, batch: B, seqLen: T };
 }
 
 /**

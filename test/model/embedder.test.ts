@@ -198,3 +198,23 @@ test('loading a scorer file without document-embedder tensors is a clear error',
   const only = new Map([...s.queryEmbedder.parameters()].map(([n, t]) => [n, { dtype: 'F32' as const, shape: t.shape, data: t.data }]));
   assert.throws(() => s.loadStateDict(only, 'q.safetensors'), /q\.safetensors.*embedder/);
 });
+
+test('embed (last layer on [CLS] rows only) equals the full forward pass, 1-3 layers, padded and unpadded', () => {
+  for (const layers of [1, 2, 3]) {
+    const cfg = { ...tinyConfig(), num_hidden_layers: layers };
+    const e = new RealmEmbedder(cfg, new Rng(20 + layers));
+    randomise(e.parameters(), 30 + layers);
+    for (const x of [inputs(3, 7, [7, 4, 2], 40 + layers), inputs(2, 6, [6, 6], 50 + layers)]) {
+      const full = noGrad(() => e.forward(x, false)).data;
+      const fast = e.embed(x);
+      assert.equal(fast.length, full.length);
+      for (let i = 0; i < full.length; i++) assert.ok(Math.abs(fast[i] - full[i]) < 1e-4, `${layers} layers, [${i}]: ${fast[i]} vs ${full[i]}`);
+    }
+    // no mask at all = all-ones mask
+    const x = inputs(2, 6, [6, 6], 60);
+    const { attentionMask: _m, ...noMask } = x;
+    const a = e.embed(x);
+    const b = e.embed(noMask);
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-6);
+  }
+});

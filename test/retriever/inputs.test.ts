@@ -43,6 +43,10 @@ test('packBatch right-pads with the pad id and masks padding', () => {
   assert.deepEqual(Array.from(x.attentionMask!), [1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
   assert.deepEqual(Array.from(x.tokenTypeIds!), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
   assert.throws(() => packBatch([], 0), /empty/);
+  // nothing padded: no mask (BERT then skips the additive-bias pass; absent = all ones)
+  const full = packBatch([joinIds(tok, [7, 8], null, 10), joinIds(tok, [9, 7], null, 10)], 0);
+  assert.equal(full.attentionMask, undefined);
+  assert.deepEqual(Array.from(full.inputIds), [2, 7, 8, 3, 2, 9, 7, 3]);
 });
 
 test('lengthSortedBatches covers every position once within the batch and token limits', () => {
