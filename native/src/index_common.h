@@ -30,6 +30,9 @@ struct ScannView {
   int leaves = 0;                    // partitions
   const float* centroidsT = nullptr; // [ceil(leaves/64), d, 64] leaf centres, transposed per block of 64 leaves
                                      // (zero-padded; each block contiguous so it streams; owned by the handle)
+  const uint16_t* centroidsH = nullptr; // the same in IEEE fp16 (AVX2 path: half the bytes to stream per query;
+                                        // only ranks the leaves, the probed leaves are re-scored exactly)
+  const float* centroids = nullptr;  // [leaves, d] float leaf centres (exact leaf scores of the probed leaves)
   const float* codebooks = nullptr;  // [2*pairs, 16, 2] residual codebooks
   const uint8_t* codes = nullptr;    // [slots/32, pairs, 32] packed codes
   const int32_t* leafStart = nullptr;  // [leaves] first slot of each leaf (multiple of 32)
@@ -116,7 +119,7 @@ inline void keepTop(std::vector<uint64_t>& v, size_t n) {
 
 // Per-thread scratch buffers for one query.
 struct Scratch {
-  std::vector<float> leafScore, lutF;
+  std::vector<float> leafScore, lutF, leafExact;
   std::vector<int32_t> order;
   std::vector<uint8_t> lut8;
   TopK best, leafTop;

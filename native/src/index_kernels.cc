@@ -25,7 +25,7 @@
 #undef REALM_IDX_AVX2
 
 #pragma GCC push_options
-#pragma GCC target("avx2,fma")
+#pragma GCC target("avx2,fma,f16c")
 #define REALM_IDX_NS avx2
 #define REALM_IDX_AVX2 1
 #include "index_kernels_impl.h"
@@ -39,7 +39,7 @@ namespace idx {
 bool cpuHasAvx2() {
   static const bool has = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   }();
   return has;
 }
@@ -69,10 +69,19 @@ void adviseHuge(const void* p, size_t bytes) {
 #endif
 }
 
+// IEEE fp16 copies of floats (round to nearest even; F16C, present on every AVX2 CPU this addon uses).
+__attribute__((target("f16c,avx"))) void toHalf(const float* x, size_t n, uint16_t* out) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128((__m128i*)(out + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+  for (; i < n; i++) out[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+}
+
 // A ScannIndex search handle: raw views of the index arrays plus a reference that keeps them alive.
 struct ScannHandle {
   ScannView v;
   std::vector<float> centroidsT;
+  std::vector<uint16_t> centroidsH;
   Napi::ObjectReference keep;
 };
 
@@ -171,6 +180,12 @@ Napi::Value IndexScannCreate(const Napi::CallbackInfo& info) {
     for (int j = 0; j < v.d; j++)
       h->centroidsT[((size_t)(l / kLeafBlock) * v.d + j) * kLeafBlock + l % kLeafBlock] = cent.p[(size_t)l * v.d + j];
   v.centroidsT = h->centroidsT.data();
+  v.centroids = cent.p;
+  if (cpuHasAvx2()) {
+    h->centroidsH.resize(h->centroidsT.size());
+    toHalf(h->centroidsT.data(), h->centroidsT.size(), h->centroidsH.data());
+    v.centroidsH = h->centroidsH.data();
+  }
   v.codebooks = cb.p;
   v.codes = codes.p;
   v.leafStart = ls.p;

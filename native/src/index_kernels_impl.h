@@ -166,23 +166,27 @@ void lut16Groups(const uint8_t* codes, const uint8_t* lut, int pairs, int groups
 // out[l] = q . centre_l for every leaf (out has room for the padded count ceil(L/64)*64), from the blocked centres
 // [L/64, d, 64] (AVX2: one block per pass held in eight ymm accumulators, one broadcast of q[j] per row; each block
 // is 64*d contiguous floats, so the hardware prefetcher streams it).
+#if REALM_IDX_AVX2
+static inline __m256 h8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p)); }
+#endif
+
 static void leafScores(const ScannView& v, const float* q, float* out) {
   const int L = v.leaves, d = v.d;
   for (int l0 = 0; l0 < L; l0 += kLeafBlock) {
-    const float* c = v.centroidsT + (size_t)l0 * d;
 #if REALM_IDX_AVX2
     static_assert(kLeafBlock == 64, "leafScores: AVX2 path holds 64 leaves in eight ymm registers");
+    const uint16_t* c = v.centroidsH + (size_t)l0 * d;
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     for (int j = 0; j < d; j++, c += kLeafBlock) {
       const __m256 b = _mm256_set1_ps(q[j]);
-      a0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c), a0);
-      a1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 8), a1);
-      a2 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 16), a2);
-      a3 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 24), a3);
-      a4 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 32), a4);
-      a5 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 40), a5);
-      a6 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 48), a6);
-      a7 = _mm256_fmadd_ps(b, _mm256_loadu_ps(c + 56), a7);
+      a0 = _mm256_fmadd_ps(b, h8(c), a0);
+      a1 = _mm256_fmadd_ps(b, h8(c + 8), a1);
+      a2 = _mm256_fmadd_ps(b, h8(c + 16), a2);
+      a3 = _mm256_fmadd_ps(b, h8(c + 24), a3);
+      a4 = _mm256_fmadd_ps(b, h8(c + 32), a4);
+      a5 = _mm256_fmadd_ps(b, h8(c + 40), a5);
+      a6 = _mm256_fmadd_ps(b, h8(c + 48), a6);
+      a7 = _mm256_fmadd_ps(b, h8(c + 56), a7);
     }
     _mm256_storeu_ps(out + l0, a0);
     _mm256_storeu_ps(out + l0 + 8, a1);
@@ -193,6 +197,7 @@ static void leafScores(const ScannView& v, const float* q, float* out) {
     _mm256_storeu_ps(out + l0 + 48, a6);
     _mm256_storeu_ps(out + l0 + 56, a7);
 #else
+    const float* c = v.centroidsT + (size_t)l0 * d;
     float* o = out + l0;
     for (int i = 0; i < kLeafBlock; i++) o[i] = 0.f;
     for (int j = 0; j < d; j++, c += kLeafBlock)
@@ -220,6 +225,10 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
   s.leafTop.sorted(s.sorted);
   s.order.clear();
   for (const auto& e : s.sorted) s.order.push_back(e.second);
+  // Exact float scores of the probed leaves (the ranking above may come from fp16 centres): the base of every
+  // approximate point score in them.
+  s.leafExact.resize(s.order.size());
+  for (size_t i = 0; i < s.order.size(); i++) s.leafExact[i] = dot(q, v.centroids + (size_t)s.order[i] * d, d);
   // (2) LUT: float table q_m . C_m[c], then uint8 with a per-table offset and one common scale.
   s.lutF.resize((size_t)M * kCentres);
   s.lut8.resize((size_t)pairs * 32);
@@ -281,9 +290,10 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
     }
   };
   for (int i = 0; i < kPfGroups; i++) pfAdvance();
-  for (int32_t l : s.order) {
+  for (size_t oi = 0; oi < s.order.size(); oi++) {
+    const int32_t l = s.order[oi];
     const int n = v.leafCount[l];
-    const float base = ls[l] + bias;
+    const float base = s.leafExact[oi] + bias;
     const int64_t start = v.leafStart[l];
     const int groups = (n + kGroup - 1) / kGroup;
     auto thrFor = [&]() -> int {
