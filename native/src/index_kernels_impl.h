@@ -217,11 +217,24 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
   const float* ls = s.leafScore.data();
   s.leafTop.reset(nProbe);
   float leafThr = -__builtin_inff();
-  for (int l = 0; l < L; l++) {
-    if (ls[l] < leafThr || v.leafCount[l] == 0) continue;
+  auto offer = [&](int l) {
+    if (ls[l] < leafThr || v.leafCount[l] == 0) return;
     s.leafTop.push(ls[l], l);
     if (s.leafTop.full()) leafThr = s.leafTop.min();
+  };
+  int l = 0;
+#if REALM_IDX_AVX2
+  // Eight leaves per compare; only those at or above the threshold reach the heap.
+  for (; l + 8 <= L; l += 8) {
+    uint32_t m = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(ls + l), _mm256_set1_ps(leafThr), _CMP_GE_OQ));
+    while (m) {
+      const int j = __builtin_ctz(m);
+      m &= m - 1;
+      offer(l + j);
+    }
   }
+#endif
+  for (; l < L; l++) offer(l);
   s.leafTop.sorted(s.sorted);
   s.order.clear();
   for (const auto& e : s.sorted) s.order.push_back(e.second);
