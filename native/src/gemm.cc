@@ -151,9 +151,15 @@ void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
       gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       return;
     }
-    // Row ranges per thread sharing one packed B block (packed cooperatively, panel ranges per thread).
+    // Row chunks sharing one packed B block (packed cooperatively, panel ranges per thread). About 4 chunks per
+    // thread, handed out dynamically by the pool, so a thread that loses its core to another process (shared
+    // machines) does not hold up the whole product; each chunk packs its own A rows, so no packing is repeated.
     const Blocks bl = blocksFor(uk, M, N, K);
-    const int NR = uk.nr;
+    const int NR = uk.nr, MR = uk.mr;
+    int64_t chunkRows = (M + 4 * threads - 1) / (4 * threads);
+    chunkRows = std::min<int64_t>(bl.MC, std::max<int64_t>(4 * MR, chunkRows));
+    chunkRows = (chunkRows + MR - 1) / MR * MR;
+    const int64_t chunks = (M + chunkRows - 1) / chunkRows;
     float* bufB = tlsB.get(bl.NC * bl.KC);
     for (int64_t jc = 0; jc < N; jc += bl.NC) {
       const int64_t nc = std::min(bl.NC, N - jc);
@@ -167,10 +173,10 @@ void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
             packB(transB, B, ldb, pc, kc, jc + p0 * NR, std::min(nc, p1 * NR) - p0 * NR, NR, bufB + p0 * NR * kc);
           }
         });
-        parallelFor(parts, 1, [&](int64_t lo, int64_t hi) {
+        parallelFor(chunks, 1, [&](int64_t lo, int64_t hi) {
           float* bufA = tlsA.get(bl.MC * bl.KC);
           for (int64_t p = lo; p < hi; p++) {
-            const int64_t m0 = units * p / parts * unit, m1 = std::min(M, units * (p + 1) / parts * unit);
+            const int64_t m0 = p * chunkRows, m1 = std::min(M, m0 + chunkRows);
             rowBlocks(uk, transA, A, lda, m0, m1, bl.MC, pc, kc, jc, nc, bufB, bufA, alpha, pc == 0 ? beta : 1.0f,
                       C, ldc);
           }
@@ -179,18 +185,17 @@ void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
     }
     return;
   }
-  parallelFor(parts, 1, [&](int64_t lo, int64_t hi) {
+  // Column ranges, each running the blocked algorithm on its columns (packing its own A). Wide products (N >= 1024)
+  // use up to 4 ranges per thread, handed out dynamically (load balance on a shared machine); narrower ones one per
+  // thread, because every range re-packs all of op(A).
+  const int64_t perThread = N >= 1024 ? 4 : 1;
+  const int64_t colParts = std::min<int64_t>(units, (int64_t)threads * perThread);
+  parallelFor(colParts, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; p++) {
-      const int64_t u0 = units * p / parts, u1 = units * (p + 1) / parts;
-      if (splitM) {
-        const int64_t m0 = u0 * unit, m1 = std::min(M, u1 * unit);
-        const float* a = transA ? A + m0 : A + m0 * lda;
-        gemmSerial(uk, transA, transB, m1 - m0, N, K, alpha, a, lda, B, ldb, beta, C + m0 * ldc, ldc);
-      } else {
-        const int64_t n0 = u0 * unit, n1 = std::min(N, u1 * unit);
-        const float* b = transB ? B + n0 * ldb : B + n0;
-        gemmSerial(uk, transA, transB, M, n1 - n0, K, alpha, A, lda, b, ldb, beta, C + n0, ldc);
-      }
+      const int64_t u0 = units * p / colParts, u1 = units * (p + 1) / colParts;
+      const int64_t n0 = u0 * unit, n1 = std::min(N, u1 * unit);
+      const float* b = transB ? B + n0 * ldb : B + n0;
+      gemmSerial(uk, transA, transB, M, n1 - n0, K, alpha, A, lda, b, ldb, beta, C + n0, ldc);
     }
   });
 }
