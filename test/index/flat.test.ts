@@ -55,6 +55,26 @@ for (const kernels of kernelSets) {
   });
 }
 
+test('FlatIndex native kernels match a naive loop for every batch shape (1-3 queries: row kernel; more: 6x16 tiles)', { skip: kernelSets.length < 2 }, () => {
+  // d = 24 (multiple of 8) and d = 37 (masked tail); n = 1001 rows (not a multiple of 4 or 16); nq covers the
+  // GEMV-style path (1, 2, 3), partial 6-query tiles (4, 7) and more than one 384-query block (390).
+  for (const d of [24, 37]) {
+    const n = 1001, k = 7;
+    const all = clustered(n + 390, d, 9, 23 + d);
+    const x = all.slice(0, n * d), ids = idsFor(n);
+    const ix = new FlatIndex({ dim: d, kernels: 'native' });
+    ix.add(ids, x);
+    for (const nq of [1, 2, 3, 4, 7, 390]) {
+      const q = all.slice(n * d, (n + nq) * d);
+      const got = ix.search(q, k), want = naive(x, ids, q, d, k);
+      for (let i = 0; i < nq; i++) {
+        assert.deepEqual(Array.from(got.ids.subarray(i * k, i * k + k)), want[i]!.ids, `d ${d} nq ${nq} query ${i}`);
+        for (let j = 0; j < k; j++) assert.ok(Math.abs(got.scores[i * k + j]! - want[i]!.scores[j]!) < 1e-5);
+      }
+    }
+  }
+});
+
 test('FlatIndex native and js kernels agree on a batch (multi-threaded native path)', { skip: kernelSets.length < 2 }, () => {
   const d = 100, n = 3000, nq = 64, k = 5;
   const all = clustered(n + nq, d, 20, 3);
