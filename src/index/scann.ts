@@ -69,6 +69,8 @@ export class ScannIndex implements Index {
   private readonly addon: IndexAddon | null;
   private handle: unknown = null;
   private handleVersion = -1;
+  /** Rows added or re-embedded since the partition and codebooks were trained (see drift). */
+  private changed = 0;
 
   private constructor(
     private readonly cfg: Config,
@@ -181,6 +183,7 @@ export class ScannIndex implements Index {
     const rows = new Int32Array(n);
     for (let i = 0; i < n; i++) rows[i] = this.store.appendRow(idv[i]!, x, i * this.cfg.dim);
     this.encodeAndInsert(rows, leafOf);
+    this.changed += n;
   }
 
   /** Removes ids (tombstones; rows are compacted when more than a quarter are dead). */
@@ -205,6 +208,40 @@ export class ScannIndex implements Index {
       this.store.vectors.set(x.subarray(i * this.cfg.dim, (i + 1) * this.cfg.dim), r * this.cfg.dim);
     }
     this.encodeAndInsert(rows, leafOf);
+    this.changed += n;
+  }
+
+  /**
+   * Fraction of the live vectors added or re-embedded (update) since the partition and codebooks were trained,
+   * capped at 1. After REALM's index refresh re-embeds the corpus, the trained leaves and codebooks describe the old
+   * embedding distribution; once drift is large (say > 0.3) and recall at the usual leavesToSearch drops, rebuild().
+   */
+  get drift(): number {
+    return this.store.live === 0 ? 0 : Math.min(1, this.changed / this.store.live);
+  }
+
+  /**
+   * A new ScannIndex over the live vectors and ids, with the partition and codebooks retrained and the same stage
+   * settings (leaves unless `leaves` is given, threshold, sweeps, default leavesToSearch and reorder). This index
+   * is not modified; swap the reference once the new one is built.
+   */
+  rebuild(opts: { leaves?: number; seed?: number } = {}): ScannIndex {
+    const s = this.store, d = this.cfg.dim, live = s.live;
+    if (live < 1) throw new IndexArgumentError('rebuild: the index holds no vectors');
+    const x = new Float32Array(live * d), ids = new Uint32Array(live);
+    let w = 0;
+    for (let r = 0; r < s.rows; r++) {
+      if (s.rowId[r] === NO_ID) continue;
+      x.set(s.vectors.subarray(r * d, (r + 1) * d), w * d);
+      ids[w++] = s.rowId[r]!;
+    }
+    const c = this.cfg;
+    return ScannIndex.build(x, ids, {
+      dim: d, metric: c.metric, kernels: this.addon ? 'auto' : 'js', seed: opts.seed,
+      partition: { leaves: Math.min(opts.leaves ?? c.leaves, live), spherical: c.spherical },
+      quantize: { anisotropicThreshold: c.threshold, encodeSweeps: c.encodeSweeps },
+      rerank: { reorder: c.reorder }, search: { leavesToSearch: c.leavesToSearch },
+    });
   }
 
   /** Drops tombstones and re-lays out the leaves tightly. */
@@ -267,7 +304,7 @@ export class ScannIndex implements Index {
 
   save(path: string): void {
     const s = this.store;
-    writeIndexFile(path, 'scann', { ...this.cfg, rows: s.rows, dead: s.dead, slotEnd: s.slotEnd, wasted: s.wasted }, {
+    writeIndexFile(path, 'scann', { ...this.cfg, rows: s.rows, dead: s.dead, slotEnd: s.slotEnd, wasted: s.wasted, changed: this.changed }, {
       centroids: this.centroids, codebooks: this.codebooks,
       codes: s.codes.subarray(0, (s.slotEnd / 32) * this.cfg.pairs * 32), slotRow: s.slotRow.subarray(0, s.slotEnd),
       leafStart: s.leafStart, leafCount: s.leafCount, leafCap: s.leafCap,
@@ -327,7 +364,10 @@ export class ScannIndex implements Index {
       dim: c.dim, metric: c.metric, pairs: c.pairs, leaves: c.leaves, spherical: c.spherical, threshold: c.threshold,
       encodeSweeps: c.encodeSweeps, leavesToSearch: c.leavesToSearch, reorder: c.reorder,
     };
-    return new ScannIndex(cfg, a.centroids as Float32Array, a.codebooks as Float32Array, s, opts.kernels);
+    const ix = new ScannIndex(cfg, a.centroids as Float32Array, a.codebooks as Float32Array, s, opts.kernels);
+    const changed = (f.fields as { changed?: unknown }).changed;
+    ix.changed = Number.isInteger(changed) && (changed as number) >= 0 ? (changed as number) : 0; // files before drift: 0
+    return ix;
   }
 }
 
