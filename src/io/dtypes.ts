@@ -15,8 +15,8 @@ export const DTYPE_BITS: Readonly<Record<string, number>> = {
 
 /** The dtypes this project reads. */
 export type ReadableDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64';
-/** The dtypes this project writes (Float32Array → F32, Int32Array → I32). */
-export type WritableDtype = 'F32' | 'I32';
+/** The dtypes this project writes (Float32Array → F32, or F16 on request; Int32Array → I32). */
+export type WritableDtype = 'F32' | 'F16' | 'I32';
 
 export const READABLE_DTYPES: readonly ReadableDtype[] = ['F32', 'F16', 'BF16', 'I32', 'I64'];
 
@@ -52,6 +52,46 @@ export function f16ToF32(bytes: Uint8Array): Float32Array {
   const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) out[i] = halfTable[bytes[2 * i] | (bytes[2 * i + 1] << 8)];
   return new Float32Array(out.buffer);
+}
+
+/**
+ * F16 bit pattern nearest to the F32 value with bit pattern f (IEEE round to nearest, ties to even): overflow → ±Inf,
+ * underflow → F16 subnormals or ±0, NaN stays NaN with its top 10 payload bits (1 if those are all zero), as numpy does.
+ */
+export function floatBitsToHalfBits(f: number): number {
+  const sign = (f >>> 16) & 0x8000;
+  const exp = (f >>> 23) & 0xff;
+  const man = f & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (man === 0 ? 0 : man >>> 13 || 1); // NaN: top payload bits (numpy's rule)
+  const e = exp - 127 + 15; // biased F16 exponent
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e >= 1) {
+    let h = (e << 10) | (man >>> 13);
+    const rem = man & 0x1fff;
+    if (rem > 0x1000 || (rem === 0x1000 && (h & 1) === 1)) h++; // a carry into the exponent is the right rounding
+    return sign | h;
+  }
+  // F16 subnormal: value = m · 2^-24 with m = (1.man) · 2^(E + 24), E = e - 15
+  const shift = 14 - e;
+  if (shift >= 25) return sign;
+  const full = man | 0x800000;
+  let m = full >>> shift;
+  const rem = full & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  if (rem > half || (rem === half && (m & 1) === 1)) m++;
+  return sign | m;
+}
+
+/** Convert a Float32Array to little-endian F16 bytes (round to nearest even). */
+export function f32ToF16(data: Float32Array): Uint8Array {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const out = new Uint8Array(data.length * 2);
+  for (let i = 0; i < bits.length; i++) {
+    const h = floatBitsToHalfBits(bits[i]);
+    out[2 * i] = h & 0xff;
+    out[2 * i + 1] = h >>> 8;
+  }
+  return out;
 }
 
 /** Convert little-endian BF16 bytes (the top half of an F32) to a new Float32Array. */

@@ -5,7 +5,7 @@
  * `{"__metadata__": {str: str}?, name: {"dtype", "shape", "data_offsets": [begin, end]}, ...}` padded with spaces so
  * the data section starts 8-byte aligned, then the data section; offsets are relative to it and must tile it exactly
  * (contiguous, no overlap, no trailing bytes) — the same checks the reference (Rust) loader applies. The writer matches
- * the reference writer byte for byte: tensors ordered by dtype (F32 before I32) then name, JSON without spaces.
+ * the reference writer byte for byte: tensors ordered by dtype (F32, I32, F16) then name, JSON without spaces.
  *
  * Tied weights: the format cannot store one buffer twice, so (like HF's `save_model`) a Float32Array passed under
  * several names is written once under the lexicographically first name and each other name is recorded in the
@@ -16,7 +16,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { openAtomicWriter } from './atomic.js';
 import { CheckpointError } from './errors.js';
 import {
-  bf16ToF32, DTYPE_BITS, f16ToF32, HOST_IS_LE, i64ToI32, READABLE_DTYPES, type ReadableDtype, type WritableDtype,
+  bf16ToF32, DTYPE_BITS, f16ToF32, f32ToF16, HOST_IS_LE, i64ToI32, READABLE_DTYPES, type ReadableDtype, type WritableDtype,
 } from './dtypes.js';
 
 /** A tensor as stored/loaded: its stored dtype, shape and data (float dtypes → Float32Array, int → Int32Array). */
@@ -30,10 +30,12 @@ export interface NamedArray {
 }
 export type NamedArrays = Map<string, NamedArray>;
 
-/** A tensor to write: Float32Array is written as F32, Int32Array as I32. */
+/** A tensor to write: Float32Array is written as F32 (or F16 with `dtype: 'F16'`), Int32Array as I32. */
 export interface ArrayToSave {
   shape: readonly number[];
   data: Float32Array | Int32Array;
+  /** Stored dtype of float data: 'F32' (default) or 'F16' (rounded to nearest even; halves the file). */
+  dtype?: 'F32' | 'F16';
 }
 
 /** One header entry of an opened file. */
@@ -307,11 +309,18 @@ export interface SerializedSafetensors {
   totalBytes: number;
 }
 
-function dtypeOf(file: string, name: string, data: unknown): WritableDtype {
-  if (data instanceof Float32Array) return 'F32';
-  if (data instanceof Int32Array) return 'I32';
+function dtypeOf(file: string, name: string, t: ArrayToSave): WritableDtype {
+  if (t.dtype !== undefined && t.dtype !== 'F32' && t.dtype !== 'F16') throw new CheckpointError(file, `dtype must be 'F32' or 'F16' (got ${JSON.stringify(t.dtype)})`, name);
+  if (t.data instanceof Float32Array) return t.dtype ?? 'F32';
+  if (t.data instanceof Int32Array) {
+    if (t.dtype === 'F16') throw new CheckpointError(file, "dtype 'F16' needs Float32Array data", name);
+    return 'I32';
+  }
   throw new CheckpointError(file, 'data must be a Float32Array or Int32Array', name);
 }
+
+/** Reference order of dtypes in a file (the Rust writer sorts by dtype, largest first): F32, I32, F16. */
+const DTYPE_RANK: Readonly<Record<WritableDtype, number>> = { F32: 0, I32: 1, F16: 2 };
 
 /** Build the header and body list (no copies of tensor data) for `tensors`. */
 export function serializeSafetensors(
@@ -338,7 +347,7 @@ export function serializeSafetensors(
   };
   for (const [name, t] of tensors) {
     if (name === METADATA_KEY) throw new CheckpointError(file, 'reserved tensor name', name);
-    dtypeOf(file, name, t.data);
+    dtypeOf(file, name, t);
     if (!t.shape.every(isNonNegInt) || numel(t.shape) !== t.data.length) {
       throw new CheckpointError(file, `shape [${t.shape}] does not match data length ${t.data.length}`, name);
     }
@@ -358,16 +367,19 @@ export function serializeSafetensors(
       if (t.shape.length !== keptT.shape.length || t.shape.some((d, i) => d !== keptT.shape[i])) {
         throw new CheckpointError(file, `shares its data with "${kept}" but has a different shape`, alias);
       }
+      if (dtypeOf(file, alias, t) !== dtypeOf(file, kept, keptT)) {
+        throw new CheckpointError(file, `shares its data with "${kept}" but asks for a different dtype`, alias);
+      }
       if (Object.hasOwn(meta, alias) && meta[alias] !== kept) {
         throw new CheckpointError(file, `metadata key "${alias}" clashes with the alias record for a tied tensor`, alias);
       }
       meta[alias] = kept;
       aliases.set(alias, kept);
     }
-    stored.push([kept, keptT, dtypeOf(file, kept, keptT.data)]);
+    stored.push([kept, keptT, dtypeOf(file, kept, keptT)]);
   }
-  // reference order: dtype descending (F32 before I32), then name
-  stored.sort((a, b) => (a[2] === b[2] ? (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) : a[2] === 'F32' ? -1 : 1));
+  // reference order: dtype descending (F32, I32, F16), then name
+  stored.sort((a, b) => (a[2] === b[2] ? (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) : DTYPE_RANK[a[2]] - DTYPE_RANK[b[2]]));
   // JSON built by hand so the key order is exactly the data order (a JS object would hoist integer-like names)
   const parts: string[] = [];
   const metaKeys = Object.keys(meta).sort();
@@ -377,7 +389,7 @@ export function serializeSafetensors(
   let pos = 0;
   const bodies: Uint8Array[] = [];
   for (const [name, t, dtype] of stored) {
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const bytes = dtype === 'F16' ? f32ToF16(t.data as Float32Array) : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     const entry = { dtype, shape: t.shape.slice(), data_offsets: [pos, pos + bytes.byteLength] };
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(entry)}`);
     bodies.push(bytes);

@@ -54,11 +54,15 @@ export interface RealmPretrainOptions {
   nullScoreInit: number;
   /** Trivial retrievals to drop: x's own block (default), its whole document, or none. */
   exclude: ExclusionMode;
+  /** Train Embed_doc (default true, the paper). false = keep it fixed (as REALM's fine-tuning and ORQA do): the
+   *  retrieved blocks are re-embedded without gradient and the index never goes stale — the cheap setting. */
+  trainDocEmbedder: boolean;
 }
 
 /** Defaults: k = 8 + ∅, 64-token queries, 288-token blocks, joint 352, span marginal, own block excluded. */
 export const REALM_PRETRAIN_DEFAULTS: RealmPretrainOptions = {
   k: 8, queryMaxLen: 64, blockMaxLen: 288, jointMaxLen: 352, marginal: 'span', nullDocument: true, nullScoreInit: 0, exclude: 'block',
+  trainDocEmbedder: true,
 };
 
 /** Per-example diagnostics (candidate index 0 is ∅ when the null document is on). */
@@ -141,9 +145,10 @@ export class RealmPretrainModel {
     return this.scorer.docEmbedder;
   }
 
-  /** Every trainable parameter by name (the null score only when the null document is on). */
+  /** Every trainable parameter by name (the null score only when the null document is on; Embed_doc only when trained). */
   parameters(): Map<string, Tensor> {
-    const out = new Map<string, Tensor>([...this.scorer.parameters(), ...this.encoder.parameters()]);
+    const scorer = [...this.scorer.parameters()].filter(([n]) => this.opts.trainDocEmbedder || !n.startsWith('embedder.'));
+    const out = new Map<string, Tensor>([...scorer, ...this.encoder.parameters()]);
     if (this.opts.nullDocument) out.set(NULL_SCORE_NAME, this.nullScore);
     return out;
   }
@@ -238,7 +243,8 @@ export class RealmPretrainModel {
     const unique: BlockTokens[] = [];
     const slot = new Map<number, number>();
     for (const list of retrieved) for (const blk of list) if (!slot.has(blk.id)) { slot.set(blk.id, unique.length); unique.push(blk); }
-    const docVecs = unique.length > 0 ? this.embedBlocks(unique, training) : null; // [U, P]
+    const docVecs = unique.length === 0 ? null // [U, P]
+      : this.opts.trainDocEmbedder ? this.embedBlocks(unique, training) : noGrad(() => this.embedBlocks(unique, false));
 
     // relevance scores per example: [∅, z_1..z_k]
     const scores: Tensor[] = examples.map((_, b) => {

@@ -106,6 +106,8 @@ export interface RealmSection {
   nullDocument: boolean;
   /** Trivial retrievals dropped: x's own block, its whole document, or none. */
   exclude: 'none' | 'block' | 'document';
+  /** Train Embed_doc (the paper); false keeps it at its warm start (ICT): no stale index, no refresh needed. */
+  trainDocEmbedder: boolean;
 }
 
 /** Asynchronous index refresh (REALM §3.4). */
@@ -166,7 +168,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   optim: { steps: 2000, batchSize: 8, lr: 1e-4, warmupSteps: 200, weightDecay: 0.01, clipNorm: 1, betas: [0.9, 0.999], eps: 1e-6 },
   checkpoint: { every: 100, keepLast: 3 },
   log: { every: 10, quiet: false, throttleMs: 0 },
-  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block' },
+  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block', trainDocEmbedder: true },
   refresh: {
     every: 200, swap: 'deterministic', lag: 100, runner: 'process', workerBackend: 'native', workerThreads: 1, indexKind: 'auto', flatMaxBlocks: 200_000, batchSize: 32, probeQueries: 64,
   },

@@ -141,6 +141,11 @@ function exportRealm(dir: string, model: RealmPretrainModel, tok: BertTokenizer,
   exportModelDir(dir, realmConfigJson(model.cfg, model.opts), model.stateDict(), tok);
   if (storePath !== join(dir, MODEL_FILES.docs)) copyFileSync(storePath, join(dir, MODEL_FILES.docs));
   if (model.opts.k === 0) return; // no-retrieval model: no index to write
+  if (!model.opts.trainDocEmbedder && cfg.data.index) {
+    // Embed_doc never changed: the initial index is the index of the final model
+    copyFileSync(cfg.data.index, join(dir, MODEL_FILES.index));
+    return;
+  }
   const seqs = tokenizeBlocks(tok, store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), model.opts.blockMaxLen);
   const { index } = noGrad(() => refreshIndex(model.docEmbedder, seqs, tok.padId, cfg.refresh.batchSize, { kind: cfg.refresh.indexKind, flatMaxBlocks: cfg.refresh.flatMaxBlocks }));
   index.save(join(dir, MODEL_FILES.index));
@@ -165,7 +170,9 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   const rng = new Rng(cfg.seed);
   const model = new RealmPretrainModel(mcfg, tok, rng, {
     k: r.k, queryMaxLen: r.queryMaxLen, blockMaxLen: r.blockMaxLen, jointMaxLen: r.jointMaxLen, marginal: r.marginal, nullDocument: r.nullDocument, exclude: r.exclude,
+    trainDocEmbedder: r.trainDocEmbedder,
   });
+  if (!r.trainDocEmbedder && cfg.refresh.every > 0) log('refresh: Embed_doc is fixed (realm.trainDocEmbedder false), the periodic refresh would rebuild the same index — consider refresh.every 0');
   warmStart(model, cfg, log);
   if (cfg.threads === 0 && cfg.refresh.every > 0) {
     // leave the refresh its cores (a JS worker uses one)
