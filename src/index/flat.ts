@@ -4,6 +4,7 @@
  * The ground truth for ScannIndex and the default for small corpora. Removal swaps the last row into the hole, so
  * storage stays dense.
  */
+import { IdMap } from './idmap.js';
 import { resolveKernels, type IndexAddon, type KernelChoice } from './native.js';
 import { readIndexFile, writeIndexFile } from './persist.js';
 import { flatSearchJs } from './topk.js';
@@ -28,7 +29,7 @@ export class FlatIndex implements Index {
   private readonly addon: IndexAddon | null;
   private vectors: Float32Array; // [cap, dim]
   private rowId: Uint32Array; // [cap]
-  private readonly rowOf = new Map<number, number>();
+  private readonly rowOf = new IdMap();
   private n = 0;
 
   constructor(opts: FlatOptions) {

@@ -6,6 +6,7 @@
  * (leaves stay dense); its row becomes a tombstone until rows are compacted (> 25 % dead, or compact()).
  */
 import { GROUP, packCode, unpackCode } from './lut16.js';
+import { IdMap } from './idmap.js';
 import { NO_ID } from './types.js';
 
 const ceil32 = (n: number): number => Math.ceil(n / GROUP) * GROUP;
@@ -24,7 +25,7 @@ export class ScannStore {
   rowLeaf: Int32Array; // [rowCap]
   rows = 0; // rows used (live + dead)
   dead = 0;
-  readonly rowOf = new Map<number, number>();
+  readonly rowOf = new IdMap();
   /** Bumped on every change that moves or reallocates an array (search handles must be recreated). */
   version = 0;
 
