@@ -250,28 +250,55 @@ void scannSearchOne(const ScannView& v, const float* q, int k, int nProbe, int r
     const float q0 = 2 * m < d ? q[2 * m] : 0.f, q1 = 2 * m + 1 < d ? q[2 * m + 1] : 0.f;
     const float* cb = v.codebooks + (size_t)m * kCentres * kDpb;
     float* t = s.lutF.data() + m * kCentres;
+#if REALM_IDX_AVX2
+    // 16 centres [16, 2] times (q0, q1): pairwise products, hadd, and a lane fix-up give t[0..15] in order.
+    const __m256 qv = _mm256_setr_ps(q0, q1, q0, q1, q0, q1, q0, q1);
+    const __m256 p0 = _mm256_mul_ps(_mm256_loadu_ps(cb), qv), p1 = _mm256_mul_ps(_mm256_loadu_ps(cb + 8), qv);
+    const __m256 p2 = _mm256_mul_ps(_mm256_loadu_ps(cb + 16), qv), p3 = _mm256_mul_ps(_mm256_loadu_ps(cb + 24), qv);
+    const __m256 t0 = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_hadd_ps(p0, p1)), 0xd8));
+    const __m256 t1 = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_hadd_ps(p2, p3)), 0xd8));
+    __m256 vmn = _mm256_min_ps(t0, t1), vmx = _mm256_max_ps(t0, t1);
+    vmn = _mm256_min_ps(vmn, _mm256_permute2f128_ps(vmn, vmn, 1));
+    vmx = _mm256_max_ps(vmx, _mm256_permute2f128_ps(vmx, vmx, 1));
+    vmn = _mm256_min_ps(vmn, _mm256_shuffle_ps(vmn, vmn, 0x4e));
+    vmx = _mm256_max_ps(vmx, _mm256_shuffle_ps(vmx, vmx, 0x4e));
+    vmn = _mm256_min_ps(vmn, _mm256_shuffle_ps(vmn, vmn, 0xb1));
+    vmx = _mm256_max_ps(vmx, _mm256_shuffle_ps(vmx, vmx, 0xb1));
+    const float mn = _mm256_cvtss_f32(vmn), mx = _mm256_cvtss_f32(vmx);
+    _mm256_storeu_ps(t, _mm256_sub_ps(t0, vmn));
+    _mm256_storeu_ps(t + 8, _mm256_sub_ps(t1, vmn));
+#else
     float mn = 1e30f, mx = -1e30f;
     for (int c = 0; c < kCentres; c++) {
       t[c] = q0 * cb[2 * c] + q1 * cb[2 * c + 1];
       mn = std::min(mn, t[c]);
       mx = std::max(mx, t[c]);
     }
+    for (int c = 0; c < kCentres; c++) t[c] -= mn;
+#endif
     bias += mn;
     maxRange = std::max(maxRange, mx - mn);
-    for (int c = 0; c < kCentres; c++) t[c] -= mn;
   }
   // uint8 entries, and their sum over M tables must fit the signed int16 compare: entries <= min(255, 32767 / M).
   const int lutMax = std::min(255, 32767 / M);
   const float scale = maxRange > 0.f ? (float)lutMax / maxRange : 1.f, invScale = 1.f / scale;
-  for (int m = 0; m < M; m++)
-    for (int c = 0; c < kCentres; c++)
-      s.lut8[(m >> 1) * 32 + (m & 1) * 16 + c] = (uint8_t)(int)(s.lutF[m * kCentres + c] * scale + 0.5f);
+  // maxAcc: the largest sum any point can reach (sum of the tables' largest entries); a leaf whose base score plus
+  // maxAcc / scale cannot beat the reservoir threshold is skipped without scanning.
+  int maxAcc = 0;
+  for (int m = 0; m < M; m++) {
+    int top = 0;
+    for (int c = 0; c < kCentres; c++) {
+      const int e = (int)(s.lutF[m * kCentres + c] * scale + 0.5f);
+      s.lut8[(m >> 1) * 32 + (m & 1) * 16 + c] = (uint8_t)e;
+      top = std::max(top, e);
+    }
+    maxAcc += top;
+  }
   // (3) scan the probed leaves, keeping the R best approximate scores. Reservoir (faiss ReservoirHandler): points
   // above the threshold are appended to a buffer of R + max(R, 64); when it fills, nth_element keeps the R best
   // and the threshold rises to the R-th score. A bounded heap cost a mispredicted sift per accepted point.
   const bool rerank = reorder > 0;
   const int R = rerank ? std::max(reorder, k) : k;
-  const int maxAcc = M * lutMax;
   const size_t resCap = (size_t)R + (size_t)std::max(R, 64);
   s.res.clear();
   if (s.res.capacity() < resCap) s.res.reserve(resCap);
