@@ -1,0 +1,156 @@
+// Benchmark: REALM pre-training on held-out Wikipedia sentences (Guu et al. 2020 §4.2 / Table 4 ablations, scaled
+// down): whole-span salient fill-in accuracy of (a) REALM (retrieval, k blocks + null document), (b) the same warm
+// start and steps trained with the null document only (no retrieval), (c) REALM trained with random-span instead of
+// salient-span masking — all three on the SAME held-out salient-masked sentences (documents kept out of every training
+// stage by the hash split, data.heldoutFraction). Every block of the sentence's own document is excluded from
+// retrieval (exclude 'document': a lead passage cut into two blocks cannot leak through its other half; the knowledge
+// corpus is one Wikipedia corpus, enwiki2015_lead100, one lead per title, so no second copy of the article exists).
+// Also: retrieval utility of (a) (answer string in the top-1 / any top-k block), the copying upper bound with the own
+// block allowed (never the headline), and (a)'s own encoder with the null document only.
+// Usage:
+//   node --import tsx bench/pretrain-eval.ts --run <realm-a run dir> --a <model dir> --b <model dir> --c <model dir>
+//     [--max-n 600] [--threads 1] [--seed 1] [--only a,b,c,own,anull|none] [--no-write] [--out bench/results/pretrain.json]
+//     [--md BENCHMARKS.md] [--merge other.json,...] [--note "..."]
+// Parts can run in parallel processes (--only b --out /tmp/b.json ...); a last run with --only none --merge ... writes
+// the combined results.
+// The run dir holds heldout.json and the salient example cache of run (a) (src/train/realmData.ts). Writes
+// bench/results/pretrain.json and the `pretrain` section of BENCHMARKS.md.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadRealmModel } from '../src/api/realm.js';
+import { loadIndexFile, MODEL_FILES } from '../src/api/modelDir.js';
+import { DocStore } from '../src/corpus/docstore.js';
+import { getBackend, Rng } from '../src/engine/index.js';
+import { BlockTokenCache, type RealmExample } from '../src/realm/batch.js';
+import { evaluateHeldOut, type HeldOutEvalResult } from '../src/realm/evaluate.js';
+import { DocumentGroups } from '../src/realm/retrieval.js';
+import { benchOption, exitOnHelp } from './lib/help.js';
+import { machineInfo, markdownTable, updateMarkdownSection, writeJson } from './lib/report.js';
+
+exitOnHelp(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface CachedExample { ids: number[]; labels: number[]; answer: string; block: number }
+
+/** The held-out salient examples of a run: its example cache filtered to heldout.json's blocks. */
+function heldOutExamples(run: string): { examples: RealmExample[]; cache: string; heldDocs: number } {
+  const held = JSON.parse(readFileSync(join(run, 'heldout.json'), 'utf8')) as { blockIds: number[]; docIds: string[] };
+  const caches = readdirSync(run).filter((f) => /^examples-salient-.*\.json$/.test(f));
+  if (caches.length !== 1) throw new Error(`${run}: expected one examples-salient-*.json cache, found ${caches.length}`);
+  const blocks = new Set(held.blockIds);
+  const raw = JSON.parse(readFileSync(join(run, caches[0]), 'utf8')) as CachedExample[];
+  const examples = raw.filter((r) => blocks.has(r.block)).map((r) => ({
+    inputIds: Int32Array.from(r.ids), labels: Int32Array.from(r.labels), answer: r.answer, sourceBlockId: r.block,
+  }));
+  return { examples, cache: caches[0], heldDocs: held.docIds.filter((d) => !d.startsWith('wn:')).length };
+}
+
+function pct(x: number | null | undefined): string {
+  return x == null ? '–' : `${(100 * x).toFixed(1)}%`;
+}
+
+async function main(): Promise<void> {
+  const run = benchOption('run');
+  const dirs = { a: benchOption('a'), b: benchOption('b'), c: benchOption('c') };
+  if (!run || !dirs.a || !dirs.b || !dirs.c) throw new Error('pretrain-eval: --run, --a, --b and --c are required (see --help)');
+  const maxN = Number(benchOption('max-n') ?? 600);
+  const seed = Number(benchOption('seed') ?? 1);
+  const only = new Set((benchOption('only') ?? 'a,b,c,own,anull').split(','));
+  getBackend().setThreads(Number(benchOption('threads') ?? 1));
+  const noWrite = benchOption('no-write') !== undefined;
+  const outPath = benchOption('out') ?? join(root, 'bench/results/pretrain.json');
+  const mdPath = benchOption('md') ?? join(root, 'BENCHMARKS.md');
+
+  const { examples: all, cache, heldDocs } = heldOutExamples(run);
+  const perm = new Rng(seed).permutation(all.length);
+  const examples = Array.from(perm.subarray(0, Math.min(maxN, all.length)), (i) => all[i]);
+  const store = DocStore.open(join(dirs.a, MODEL_FILES.docs));
+  const docIds = store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)).map((b) => b.docId);
+  const groups = new DocumentGroups(docIds);
+  process.stderr.write(`pretrain-eval: ${examples.length} of ${all.length} held-out salient sentences (${heldDocs} Wikipedia documents), ${store.size} blocks\n`);
+
+  const results: Record<string, HeldOutEvalResult & { seconds: number }> = {};
+  const evalOne = (key: string, dir: string, k: number, exclude: 'document' | 'none'): void => {
+    if (!only.has(key)) return;
+    const { model, tokenizer: tok } = loadRealmModel(dir);
+    const index = k > 0 ? loadIndexFile(join(dir, MODEL_FILES.index), model.cfg.retriever_proj_size) : null;
+    if (index && index.size !== store.size) throw new Error(`${dir}: index has ${index.size} vectors, store ${store.size} blocks`);
+    const banned = (v: number): boolean => tok.isSpecialId(v) || v === tok.maskId;
+    const t0 = performance.now();
+    const r = evaluateHeldOut(model, examples, index, new BlockTokenCache(store, tok), store, banned, {
+      k, exclude, groups, batchSize: 8,
+      onProgress: (done) => process.stderr.write(`\r  ${key}: ${done}/${examples.length}`),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    results[key] = { ...r, seconds };
+    process.stderr.write(`\r  ${key}: acc ${pct(r.accuracy)}, top-1 ${pct(r.top1Contains)}, top-${k} ${pct(r.topkContains)}, p(∅) ${r.meanNullProb.toFixed(3)} (${seconds.toFixed(0)} s)\n`);
+  };
+  const k = loadRealmModel(dirs.a).model.opts.k;
+  evalOne('a', dirs.a, k, 'document');
+  evalOne('b', dirs.b, 0, 'document');
+  evalOne('c', dirs.c, k, 'document');
+  evalOne('own', dirs.a, k, 'none');
+  evalOne('anull', dirs.a, 0, 'document');
+  store.close();
+
+  // earlier results (this file, then --merge files of runs made in parallel with --only and --out) fill the gaps
+  const prev: Record<string, unknown> = { detail: {} };
+  for (const f of [outPath, ...(benchOption('merge') ?? '').split(',').filter(Boolean)]) {
+    if (!existsSync(f)) continue;
+    const d = (JSON.parse(readFileSync(f, 'utf8')) as { detail?: object }).detail ?? {};
+    prev.detail = { ...(prev.detail as object), ...d };
+  }
+  const get = (key: string): (HeldOutEvalResult & { seconds: number }) | undefined => results[key] ?? (prev.detail as Record<string, HeldOutEvalResult & { seconds: number }> | undefined)?.[key];
+  const out = {
+    bench: 'pretrain',
+    machine: machineInfo(),
+    realm_acc: get('a')?.accuracy ?? null,
+    no_retrieval_acc: get('b')?.accuracy ?? null,
+    random_mask_acc: get('c')?.accuracy ?? null,
+    heldout_n: examples.length,
+    heldout_pool: all.length,
+    realm_vs_no_retrieval: get('a') && get('b') && get('b')!.accuracy > 0 ? get('a')!.accuracy / get('b')!.accuracy : null,
+    retrieval_top1_contains_answer: get('a')?.top1Contains ?? null,
+    retrieval_topk_contains_answer: get('a')?.topkContains ?? null,
+    k,
+    own_block_allowed_acc: get('own')?.accuracy ?? null,
+    own_block_allowed_topk_contains_answer: get('own')?.topkContains ?? null,
+    realm_model_null_only_acc: get('anull')?.accuracy ?? null,
+    exclusion: "every block of the sentence's own document (realm.exclude 'document'), in training and here",
+    corpus: 'enwiki2015_lead100 (30,539 lead passages, one per title, cut into blocks of <= 128 wordpieces); held-out documents: FNV-1a hash split, data.heldoutFraction 0.02',
+    examples_cache: cache,
+    models: dirs,
+    note: benchOption('note') ?? null,
+    detail: { ...(prev.detail as object | undefined), ...results },
+  };
+  if (noWrite) {
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  writeJson(outPath, out);
+  const rows = [
+    ['(a) REALM: retrieval, salient-span masking', pct(out.realm_acc), pct(out.retrieval_top1_contains_answer), pct(out.retrieval_topk_contains_answer), get('a')?.meanNullProb.toFixed(3)],
+    ['(b) same warm start and steps, null document only', pct(out.no_retrieval_acc), '–', '–', get('b')?.meanNullProb.toFixed(3)],
+    ['(c) REALM with random-span masking', pct(out.random_mask_acc), pct(get('c')?.topkContains === undefined ? null : get('c')!.top1Contains), pct(get('c')?.topkContains), get('c')?.meanNullProb.toFixed(3)],
+    ['(a) model, null document only (diagnostic)', pct(out.realm_model_null_only_acc), '–', '–', '–'],
+    ['(a) with its own block allowed (copying upper bound, not a result)', pct(out.own_block_allowed_acc), '–', pct(out.own_block_allowed_topk_contains_answer), get('own')?.meanNullProb.toFixed(3)],
+  ];
+  updateMarkdownSection(mdPath, 'pretrain', [
+    '## REALM pre-training: held-out salient-span fill-in',
+    '',
+    `Whole-span exact match on ${out.heldout_n} held-out salient-masked Wikipedia sentences (sampled from ${out.heldout_pool}; documents never trained on in any stage), k = ${k} retrieved blocks + the null document; every block of the sentence's own document excluded from retrieval. "answer in top-1/top-${k}": the masked string occurs in the retrieved block(s).`,
+    '',
+    markdownTable(['model', 'fill-in accuracy', `answer in top-1`, `answer in top-${k}`, 'mean p(∅|x)'], rows),
+    '',
+    `(a) / (b) = ${out.realm_vs_no_retrieval == null ? '–' : out.realm_vs_no_retrieval.toFixed(2)}x (target >= 2x). ${out.note ?? ''}`,
+    '',
+    `Reproduce: \`node --import tsx bench/pretrain-eval.ts --run <realm-a run> --a <realm-a>/model --b <realm-b>/model --c <realm-c>/model --max-n ${maxN}\` after the pipeline in models/default/README.md. Results: bench/results/pretrain.json.`,
+  ].join('\n'));
+  process.stderr.write(`pretrain-eval: wrote ${outPath} and the pretrain section of ${mdPath}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

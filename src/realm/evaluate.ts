@@ -1,0 +1,154 @@
+/**
+ * Held-out evaluation of a pre-trained REALM (Guu et al. 2020 §4, the masked-LM view of its ablations): for masked
+ * examples x (each remembering its source block), retrieve the top k blocks excluding trivial ones (the source block,
+ * or every block of its document), score them with the current embedders, add the null document, and predict the
+ * whole masked span y by the marginal p(y|x) = Σ_z p(z|x) Π_j p(y_j|z,x) (candidates: each candidate document's exact
+ * top-n span, as src/realm/fill.ts does). An example is correct when the best span equals the original wordpieces.
+ * Retrieval utility: whether the answer string occurs (case-insensitive) in the top-1 / any of the top-k blocks.
+ */
+import { noGrad } from '../engine/index.js';
+import type { Index } from '../index/types.js';
+import { maskedPositionsOf, type BlockTextSource, type BlockTokenCache, type BlockTokens, type RealmExample } from './batch.js';
+import type { JointRow } from './kaEncoder.js';
+import { logSumExp64 } from './loss.js';
+import type { RealmPretrainModel } from './model.js';
+import { exclusionsFor, retrieveForBatch, type DocumentGroups, type ExclusionMode } from './retrieval.js';
+
+/** Evaluation settings. */
+export interface HeldOutEvalOptions {
+  /** Blocks retrieved per example (0 = null document only). */
+  k: number;
+  /** Trivial retrievals dropped ('none' = the copying upper bound). */
+  exclude: ExclusionMode;
+  /** Block → document groups (needed for exclude 'document'). */
+  groups?: DocumentGroups;
+  /** Examples per forward batch. */
+  batchSize?: number;
+  /** Candidate spans per document. */
+  beam?: number;
+  /** Called after each batch with the number of examples done. */
+  onProgress?: (done: number) => void;
+}
+
+/** Aggregate results. */
+export interface HeldOutEvalResult {
+  /** Examples evaluated. */
+  n: number;
+  /** Share whose whole masked span is predicted exactly. */
+  accuracy: number;
+  /** Share whose answer string occurs in the top-1 retrieved block (title + text); null when k = 0. */
+  top1Contains: number | null;
+  /** Share whose answer string occurs in any of the top-k retrieved blocks; null when k = 0. */
+  topkContains: number | null;
+  /** Mean p(∅|x). */
+  meanNullProb: number;
+  /** Mean log p(y|x) of the true span. */
+  meanLogPy: number;
+}
+
+/** Exact top-n spans of independent per-position log-prob rows lp [M, V]. */
+function topSpans(lp: Float32Array, V: number, M: number, n: number, banned: (id: number) => boolean): number[][] {
+  let beam: Array<{ ids: number[]; score: number }> = [{ ids: [], score: 0 }];
+  for (let m = 0; m < M; m++) {
+    const row = lp.subarray(m * V, (m + 1) * V);
+    const best: Array<[number, number]> = [];
+    for (let v = 0; v < V; v++) {
+      if (banned(v)) continue;
+      if (best.length < n) best.push([v, row[v]]);
+      else if (row[v] > best[n - 1][1]) best[n - 1] = [v, row[v]];
+      else continue;
+      best.sort((a, b) => b[1] - a[1]);
+    }
+    const next = beam.flatMap((s) => best.map(([v, l]) => ({ ids: [...s.ids, v], score: s.score + l })));
+    next.sort((a, b) => b.score - a.score);
+    beam = next.slice(0, n);
+  }
+  return beam.map((s) => s.ids);
+}
+
+/** Evaluates `model` on held-out examples (see the file comment). `index` may be null when k = 0. */
+export function evaluateHeldOut(
+  model: RealmPretrainModel, examples: readonly RealmExample[], index: Index | null, blocks: Pick<BlockTokenCache, 'get'>,
+  texts: BlockTextSource, banned: (id: number) => boolean, opts: HeldOutEvalOptions,
+): HeldOutEvalResult {
+  const bs = opts.batchSize ?? 8;
+  const beam = opts.beam ?? 5;
+  const V = model.cfg.vocab_size;
+  const useNull = model.opts.nullDocument;
+  if (opts.k > 0 && !index) throw new RangeError('evaluateHeldOut: k > 0 needs an index');
+  let correct = 0;
+  let top1 = 0;
+  let topk = 0;
+  let nullSum = 0;
+  let logPySum = 0;
+  for (let s = 0; s < examples.length; s += bs) {
+    const batch = examples.slice(s, s + bs);
+    noGrad(() => {
+      const q = model.embedQueries(batch, false); // [B, P]
+      const P = q.shape[1];
+      const ids = opts.k > 0 && index ? retrieveForBatch(q.data.slice(), index, opts.k, exclusionsFor(batch, opts.exclude, opts.groups)).ids : batch.map(() => []);
+      const unique = [...new Set(ids.flat())];
+      const toks = unique.length ? blocks.get(unique) : [];
+      const slot = new Map(unique.map((id, i) => [id, i]));
+      const d = toks.length ? model.embedBlocks(toks, false).data : new Float32Array(0); // [U, P]
+      const rows: JointRow[] = [];
+      const per = batch.map((e, b) => {
+        const positions = maskedPositionsOf(e);
+        const cands: Array<BlockTokens | null> = [...(useNull ? [null] : []), ...ids[b].map((id) => toks[slot.get(id)!])];
+        const scores = useNull ? [model.nullScore.data[0]] : [];
+        for (const id of ids[b]) {
+          let sc = 0;
+          const o = slot.get(id)! * P;
+          for (let c = 0; c < P; c++) sc += q.data[b * P + c] * d[o + c];
+          scores.push(sc);
+        }
+        for (const block of cands) rows.push({ x: e.inputIds, block, positions });
+        return { positions, scores, C: cands.length };
+      });
+      const lp = model.encoder.maskedLogProbs(model.tok, rows, model.opts.jointMaxLen).data; // [Σ C·M, V]
+      let off = 0;
+      batch.forEach((e, b) => {
+        const { positions, scores, C } = per[b];
+        const M = positions.length;
+        const lse = logSumExp64(scores);
+        const logPz = scores.map((x) => x - lse);
+        const rowsOf = (c: number): Float32Array => lp.subarray((off + c * M) * V, (off + (c + 1) * M) * V);
+        const logPyz = (c: number, y: readonly number[]): number => {
+          const r = rowsOf(c);
+          let t = 0;
+          for (let m = 0; m < M; m++) t += r[m * V + y[m]];
+          return t;
+        };
+        const marginal = (y: readonly number[]): number => logSumExp64(Array.from({ length: C }, (_, c) => logPz[c] + logPyz(c, y)));
+        const seen = new Map<string, number[]>();
+        for (let c = 0; c < C; c++) for (const y of topSpans(rowsOf(c), V, M, beam, banned)) seen.set(y.join(','), y);
+        let best: number[] = [];
+        let bestLp = -Infinity;
+        for (const y of seen.values()) {
+          const l = marginal(y);
+          if (l > bestLp) [best, bestLp] = [y, l];
+        }
+        const truth = positions.map((p) => e.labels[p]);
+        if (best.every((v, m) => v === truth[m])) correct++;
+        logPySum += marginal(truth);
+        nullSum += useNull ? Math.exp(logPz[0]) : 0;
+        if (ids[b].length) {
+          const ans = (e.answer ?? '').toLowerCase();
+          const has = (id: number): boolean => {
+            const t = texts.getMany([id])[0];
+            return ans.length > 0 && `${t.title}\n${t.text}`.toLowerCase().includes(ans);
+          };
+          if (has(ids[b][0])) top1++;
+          if (ids[b].some(has)) topk++;
+        }
+        off += C * M;
+      });
+    });
+    opts.onProgress?.(Math.min(s + bs, examples.length));
+  }
+  const n = examples.length;
+  return {
+    n, accuracy: n ? correct / n : 0, top1Contains: opts.k > 0 && n ? top1 / n : null, topkContains: opts.k > 0 && n ? topk / n : null,
+    meanNullProb: n ? nullSum / n : 0, meanLogPy: n ? logPySum / n : 0,
+  };
+}
