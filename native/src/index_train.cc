@@ -9,6 +9,8 @@
 //               (n_c I + sum w u_b u_b^T) c = sum t_b + sum w (g + u_b . t_b) u_b,
 //               g = the point's parallel error without block b, t_b = its residual in block b.
 // Exports indexApqTrain and indexApqEncode (src/index/anisotropic.ts has the matching TypeScript fallback).
+#include <immintrin.h>
+
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -78,6 +80,74 @@ void sweepPoint(const float* t, const float* u, double w, int M, const float* cb
     code[b] = (uint8_t)bi;
     P = g + u0 * (t0 - cbb[2 * bi]) + u1 * (t1 - cbb[2 * bi + 1]);
   }
+}
+
+// Codebooks [M, 16, 2] de-interleaved to [M, 2, 16] (x coordinates of the 16 centres, then y) for the AVX2 sweep.
+std::vector<float> deinterleave(const float* cb, int M) {
+  std::vector<float> out((size_t)M * 2 * kCentres);
+  for (int b = 0; b < M; b++)
+    for (int k = 0; k < kCentres; k++) {
+      out[(size_t)b * 32 + k] = cb[((size_t)b * kCentres + k) * 2];
+      out[(size_t)b * 32 + 16 + k] = cb[((size_t)b * kCentres + k) * 2 + 1];
+    }
+  return out;
+}
+
+// sweepPoint with explicit AVX2: the 16 losses of a block in two ymm, the arg-min from a vector min and one
+// compare + movemask (same choice as the scalar scan: the old code if it attains the minimum, else the first
+// centre that does), then the same double-precision acceptance test.
+__attribute__((target("avx2,fma"))) void sweepPointAvx2(const float* t, const float* u, double w, int M,
+                                                         const float* cb, const float* cbT, uint8_t* code) {
+  double P = 0;  // u . e
+  for (int b = 0; b < M; b++) {
+    const float* c = cb + ((size_t)b * kCentres + code[b]) * 2;
+    P += (double)u[2 * b] * (t[2 * b] - c[0]) + (double)u[2 * b + 1] * (t[2 * b + 1] - c[1]);
+  }
+  const __m256 wv = _mm256_set1_ps((float)w);
+  alignas(32) float l[kCentres];
+  for (int b = 0; b < M; b++) {
+    const float* cbb = cb + (size_t)b * kCentres * 2;
+    const float* ct = cbT + (size_t)b * 32;
+    const double t0 = t[2 * b], t1 = t[2 * b + 1], u0 = u[2 * b], u1 = u[2 * b + 1];
+    const int old = code[b];
+    const double g = P - (u0 * (t0 - cbb[2 * old]) + u1 * (t1 - cbb[2 * old + 1]));
+    const __m256 t0v = _mm256_set1_ps((float)t0), t1v = _mm256_set1_ps((float)t1);
+    const __m256 u0v = _mm256_set1_ps((float)u0), u1v = _mm256_set1_ps((float)u1), gv = _mm256_set1_ps((float)g);
+    const __m256 ea0 = _mm256_sub_ps(t0v, _mm256_loadu_ps(ct)), eb0 = _mm256_sub_ps(t0v, _mm256_loadu_ps(ct + 8));
+    const __m256 ea1 = _mm256_sub_ps(t1v, _mm256_loadu_ps(ct + 16)), eb1 = _mm256_sub_ps(t1v, _mm256_loadu_ps(ct + 24));
+    const __m256 pa = _mm256_fmadd_ps(u1v, ea1, _mm256_fmadd_ps(u0v, ea0, gv));
+    const __m256 pb = _mm256_fmadd_ps(u1v, eb1, _mm256_fmadd_ps(u0v, eb0, gv));
+    const __m256 la = _mm256_fmadd_ps(wv, _mm256_mul_ps(pa, pa), _mm256_fmadd_ps(ea1, ea1, _mm256_mul_ps(ea0, ea0)));
+    const __m256 lb = _mm256_fmadd_ps(wv, _mm256_mul_ps(pb, pb), _mm256_fmadd_ps(eb1, eb1, _mm256_mul_ps(eb0, eb0)));
+    _mm256_store_ps(l, la);
+    _mm256_store_ps(l + 8, lb);
+    __m256 m = _mm256_min_ps(la, lb);
+    m = _mm256_min_ps(m, _mm256_permute2f128_ps(m, m, 1));
+    m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, 0x4e));
+    m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, 0xb1));
+    int bi = old;
+    if (!(l[old] <= _mm256_cvtss_f32(m))) {
+      const uint32_t mask = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(la, m, _CMP_EQ_OQ)) |
+                            ((uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(lb, m, _CMP_EQ_OQ)) << 8);
+      if (mask) bi = __builtin_ctz(mask);
+    }
+    if (bi != old) {  // accept only a strict improvement in double precision
+      auto exact = [&](int k) {
+        const double e0 = t0 - cbb[2 * k], e1 = t1 - cbb[2 * k + 1];
+        const double p = g + u0 * e0 + u1 * e1;
+        return e0 * e0 + e1 * e1 + w * p * p;
+      };
+      if (!(exact(bi) < exact(old))) bi = old;
+    }
+    code[b] = (uint8_t)bi;
+    P = g + u0 * (t0 - cbb[2 * bi]) + u1 * (t1 - cbb[2 * bi + 1]);
+  }
+}
+
+// One sweep over one point with the best kernel available (cbT: deinterleave(cb), used on AVX2 CPUs).
+inline void sweep(const float* t, const float* u, double w, int M, const float* cb, const float* cbT, uint8_t* code) {
+  if (cpuHasAvx2()) sweepPointAvx2(t, u, w, M, cb, cbT, code);
+  else sweepPoint(t, u, w, M, cb, code);
 }
 
 double lossOf(const float* t, const float* u, double w, int M, const float* cb, const uint8_t* code) {
@@ -192,8 +262,9 @@ Napi::Value IndexApqTrain(const Napi::CallbackInfo& info) {
   Napi::Float64Array losses = Napi::Float64Array::New(env, iters + 1);
   losses[0] = totalLoss(a.T.p, a.U.p, a.W.p, a.n, a.M, a.cb.p, a.codes.p);
   for (int it = 0; it < iters; it++) {
+    const std::vector<float> cbT = deinterleave(a.cb.p, a.M);
     parallelFor(a.n, 256, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; i++) sweepPoint(a.T.p + i * dp, a.U.p + i * dp, a.W.p[i], a.M, a.cb.p, a.codes.p + i * a.M);
+      for (int64_t i = lo; i < hi; i++) sweep(a.T.p + i * dp, a.U.p + i * dp, a.W.p[i], a.M, a.cb.p, cbT.data(), a.codes.p + i * a.M);
     });
     codebookStep(a.T.p, a.U.p, a.W.p, a.n, a.M, a.cb.p, a.codes.p);
     losses[it + 1] = totalLoss(a.T.p, a.U.p, a.W.p, a.n, a.M, a.cb.p, a.codes.p);
@@ -208,11 +279,12 @@ Napi::Value IndexApqEncode(const Napi::CallbackInfo& info) {
   if (!readApq(info, a, "indexApqEncode")) return env.Undefined();
   const int sweeps = info[7].As<Napi::Number>().Int32Value();
   const int dp = 2 * a.M;
+  const std::vector<float> cbT = deinterleave(a.cb.p, a.M);
   parallelFor(a.n, 256, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; i++) {
       nearestCodes(a.T.p + i * dp, a.M, a.cb.p, a.codes.p + i * a.M);
       if (a.W.p[i] != 0.f)
-        for (int s = 0; s < sweeps; s++) sweepPoint(a.T.p + i * dp, a.U.p + i * dp, a.W.p[i], a.M, a.cb.p, a.codes.p + i * a.M);
+        for (int s = 0; s < sweeps; s++) sweep(a.T.p + i * dp, a.U.p + i * dp, a.W.p[i], a.M, a.cb.p, cbT.data(), a.codes.p + i * a.M);
     }
   });
   return env.Undefined();
