@@ -23,8 +23,8 @@ export interface BenchIndex {
 
 /** ScannIndex build options as the benchmark passes them (issue 4 stages). */
 export interface ScannBuildOptions {
-  /** k-means partitioning: number of leaves */
-  partition: { leaves: number };
+  /** k-means partitioning: number of leaves, spherical assignment */
+  partition: { leaves: number; spherical?: boolean };
   /** anisotropic 4-bit PQ settings (ScannIndex defaults when empty) */
   quantize: Record<string, unknown>;
   /** exact re-rank depth default */
