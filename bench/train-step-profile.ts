@@ -62,7 +62,7 @@ const step = (): void => {
   const t0 = performance.now();
   const loss = model.loss(batch, positions, labels, true);
   const t1 = performance.now();
-  backward(loss);
+  backward(loss, undefined, { freeActivations: !process.argv.includes('--keep-activations') });
   const t2 = performance.now();
   opt.step();
   const t3 = performance.now();
@@ -74,11 +74,14 @@ const step = (): void => {
 for (let i = 0; i < 3; i++) step();
 split.forward = split.backward = split.optimizer = split.total = 0;
 const times: number[] = [];
+const cpu0 = process.cpuUsage();
 for (let i = 0; i < steps; i++) {
   const t0 = performance.now();
   step();
   times.push(performance.now() - t0);
 }
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1e3 / steps; // CPU time of all threads: the work, whatever the machine's load
 times.sort((a, b) => a - b);
 const plain = { ...split };
 const acc = new Map<string, number>();
@@ -89,6 +92,6 @@ setBackend(base);
 let kern = 0;
 for (const v of acc.values()) kern += v;
 const f = (x: number): string => (x / steps).toFixed(1);
-console.log(`threads ${base.getThreads()}: median ${times[times.length >> 1].toFixed(1)} ms, min ${times[0].toFixed(1)}; forward ${f(plain.forward)}, backward ${f(plain.backward)}, optimizer ${f(plain.optimizer)}`);
+console.log(`threads ${base.getThreads()}: median ${times[times.length >> 1].toFixed(1)} ms, min ${times[0].toFixed(1)}, CPU ${cpuMs.toFixed(1)} ms/step; forward ${f(plain.forward)}, backward ${f(plain.backward)}, optimizer ${f(plain.optimizer)}`);
 console.log(`kernels ${f(kern)} ms/step, non-kernel (JS) ${f(split.total - kern)} ms/step`);
 for (const [k, v] of [...acc].sort((a, b) => b[1] - a[1])) console.log(`  ${f(v).padStart(7)}  ${k}`);

@@ -117,7 +117,7 @@ function runOurs(weightsPath: string, threadsList: number[], steps: number, warm
     const t0 = performance.now();
     const loss = model.loss(batch, positions, labels, true);
     const t1 = performance.now();
-    backward(loss);
+    backward(loss, undefined, { freeActivations: true }); // recycle this step's activations into the pool
     const t2 = performance.now();
     opt.step();
     const t3 = performance.now();

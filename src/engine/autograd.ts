@@ -162,11 +162,24 @@ function topoSort(root: Tensor): Tensor[] {
   return order;
 }
 
+/** Options of `backward`. */
+export interface BackwardOptions {
+  /** Keep the graph (closures and saved buffers) for a second backward pass. */
+  retainGraph?: boolean;
+  /**
+   * Once the graph is freed, hand the data buffers of the intermediate tensors (every op output in the graph except
+   * the loss, and never a buffer shared with a leaf or constant input) back to the buffer pool, so the next step's
+   * forward reuses them instead of allocating (a training loop's activations, like PyTorch's caching allocator).
+   * The caller promises not to read any intermediate tensor of this graph afterwards. Ignored with retainGraph.
+   */
+  freeActivations?: boolean;
+}
+
 /**
  * Back-propagates from `loss`. grad defaults to 1 for a one-element loss (required otherwise; same size as loss).
  * Gradients are summed into `.grad` of every leaf with requiresGrad; the graph is freed unless opts.retainGraph.
  */
-export function backward(loss: Tensor, grad?: Tensor | Float32Array, opts: { retainGraph?: boolean } = {}): void {
+export function backward(loss: Tensor, grad?: Tensor | Float32Array, opts: BackwardOptions = {}): void {
   if (!loss.requiresGrad) {
     throw new TensorError('backward(): the loss does not require grad (no parameter reaches it, or it was built under noGrad)');
   }
@@ -188,6 +201,12 @@ export function backward(loss: Tensor, grad?: Tensor | Float32Array, opts: { ret
     return;
   }
   const order = topoSort(loss);
+  const freeActs = !!opts.freeActivations && !opts.retainGraph;
+  const keep = new Set<ArrayBufferLike>(); // buffers of leaves / constants (and the loss): never released
+  if (freeActs) {
+    keep.add(loss.data.buffer);
+    for (const t of order) for (const c of (t.gradFn as GradFn).inputs) if (!c.gradFn) keep.add(c.data.buffer);
+  }
   loss._gradBuf = seed;
   loss._gradOwned = seedOwned;
   for (let n = order.length - 1; n >= 0; n--) {
@@ -216,4 +235,6 @@ export function backward(loss: Tensor, grad?: Tensor | Float32Array, opts: { ret
       t.gradFn = FREED;
     }
   }
+  // After the whole pass (a closure may read any saved tensor until then): recycle the activations.
+  if (freeActs) for (const t of order) if (!keep.has(t.data.buffer)) release(t.data);
 }

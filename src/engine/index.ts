@@ -5,7 +5,7 @@ export { Tensor, TensorError, param, shapeSize } from './tensor.js';
 export type { NestedArray } from './tensor.js';
 export { backward, noGrad, isGradEnabled, setGradEnabled, needsGrad, record, releaseGrad } from './autograd.js';
 export { alloc, allocUninit, release, setPoolLimit, clearPool, poolStats } from './pool.js';
-export type { GradFn } from './autograd.js';
+export type { GradFn, BackwardOptions } from './autograd.js';
 export { Rng, RngError } from './rng.js';
 export * from './ops/index.js';
 export { getBackend, setBackend, jsBackend, availableBackends, nativeBackendOrNull, BackendError } from './backends/index.js';

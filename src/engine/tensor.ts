@@ -114,7 +114,7 @@ export class Tensor {
   }
 
   /** Runs reverse-mode autograd from this tensor (see autograd.backward). */
-  backward(grad?: Tensor | Float32Array, opts?: { retainGraph?: boolean }): void {
+  backward(grad?: Tensor | Float32Array, opts?: { retainGraph?: boolean; freeActivations?: boolean }): void {
     runBackward(this, grad, opts);
   }
 

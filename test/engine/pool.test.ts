@@ -35,7 +35,7 @@ test('alloc/release: reuse, zero-fill, views and small arrays ignored, double re
   setPoolLimit(1 << 30);
 });
 
-function trainRun(pool: boolean, be: E.Backend): { losses: number[]; params: Float32Array[] } {
+function trainRun(pool: boolean, be: E.Backend, freeActivations = false): { losses: number[]; params: Float32Array[] } {
   clearPool();
   setPoolLimit(pool ? 1 << 30 : 0);
   E.setBackend(be);
@@ -65,7 +65,7 @@ function trainRun(pool: boolean, be: E.Backend): { losses: number[]; params: Flo
       const logits = E.matmul(E.add(h, f), W.emb, { transB: true }); // tied decoder [B*T, V]
       const targets = ids.map((t, i) => (i % 5 === 0 ? t : -100));
       const loss = E.crossEntropy(logits, targets);
-      loss.backward();
+      loss.backward(undefined, { freeActivations });
       losses.push(loss.item());
       E.clipGradNorm(W, 1.0);
       opt.step();
@@ -89,3 +89,28 @@ for (const be of E.availableBackends()) {
     assert.ok(off.losses[3] < off.losses[0], `loss decreases: ${off.losses.join(', ')}`);
   });
 }
+
+for (const be of E.availableBackends()) {
+  test(`[${be.name}] backward({ freeActivations }) recycles activations without changing a bit of training`, () => {
+    const keep = trainRun(true, be, false);
+    const before = poolStats().hits;
+    const free = trainRun(true, be, true);
+    assert.ok(poolStats().hits > before);
+    assert.deepEqual(free.losses, keep.losses);
+    free.params.forEach((p, i) => assert.deepEqual(p, keep.params[i], `param ${i}`));
+  });
+}
+
+test('backward({ freeActivations }) never recycles a leaf, a constant or the loss', () => {
+  clearPool();
+  const w = E.param(new Float32Array(5000).fill(0.5), [5000], 'w');
+  const c = new Tensor(new Float32Array(5000).fill(2), [5000]);
+  const view = E.reshape(w, [50, 100]); // a graph node sharing the leaf's buffer
+  const y = E.mul(E.reshape(view, [5000]), c);
+  const loss = E.sum(y);
+  loss.backward(undefined, { freeActivations: true });
+  const got = [allocUninit(5000), allocUninit(5000)];
+  assert.ok(!got.some((a) => a.buffer === w.data.buffer || a.buffer === c.data.buffer || a.buffer === loss.data.buffer));
+  assert.ok(got.some((a) => a.buffer === y.data.buffer), 'the intermediate y was recycled');
+  assert.ok(w.data.every((v) => v === 0.5) && c.data.every((v) => v === 2));
+});
