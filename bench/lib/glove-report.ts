@@ -33,7 +33,7 @@ export function gloveSummary(recs: PeerRecord[]): Record<string, unknown> {
     exact_js_qps: v(js?.exact?.single?.qps), exact_js_blocked_qps: v(js?.exact?.batch?.qps),
     memory_mb: {
       note: 'RSS growth from building the index, after GC, in the peer\'s own process (data loaded beforehand not counted)',
-      scann_index: v(s?.rss_index_mb), hnswlib_index: v(h?.rss_index_mb), usearch_index: v(u?.rss_index_mb),
+      scann_index: v(s?.rss_index_mb), scann_index_after_trim_heap: v(s?.rss_index_trimmed_mb), hnswlib_index: v(h?.rss_index_mb), usearch_index: v(u?.rss_index_mb),
       usearch_peak_process: v(u?.max_rss_mb), faiss_fastscan_refine_index: v(fs?.rss_index_mb), faiss_hnsw_index: v(fh?.rss_index_mb),
       flat_index: v(fl?.rss_index_mb), scann_peak_process: v(s?.max_rss_mb),
     },

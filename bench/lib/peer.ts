@@ -47,6 +47,8 @@ export interface PeerRecord extends Partial<QpsSummary> {
   rss_loaded_mb?: number;
   /** RSS growth from building the index (MiB, after GC) */
   rss_index_mb?: number;
+  /** ScannIndex: index RSS after trimHeap() (freed build temporaries returned to the OS) */
+  rss_index_trimmed_mb?: number;
   /** RSS after build (MiB) */
   rss_mb?: number;
   /** peak RSS of the process (MiB) */

@@ -43,6 +43,8 @@ export interface ProjectIndexApi {
   source: string;
   /** whether the native index kernels are loaded (else the index runs its TypeScript kernels) */
   native: boolean;
+  /** returns freed malloc memory to the OS (src/index trimHeap), when exported */
+  trimHeap?: () => void;
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -84,6 +86,7 @@ export async function loadProjectIndex(): Promise<ProjectIndexApi | string> {
   return {
     source: file,
     native,
+    trimHeap: typeof mod.trimHeap === 'function' ? (mod.trimHeap as () => void) : undefined,
     setThreads,
     flat(base, n, d) {
       const ix = new Flat({ dim: d, metric: 'ip' });

@@ -34,7 +34,11 @@ export async function runScann(ctx: PeerContext, o: ScannBenchOptions = {}): Pro
   const ix = api.scann(base, n, d, build);
   const buildS = now() - t;
   const rssBuilt = rssAfterGc();
-  ctx.log(`  ScannIndex build ${buildS.toFixed(2)} s (leaves ${leaves}${build.partition.spherical ? ', spherical' : ''}), index RSS ${(rssBuilt - ctx.rssLoadedMB).toFixed(0)} MB`);
+  // The same after trimHeap() (glibc malloc_trim: the build's freed temporaries go back to the OS), reported
+  // separately; the headline index RSS above is untrimmed like every other peer's.
+  if (api.trimHeap) api.trimHeap();
+  const rssTrimmed = rssAfterGc();
+  ctx.log(`  ScannIndex build ${buildS.toFixed(2)} s (leaves ${leaves}${build.partition.spherical ? ', spherical' : ''}), index RSS ${(rssBuilt - ctx.rssLoadedMB).toFixed(0)} MB (${(rssTrimmed - ctx.rssLoadedMB).toFixed(0)} MB after trimHeap)`);
   const all: SweepPoint[] = [];
   const series: Record<string, ReturnType<typeof summarize>> = {};
   for (const reorder of reorders) {
@@ -51,7 +55,7 @@ export async function runScann(ctx: PeerContext, o: ScannBenchOptions = {}): Pro
   }
   return {
     peer: 'ScannIndex', version: api.source, params: { ...build, threads: 1, kernels: api.native ? 'native' : 'js', sweep: 'reorder x leavesToSearch (envelope)' },
-    build_s: round(buildS, 2), rss_loaded_mb: Math.round(ctx.rssLoadedMB), rss_index_mb: Math.round(rssBuilt - ctx.rssLoadedMB),
+    build_s: round(buildS, 2), rss_loaded_mb: Math.round(ctx.rssLoadedMB), rss_index_mb: Math.round(rssBuilt - ctx.rssLoadedMB), rss_index_trimmed_mb: Math.round(rssTrimmed - ctx.rssLoadedMB),
     rss_mb: Math.round(rssBuilt), max_rss_mb: Math.round(maxRssMB()), sweep: all, ...summarize(all), series,
   };
 }

@@ -34,9 +34,16 @@ export interface ApqInputs {
  * Builds ApqInputs from datapoints x [n, d] and their residuals r [n, d] (r = x - leaf centre); M = sub-quantisers
  * (2M >= d, extra dimensions are zero). threshold null -> plain PQ weights (all zero).
  */
-export function apqInputs(x: Float32Array, r: Float32Array, n: number, d: number, M: number, threshold: number | null): ApqInputs {
+export function apqInputs(
+  x: Float32Array, r: Float32Array, n: number, d: number, M: number, threshold: number | null, reuse?: ApqInputs,
+): ApqInputs {
   const dp = 2 * M;
-  const T = new Float32Array(n * dp), U = new Float32Array(n * dp), W = new Float32Array(n);
+  // `reuse`: buffers of an earlier call with room for n points (a build encodes in chunks; reusing them keeps the
+  // malloc heap from growing with garbage chunks between collections). Padding dimensions stay zero.
+  const fits = reuse !== undefined && reuse.M === M && reuse.W.length >= n;
+  const T = fits ? reuse.T.subarray(0, n * dp) : new Float32Array(n * dp);
+  const U = fits ? reuse.U.subarray(0, n * dp) : new Float32Array(n * dp);
+  const W = fits ? reuse.W.subarray(0, n) : new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let j = 0; j < d; j++) s += x[i * d + j]! * x[i * d + j]!;

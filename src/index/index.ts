@@ -11,4 +11,4 @@ export {
   IndexArgumentError, IndexFileError, NO_ID, type Index, type Metric, type SearchParams, type SearchResult,
 } from './types.js';
 export { parallelCostMultiplier } from './anisotropic.js';
-export { indexAddon, type KernelChoice } from './native.js';
+export { indexAddon, trimHeap, type KernelChoice } from './native.js';

@@ -15,6 +15,8 @@ export interface IndexAddon {
     outIdx: Int32Array, outScores: Float32Array,
   ): void;
   indexScannCreate(view: object): unknown;
+  /** Returns freed malloc memory to the OS (glibc malloc_trim); absent from older builds of the addon. */
+  indexTrimHeap?(): void;
   indexScannSearch(
     handle: unknown, queries: Float32Array, nq: number, k: number, leavesToSearch: number, reorder: number,
     outIds: Uint32Array, outScores: Float32Array,
@@ -50,4 +52,13 @@ export function resolveKernels(choice: KernelChoice = 'auto'): IndexAddon | null
   const a = indexAddon();
   if (choice === 'native' && a === null) throw new Error('index: native kernels requested but the addon is not available');
   return a;
+}
+
+/**
+ * Returns freed malloc memory to the OS (glibc malloc_trim; no-op without the addon). A build frees tens of MB of
+ * temporaries (k-means sample, quantiser inputs, encoding chunks); glibc keeps such blocks resident after the
+ * garbage collector has released them. Call it after a collection when resident memory matters.
+ */
+export function trimHeap(): void {
+  indexAddon()?.indexTrimHeap?.();
 }

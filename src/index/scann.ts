@@ -158,11 +158,16 @@ export class ScannIndex implements Index {
   private encodeAndInsert(rows: Int32Array, leafOf: Int32Array): void {
     const { dim, pairs } = this.cfg, M = 2 * pairs, chunk = 16384;
     const v = this.store.vectors;
+    // One set of chunk buffers for the whole call (a fresh set per chunk left ~100 MB of garbage on the heap).
+    const cap = Math.min(chunk, rows.length);
+    const xsAll = new Float32Array(cap * dim), rsAll = new Float32Array(cap * dim);
+    let inputs: ReturnType<typeof apqInputs> | undefined;
     for (let c0 = 0; c0 < rows.length; c0 += chunk) {
       const cn = Math.min(chunk, rows.length - c0);
-      const xs = new Float32Array(cn * dim), rs = new Float32Array(cn * dim);
+      const xs = xsAll.subarray(0, cn * dim), rs = rsAll.subarray(0, cn * dim);
       for (let i = 0; i < cn; i++) residual(v, rows[c0 + i]!, this.centroids, leafOf[c0 + i]!, dim, xs, rs, i);
-      const codes = encodeApq(apqInputs(xs, rs, cn, dim, M, this.cfg.threshold), this.codebooks, this.cfg.encodeSweeps, this.addon);
+      inputs = apqInputs(xs, rs, cn, dim, M, this.cfg.threshold, inputs);
+      const codes = encodeApq(inputs, this.codebooks, this.cfg.encodeSweeps, this.addon);
       for (let i = 0; i < cn; i++) this.store.insert(leafOf[c0 + i]!, rows[c0 + i]!, codes, i * M);
     }
     this.store.version++;
