@@ -1,7 +1,8 @@
 // Fused element-wise / row kernels of the BERT train step (issue 3 performance): counter-based dropout (the keep
 // mask is a hash of (seed, element index), so backward regenerates it instead of storing a mask), softmax of rows
-// plus a per-group additive bias (attention scores + padding mask in one pass), column sums (bias gradients) and
-// out = alpha * x + beta * y (residual adds, in-place gradient accumulation, loss-gradient scaling).
+// plus a per-group additive bias (attention scores + padding mask in one pass), row bias adds and column sums (dense
+// layer bias forward / gradient) and out = alpha * x + beta * y (residual adds, in-place gradient accumulation,
+// loss-gradient scaling).
 // Each kernel is vectorised through an AVX2 clone (REALM_DISPATCH) and split over the thread pool when large.
 #include <algorithm>
 #include <cmath>
@@ -122,6 +123,16 @@ REALM_DISPATCH(axpbyRange, (float alpha, const float* x, float beta, const float
                             int64_t hi),
                (alpha, x, beta, y, out, lo, hi))
 
+// x[r, :] += bias for rows [lo, hi).
+REALM_INLINE void rowBiasRangeBody(float* x, const float* bias, int64_t lo, int64_t hi, int64_t cols) {
+  for (int64_t r = lo; r < hi; r++) {
+    float* xr = x + r * cols;
+    for (int64_t j = 0; j < cols; j++) xr[j] += bias[j];
+  }
+}
+REALM_DISPATCH(rowBiasRange, (float* x, const float* bias, int64_t lo, int64_t hi, int64_t cols),
+               (x, bias, lo, hi, cols))
+
 // Keep threshold: element i survives when dropHash(i) >= ceil(p * 2^32) (clamped to 2^32 - 1), as the js backend.
 uint32_t dropThreshold(double p) {
   const double t = std::ceil(p * 4294967296.0);
@@ -159,6 +170,13 @@ void colSums(const float* x, int64_t rows, int64_t cols, float* out) {
       colSumsRange(x, rows, cols, out, c0, c1);
     }
   });
+}
+
+void addRowBias(float* x, const float* bias, int64_t rows, int64_t cols) {
+  if (rows <= 0 || cols <= 0) return;
+  auto fn = [&](int64_t lo, int64_t hi) { rowBiasRange(x, bias, lo, hi, cols); };
+  if (rows * cols < (1 << 16) || rows == 1) fn(0, rows);
+  else parallelFor(rows, std::max<int64_t>(1, (1 << 14) / cols), fn);
 }
 
 void axpby(float alpha, const float* x, float beta, const float* y, float* out, int64_t n) {
@@ -233,6 +251,18 @@ Napi::Value Axpby(const Napi::CallbackInfo& info) {
   return a.env().Undefined();
 }
 
+Napi::Value AddRowBias(const Napi::CallbackInfo& info) {
+  Args a(info, "addRowBias", 4);
+  float *x, *bias;
+  int64_t nx, nb, rows, cols;
+  if (!(a.f32(0, "x", x, nx) && a.f32(1, "bias", bias, nb) && a.dim(2, "rows", rows) && a.dim(3, "cols", cols) &&
+        a.atLeast("x", nx, rows * cols, "rows * cols") && a.atLeast("bias", nb, cols, "cols")))
+    return a.env().Undefined();
+  kernels::addRowBias(x, bias, rows, cols);
+  return a.env().Undefined();
+}
+
+REALM_EXPORT("addRowBias", AddRowBias);
 REALM_EXPORT("dropoutApply", DropoutApply);
 REALM_EXPORT("softmaxRowsBias", SoftmaxRowsBias);
 REALM_EXPORT("colSums", ColSums);

@@ -94,6 +94,8 @@ export interface Backend {
    * rowsPerBias)]), bias [ceil(rows / rowsPerBias), cols] (attention scores + padding mask). out may alias x.
    */
   softmaxRowsBias(x: Float32Array, bias: Float32Array, out: Float32Array, rows: number, cols: number, rowsPerBias: number): void;
+  /** x[r, :] += bias for every row of x [rows, cols] (dense-layer bias after a beta = 0 sgemm). */
+  addRowBias(x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
   /** out[j] = sum over r of x[r, j] for x [rows, cols] (bias gradients); out is overwritten. */
   colSums(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
   /** out = alpha * x + beta * y over n elements (beta = 0 ignores y); out may alias x or y. */

@@ -1,5 +1,5 @@
 /**
- * The fused train-step kernels (backend dropoutApply, softmaxRowsBias, colSums, axpby) against float64 references
+ * The fused train-step kernels (backend dropoutApply, softmaxRowsBias, addRowBias, colSums, axpby) against float64 references
  * written here, native vs TypeScript parity (same dropout mask bit for bit, values within rel 1e-4), and the fused
  * residual add + LayerNorm op against the unfused layerNorm(add(a, b)) and central finite differences.
  */
@@ -59,7 +59,7 @@ for (const be of availableBackends()) {
     assert.throws(() => be.dropoutApply(x, x, n, 1, 0, 0), /p must be in/);
   });
 
-  test(`softmaxRowsBias, colSums, axpby match float64 references (${be.name})`, () => {
+  test(`softmaxRowsBias, addRowBias, colSums, axpby match float64 references (${be.name})`, () => {
     const rng = new Rng(6);
     const [groups, per, cols] = [3, 5, 37];
     const rows = groups * per;
@@ -83,6 +83,10 @@ for (const be of availableBackends()) {
 
     const [R, C] = [300, 1000]; // big enough to take the threaded path natively
     const m = randArr(rng, R * C);
+    const rb = randArr(rng, C);
+    const mb = m.slice();
+    be.addRowBias(mb, rb, R, C);
+    close(mb, Array.from(m, (v, i) => v + rb[i % C]), 1e-6, 1e-6, 'addRowBias');
     const cs = new Float32Array(C);
     be.colSums(m, R, C, cs);
     const csRef = new Float64Array(C);

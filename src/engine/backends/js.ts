@@ -423,6 +423,15 @@ export const jsBackend: Backend = {
     }
   },
 
+  addRowBias(x, bias, rows, cols): void {
+    checkLen('addRowBias', x, rows * cols);
+    checkLen('addRowBias', bias, cols);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      for (let j = 0; j < cols; j++) x[o + j] += bias[j];
+    }
+  },
+
   colSums(x, rows, cols, out): void {
     checkLen('colSums', x, rows * cols);
     const acc = new Float64Array(cols);

@@ -108,6 +108,7 @@ export function tryLoadNative(): { backend: Backend } | { error: string } {
       a.adamwStep(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2),
     dropoutApply: (x, out, n, p, seed0, seed1) => a.dropoutApply(x, out, n, p, seed0, seed1),
     softmaxRowsBias: (x, bias, out, rows, cols, rowsPerBias) => a.softmaxRowsBias(x, bias, out, rows, cols, rowsPerBias),
+    addRowBias: (x, bias, rows, cols) => a.addRowBias(x, bias, rows, cols),
     colSums: (x, rows, cols, out) => a.colSums(x, rows, cols, out),
     axpby: (alpha, x, beta, y, out, n) => a.axpby(alpha, x, beta, y, out, n),
     topk: (scores, rows, cols, k, outIdx, outVal) => a.topk(scores, rows, cols, k, outIdx, outVal),

@@ -1,6 +1,6 @@
 /**
  * Fused dense layer: y = act(x · Wᵀ + b) in one op (BERT's intermediate dense + GELU, and every plain dense layer).
- * Forward is one sgemm accumulating onto bias-initialised rows, then the backend GELU in place of a separate op;
+ * Forward is one sgemm, the backend row-bias add and the backend GELU (no separate autograd ops);
  * backward applies the backend GELU derivative, computes dx and dW with sgemm and the bias gradient as column sums.
  */
 import { record } from '../autograd.js';
@@ -22,9 +22,11 @@ export function fusedLinear(x: Tensor, weight: Tensor, bias: Tensor | null, act:
   if (act !== 'none' && act !== 'gelu' && act !== 'gelu_new') throw new TensorError(`fusedLinear: unknown activation ${String(act)}`);
   const rows = x.size / nIn;
   const be = getBackend();
-  const pre = allocUninit(rows * nOut); // fully written: bias rows then sgemm with beta 1, or sgemm with beta 0
-  if (bias) for (let r = 0; r < rows; r++) pre.set(bias.data, r * nOut);
-  if (rows > 0) be.sgemm(false, true, rows, nOut, nIn, 1, x.data, nIn, weight.data, nIn, bias ? 1 : 0, pre, nOut);
+  const pre = allocUninit(rows * nOut); // fully written by the beta = 0 sgemm
+  if (rows > 0) {
+    be.sgemm(false, true, rows, nOut, nIn, 1, x.data, nIn, weight.data, nIn, 0, pre, nOut);
+    if (bias) be.addRowBias(pre, bias.data, rows, nOut);
+  }
   const tanhApprox = act === 'gelu_new';
   let y = pre;
   if (act !== 'none') {
