@@ -203,7 +203,7 @@ async function main(): Promise<void> {
       `Recall@k in % (answer in the title + text of a top-k block). ${json.retriever.model}; ${json.retriever.training}.`,
       `Test sets: CuratedTREC test, WebQuestions test, SQuAD-open dev; the last three rows are tuning splits (first 500 / 1,000 of CT / WQ train, EfficientQA dev).`,
       `Corpus embedding: ${throughput.blocks_per_s} blocks/s (${throughput.threads} threads, ${blockLen}-token blocks, 1-min load ${throughput.loadavg_1m} on a shared ${machine.cpus}-CPU machine).`,
-      `Reproduce: \`node --import tsx scripts/train-ict.ts\` then \`node --import tsx bench/retrieval.ts\` → bench/results/retrieval.json.`,
+      `Reproduce: \`${ictRun?.command ?? 'node --import tsx scripts/train-ict.ts'}\`, then \`node --import tsx bench/retrieval.ts ${argv.join(' ')}\` → bench/results/retrieval.json.`,
       '',
       table,
       '',

@@ -163,7 +163,7 @@ export async function trainIct(a: TrainIctArgs, log: (l: string) => void = (l) =
     block_len: a.blockLen, query_len: a.queryLen, remove_prob: a.removeProb, logit_scale: a.logitScale, dropout: a.dropout,
     threads: getBackend().getThreads(), examples: trainer.step * a.batch, wall_minutes_this_run: Math.round(wallMinutes * 10) / 10,
     last50_loss: mean((x) => x.loss), last50_in_batch_acc: mean((x) => x.accuracy), chance_loss: Math.log(a.batch),
-    corpus: a.corpus,
+    corpus: a.corpus, command: `node --import tsx scripts/train-ict.ts ${process.argv.slice(2).join(' ')}`,
   }, null, 2)}\n`);
   log(`ict: stopped at step ${trainer.step}/${a.steps}; weights in ${out}`);
   if (a.done) writeFileAtomicSync(a.done, '');
