@@ -9,11 +9,11 @@
 // block allowed (never the headline), and (a)'s own encoder with the null document only.
 // Usage:
 //   node --import tsx bench/pretrain-eval.ts --run <realm-a run dir> --a <model dir> --b <model dir> --c <model dir>
-//     [--max-n 600] [--threads 1] [--seed 1] [--only a,b,c,own,anull|none] [--no-write] [--out bench/results/pretrain.json]
+//     [--max-n 600] [--k 8] [--threads 1] [--seed 1] [--only a,b,c,own,anull|none] [--no-write] [--out bench/results/pretrain.json]
 //     [--md BENCHMARKS.md] [--merge other.json,...] [--note "..."]
 // Parts can run in parallel processes (--only b --out /tmp/b.json ...); a last run with --only none --merge ... writes
 // the combined results.
-// The run dir holds heldout.json and the salient example cache of run (a) (src/train/realmData.ts). Writes
+// The run dir holds blocks.docs, heldout.json and the salient example cache of run (a) (src/train/realmData.ts). Writes
 // bench/results/pretrain.json and the `pretrain` section of BENCHMARKS.md.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const { examples: all, cache, heldDocs } = heldOutExamples(run);
   const perm = new Rng(seed).permutation(all.length);
   const examples = Array.from(perm.subarray(0, Math.min(maxN, all.length)), (i) => all[i]);
-  const store = DocStore.open(join(dirs.a, MODEL_FILES.docs));
+  const store = DocStore.open(join(run, MODEL_FILES.docs));
   const docIds = store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)).map((b) => b.docId);
   const groups = new DocumentGroups(docIds);
   process.stderr.write(`pretrain-eval: ${examples.length} of ${all.length} held-out salient sentences (${heldDocs} Wikipedia documents), ${store.size} blocks\n`);
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     results[key] = { ...r, seconds };
     process.stderr.write(`\r  ${key}: acc ${pct(r.accuracy)}, top-1 ${pct(r.top1Contains)}, top-${k} ${pct(r.topkContains)}, p(∅) ${r.meanNullProb.toFixed(3)} (${seconds.toFixed(0)} s)\n`);
   };
-  const k = loadRealmModel(dirs.a).model.opts.k;
+  const k = Number(benchOption('k') ?? 8);
   evalOne('a', dirs.a, k, 'document');
   evalOne('b', dirs.b, 0, 'document');
   evalOne('c', dirs.c, k, 'document');
