@@ -8,7 +8,10 @@ import { writeFileAtomic } from './train-step-data.js';
 const START = '<!-- train-step:start -->';
 const END = '<!-- train-step:end -->';
 
-type ByThreads = Record<string, { step_ms: number; encode_per_s: number; gemm_gflops: number; split_ms?: Record<string, number>; kernels_ms?: Record<string, number> }>;
+type ByThreads = Record<string, {
+  step_ms: number; encode_per_s: number; gemm_gflops: number; cpu_ms_per_step?: number; step_ms_rounds?: number[];
+  split_ms?: Record<string, number>; kernels_ms?: Record<string, number>;
+}>;
 
 const f = (x: unknown, d = 1): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '—');
 
@@ -19,23 +22,30 @@ export function renderSection(r: Record<string, any>): string { // eslint-disabl
   const tfjs = r.tfjs_wasm as Record<string, number> | null;
   const lines: string[] = [START, '## BERT-mini train step (issue 3)', ''];
   lines.push(`${r.setup.model}; ${r.setup.batch}; ${r.setup.optimizer}. Same inputs (bench/peers/train_step_inputs.json) and`,
-    `initial weights in all three implementations; median of ${r.setup.steps} steps after ${r.setup.warmup} warm-up (tfjs: ${r.setup.tfjs_steps}).`,
+    `initial weights in all three implementations; median of ${r.setup.steps} steps after ${r.setup.warmup} warm-up (tfjs: ${r.setup.tfjs_steps})${r.setup.rounds > 1 ? `, realm-lm and PyTorch alternating for ${r.setup.rounds} rounds (median of the round medians)` : ''}.`,
     `Measured ${r.setup.date} on ${r.setup.cpu} (${r.setup.cores} cores), load average ${f(r.setup.load_avg_at_start, 2)} → ${f(r.setup.load_avg_at_end, 2)}; our backend: ${ours.backend}.`,
     `Torch: ${r.torch ? `${r.torch.torch_version} (BLAS ${r.torch.blas})` : 'absent'}; tfjs: ${tfjs ? `${r.tfjs_wasm.tfjs_version} wasm, ${r.tfjs_wasm.wasm_threads} thread (Node), embedding grad via ${r.tfjs_wasm.embedding_grad}` : 'absent'}.`,
-    '', '| threads | realm-lm ms/step | PyTorch ms/step | tfjs-wasm ms/step | realm-lm encode/s | PyTorch encode/s | realm-lm GEMM GFLOP/s | PyTorch GEMM GFLOP/s |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|');
+    '', '| threads | realm-lm ms/step | PyTorch ms/step | tfjs-wasm ms/step | realm-lm CPU ms/step | realm-lm encode/s | PyTorch encode/s | realm-lm GEMM GFLOP/s | PyTorch GEMM GFLOP/s |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const t of Object.keys(ours.by_threads)) {
     const o = ours.by_threads[t];
     const p = torch[t];
-    lines.push(`| ${t} | ${f(o.step_ms)} | ${f(p?.step_ms)} | ${t === '1' || Object.keys(ours.by_threads).length === 1 ? f(tfjs?.step_ms, 0) : '(1 thread only)'} | ${f(o.encode_per_s)} | ${f(p?.encode_per_s)} | ${f(o.gemm_gflops)} | ${f(p?.gemm_gflops)} |`);
+    lines.push(`| ${t} | ${f(o.step_ms)} | ${f(p?.step_ms)} | ${t === '1' || Object.keys(ours.by_threads).length === 1 ? f(tfjs?.step_ms, 0) : '(1 thread only)'} | ${f(o.cpu_ms_per_step)} | ${f(o.encode_per_s)} | ${f(p?.encode_per_s)} | ${f(o.gemm_gflops)} | ${f(p?.gemm_gflops)} |`);
   }
+  const rounds = Object.keys(ours.by_threads).map((t) => {
+    const list = (x?: number[]): string => (x && x.length > 1 ? x.map((v) => f(v)).join(' / ') : '');
+    const o = list(ours.by_threads[t].step_ms_rounds);
+    const p = list(torch[t]?.step_ms_rounds);
+    return o ? `${t} thread(s): realm-lm ${o}${p ? `, PyTorch ${p}` : ''}` : '';
+  }).filter((x) => x);
+  if (rounds.length > 0) lines.push('', `Per-round ms/step: ${rounds.join('; ')}.`);
   lines.push('', `At ${r.threads} threads: ratio_vs_torch = **${f(r.ratio_vs_torch, 2)}** (target <= 1.0), speedup_vs_tfjs_wasm = **${f(r.speedup_vs_tfjs_wasm, 0)}x**.`,
     `Initial MLM loss (eval mode, same weights): ours ${f(r.initial_loss.ours, 5)}, torch ${f(r.initial_loss.torch, 5)}, tfjs ${f(r.initial_loss.tfjs_wasm, 5)}.`);
   const top = ours.by_threads[String(r.threads)];
   if (top?.split_ms) lines.push(`Our step split at ${r.threads} threads (ms): forward ${f(top.split_ms.forward)}, backward ${f(top.split_ms.backward)}, AdamW ${f(top.split_ms.optimizer)}.`);
   if (top?.kernels_ms) {
     const k = Object.entries(top.kernels_ms).slice(0, 8).map(([n, v]) => `${n} ${f(v)}`).join(', ');
-    lines.push(`Backend kernel time per step (ms): ${k}; the rest of the step is JS-side op code (dropout, residual adds, mask, autograd accumulation, allocation/GC).`);
+    lines.push(`Backend kernel time per step (ms): ${k}; the rest of the step is JS-side op code (autograd bookkeeping, small ops, allocation/GC).`);
   }
   if (r.setup.load_avg_at_start > r.setup.cores || r.setup.load_avg_at_end > r.setup.cores) {
     lines.push('', `**Caveat:** measured while other jobs loaded the machine (load average ${f(r.setup.load_avg_at_start, 1)} → ${f(r.setup.load_avg_at_end, 1)} on ${r.setup.cores} cores):`,

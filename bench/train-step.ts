@@ -6,7 +6,10 @@
  * pooler + RealmEmbedder-style 128-d projection, batch 32 x 288) in passages/s and GEMM 1024^3 in GFLOP/s.
  * `--profile` adds a per-kernel-family time split of our step (a timing proxy around the backend).
  *
- * Run: npx tsx bench/train-step.ts [--steps 20] [--warmup 3] [--threads 1,2] [--peers torch,tfjs|none] [--profile]
+ * Ours and the PyTorch peer alternate for --rounds rounds (default 2; medians over rounds, per-round values kept), since
+ * the load of a shared machine drifts; ours also reports process CPU ms per step.
+ *
+ * Run: npx tsx bench/train-step.ts [--steps 20] [--warmup 3] [--threads 1,2] [--rounds 2] [--peers torch,tfjs|none] [--profile]
  *      [--no-write] ; `--write-inputs` regenerates bench/peers/train_step_inputs.json; `--report-only` re-renders
  *      the BENCHMARKS.md section from the last results JSON.
  * Writes bench/results/train-step.json and the BENCHMARKS.md section between the train-step markers.
@@ -74,6 +77,10 @@ interface OursResult {
   last_loss: number;
   encode_per_s: number;
   gemm_gflops: number;
+  /** Process CPU time (all threads) per timed step: the work done, less sensitive to other jobs than wall time. */
+  cpu_ms_per_step: number;
+  /** Per-round medians when the bench ran several alternating rounds (step_ms is their median). */
+  step_ms_rounds?: number[];
   split_ms?: { forward: number; backward: number; optimizer: number };
   kernels_ms?: Record<string, number>;
 }
@@ -135,13 +142,16 @@ function runOurs(weightsPath: string, threadsList: number[], steps: number, warm
     const times: number[] = [];
     let lastLoss = NaN;
     split.forward = split.backward = split.optimizer = 0;
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
       lastLoss = step(true);
       times.push(performance.now() - t0);
     }
+    const cpu = process.cpuUsage(cpu0);
     const r: OursResult = {
       step_ms: median(times), step_ms_min: Math.min(...times), last_loss: lastLoss, encode_per_s: 0, gemm_gflops: 0,
+      cpu_ms_per_step: (cpu.user + cpu.system) / 1e3 / steps,
       split_ms: { forward: split.forward / steps, backward: split.backward / steps, optimizer: split.optimizer / steps },
     };
     if (profile) {
@@ -191,6 +201,27 @@ function gemmGflops(be: Backend): number {
   return (2 * n ** 3) / (median(ts) / 1e3) / 1e9;
 }
 
+/**
+ * Merges the results of alternating rounds: for every thread count, step_ms / encode_per_s / gemm_gflops /
+ * cpu_ms_per_step become the median over rounds and step_ms_rounds lists the per-round step_ms; the rest is round 1's.
+ */
+function mergeRounds(runs: Array<Record<string, unknown>>): Record<string, unknown> {
+  const first = runs[0];
+  const by = first.by_threads as Record<string, Record<string, unknown>>;
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const t of Object.keys(by)) {
+    const rows = runs.map((r) => (r.by_threads as Record<string, Record<string, unknown>>)[t]).filter((x) => x);
+    const m: Record<string, unknown> = { ...by[t] };
+    for (const k of ['step_ms', 'encode_per_s', 'gemm_gflops', 'cpu_ms_per_step']) {
+      const xs = rows.map((x) => x[k]).filter((x): x is number => typeof x === 'number');
+      if (xs.length > 0) m[k] = median(xs);
+    }
+    m.step_ms_rounds = rows.map((x) => x.step_ms);
+    merged[t] = m;
+  }
+  return { ...first, by_threads: merged, rounds: runs.length };
+}
+
 /** Runs a peer command; returns its JSON or a note saying why it was skipped. */
 function runPeer(label: string, cmd: string, args: string[], timeoutMs: number): { result: Record<string, unknown> | null; note: string } {
   console.error(`running ${label}: ${cmd} ${args.join(' ')}`);
@@ -237,19 +268,26 @@ function main(): void {
   const load0 = loadavg()[0];
   try {
     writeSafetensorsF32(weights, generateWeights());
-    const ours = runOurs(weights, threads, steps, warmup, flag('profile'));
+    // Ours and torch alternate for `rounds` rounds (the load of a shared machine drifts over minutes); each figure is
+    // the median of the per-round medians, and the per-round values are kept in the JSON.
+    const rounds = Math.max(1, Number(arg('rounds', '2')));
     const notes: string[] = [];
-    let torch: Record<string, unknown> | null = null;
-    if (peers.includes('torch')) {
-      const py = torchPython();
-      if (!py) notes.push('torch skipped: no Python with torch found (set TORCH_PYTHON, or pip install torch into .venv)');
-      else {
+    const py = peers.includes('torch') ? torchPython() : null;
+    if (peers.includes('torch') && !py) notes.push('torch skipped: no Python with torch found (set TORCH_PYTHON, or pip install torch into .venv)');
+    const oursRuns: Array<ReturnType<typeof runOurs>> = [];
+    const torchRuns: Array<Record<string, unknown>> = [];
+    for (let round = 0; round < rounds; round++) {
+      console.error(`round ${round + 1}/${rounds} (load average ${loadavg()[0].toFixed(2)})`);
+      oursRuns.push(runOurs(weights, threads, steps, warmup, flag('profile') && round === 0));
+      if (py) {
         const r = runPeer('torch', py, ['bench/peers/torch_train_step.py', '--inputs', INPUTS, '--weights', weights,
           '--threads', threads.join(','), '--steps', String(steps), '--warmup', String(warmup)], 1_800_000);
-        torch = r.result;
-        if (r.note) notes.push(r.note);
+        if (r.result) torchRuns.push(r.result);
+        if (r.note) notes.push(`round ${round + 1}: ${r.note}`);
       }
     }
+    const ours = mergeRounds(oursRuns as unknown as Array<Record<string, unknown>>) as unknown as ReturnType<typeof runOurs>;
+    const torch = torchRuns.length > 0 ? mergeRounds(torchRuns) : null;
     let tfjs: Record<string, unknown> | null = null;
     if (peers.includes('tfjs')) {
       if (!existsSync(join(root, 'bench/peers/node_modules/@tensorflow/tfjs-backend-wasm'))) {
@@ -289,7 +327,8 @@ function main(): void {
         batch: '8 x 128 (some sequences padded), MLM on 15% of real tokens (141 positions), head on gathered positions, tied decoder',
         optimizer: 'AdamW lr 1e-4, betas (0.9, 0.999), eps 1e-6, weight decay 0.01 (none on bias/LayerNorm), no clipping',
         encode: 'encoder + pooler + cls.dense(128) + LayerNorm, batch 32 x 288, forward only',
-        steps, warmup, tfjs_steps: Number(arg('tfjs-steps', '3')),
+        steps, warmup, rounds: Number(arg('rounds', '2')), tfjs_steps: Number(arg('tfjs-steps', '3')),
+        free_activations: 'ours: backward(loss, undefined, { freeActivations: true }) recycles activations into the buffer pool',
         cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, load_avg_at_start: load0, load_avg_at_end: loadavg()[0],
         date: new Date().toISOString(), node: process.version,
       },
