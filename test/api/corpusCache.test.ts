@@ -1,7 +1,7 @@
 /**
  * A model directory that names its knowledge corpus (`realm_corpus` in config.json, as the packaged default model
  * names WordNet) and ships no store/index: Realm.load cuts and embeds the corpus on first use into a cache keyed by
- * the weights (inside the model directory when writable, else REALM_CACHE_DIR), with a progress line; the store
+ * the vocabulary, block length and Embed_doc weights (inside the model directory when writable, else REALM_CACHE_DIR), with a progress line; the store
  * holds the same blocks as the trainer's store of the same corpus; the second load reuses the files; fill results
  * equal those of the same model with the trainer-built store and index.
  */
@@ -11,7 +11,8 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Realm } from '../../src/api/realm.js';
-import { corpusCacheFor, fileFingerprint } from '../../src/api/corpusCache.js';
+import { corpusCacheFor, corpusFingerprint } from '../../src/api/corpusCache.js';
+import { loadSafetensors, saveSafetensors, type ArrayToSave } from '../../src/io/safetensors.js';
 import { makeTinyRealmModel } from '../train/helpers.js';
 
 test('realm_corpus: store + index built on first use into the cache, reused later, same fill as the shipped store', async () => {
@@ -30,9 +31,11 @@ test('realm_corpus: store + index built on first use into the cache, reused late
     const r1 = await Realm.load({ modelDir: bare, log: (l) => (log += l) });
     assert.match(log, /preparing the .* corpus: \d+ documents → \d+ blocks/);
     assert.match(log, /building the index: \d+\/\d+ blocks/);
-    const cache = corpusCacheFor(bare, corpus);
+    const blockLen = r1.model.opts.blockMaxLen;
+    const cache = corpusCacheFor(bare, corpus, blockLen);
     assert.ok(cache.dir.startsWith(join(bare, 'corpus-cache')), cache.dir);
-    assert.ok(cache.dir.endsWith(fileFingerprint(join(bare, 'model.safetensors'))));
+    assert.ok(cache.dir.endsWith(corpusFingerprint(bare, blockLen)));
+    assert.notEqual(corpusFingerprint(bare, blockLen), corpusFingerprint(bare, blockLen + 1), 'the block length is part of the key');
     assert.ok(existsSync(cache.docs) && existsSync(cache.index));
     const ref = await Realm.load({ modelDir });
     assert.equal(r1.store.size, ref.store.size);
@@ -61,8 +64,27 @@ test('realm_corpus: store + index built on first use into the cache, reused late
       r3.close();
       chmodSync(ro, 0o755);
     }
+    // the key follows Embed_doc only: a changed encoder tensor keeps it, a changed embedder tensor changes it
+    const fp = corpusFingerprint(bare, blockLen);
+    const st = loadSafetensors(join(bare, 'model.safetensors'));
+    const rewrite = (prefix: string): string => {
+      const other = join(dir, `w-${prefix}`);
+      cpSync(bare, other, { recursive: true });
+      const out = new Map<string, ArrayToSave>();
+      let changed = false;
+      for (const [n, t] of st.tensors) {
+        const data = (t.data as Float32Array).slice();
+        if (!changed && n.startsWith(prefix)) { data[0] += 0.5; changed = true; }
+        out.set(n, { shape: t.shape, data });
+      }
+      saveSafetensors(join(other, 'model.safetensors'), out, st.metadata ?? undefined);
+      return corpusFingerprint(other, blockLen);
+    };
+    assert.equal(rewrite('realm.'), fp);
+    assert.equal(rewrite('query_embedder.'), fp);
+    assert.notEqual(rewrite('embedder.'), fp);
     process.env.REALM_CACHE_DIR = join(dir, 'explicit');
-    assert.ok(corpusCacheFor(bare, corpus).dir.startsWith(join(dir, 'explicit')));
+    assert.ok(corpusCacheFor(bare, corpus, 48).dir.startsWith(join(dir, 'explicit')));
   } finally {
     if (prev === undefined) delete process.env.REALM_CACHE_DIR;
     else process.env.REALM_CACHE_DIR = prev;
