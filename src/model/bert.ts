@@ -12,8 +12,8 @@
  * the [B*T, H] projections with transpose flags and alpha = 1/sqrt(d_head): no permute copies, no materialised kᵀ.
  */
 import {
-  Rng, Tensor, TensorError, add, attentionMaskBias, dropout, embedding, gelu, indexSelect, layerNorm, relu,
-  reshape, tanh,
+  Rng, Tensor, TensorError, add, attentionMaskBias, dropout, embedding, gelu, indexSelect, isGradEnabled, layerNorm,
+  release, relu, reshape, tanh,
 } from '../engine/index.js';
 import { addLayerNorm } from '../engine/ops/fused-add-layernorm.js';
 import { fusedSelfAttention } from '../engine/ops/fused-attention.js';
@@ -188,6 +188,9 @@ export class BertModel {
     const cfg = this.cfg;
     const nh = cfg.num_attention_heads;
     const H = cfg.hidden_size;
+    // Inference (noGrad): no graph keeps the intermediates, so their buffers go back to the pool as soon as they are
+    // consumed and the next layer / batch reuses them (no fresh zeroed allocations, less GC) — e.g. index refreshes.
+    const free = isGradEnabled() ? (): void => {} : (...ts: Tensor[]): void => ts.forEach((t) => release(t.data));
     const q = fusedLinear(h, L.q[0], L.q[1]); // [B*T, H]
     const k = fusedLinear(h, L.k[0], L.k[1]);
     const v = fusedLinear(h, L.v[0], L.v[1]);
@@ -195,11 +198,17 @@ export class BertModel {
       batch: B, seqLen: T, heads: nh, alpha: 1 / Math.sqrt(H / nh), maskBias,
       dropoutP: cfg.attention_probs_dropout_prob, rng: this.rng, training,
     }); // [B*T, H]
+    free(q, k, v);
     const attn = dropout(fusedLinear(ctx, L.attnOut[0], L.attnOut[1]), cfg.hidden_dropout_prob, this.rng, training);
-    h = addLayerNorm(h, attn, L.attnLn[0], L.attnLn[1], cfg.layer_norm_eps);
-    const inter = denseAct(h, L.inter[0], L.inter[1], cfg.hidden_act); // [B*T, I]
+    free(ctx);
+    const h1 = addLayerNorm(h, attn, L.attnLn[0], L.attnLn[1], cfg.layer_norm_eps);
+    free(attn, h);
+    const inter = denseAct(h1, L.inter[0], L.inter[1], cfg.hidden_act); // [B*T, I]
     const out = dropout(fusedLinear(inter, L.out[0], L.out[1]), cfg.hidden_dropout_prob, this.rng, training);
-    return addLayerNorm(h, out, L.outLn[0], L.outLn[1], cfg.layer_norm_eps);
+    free(inter);
+    const y = addLayerNorm(h1, out, L.outLn[0], L.outLn[1], cfg.layer_norm_eps);
+    free(out, h1);
+    return y;
   }
 }
 

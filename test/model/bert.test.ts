@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng, backward, noGrad } from '../../src/engine/index.js';
+import { Rng, backward, noGrad, poolStats } from '../../src/engine/index.js';
 import { bertMiniConfig, type RealmConfig } from '../../src/model/config.js';
 import { BertModel } from '../../src/model/bert.js';
 import { BertForMaskedLM } from '../../src/model/mlm.js';
@@ -186,4 +186,23 @@ test('bad inputs give clear errors', () => {
   assert.throws(() => model.bert.forward({ ...x, seqLen: 17, batch: 1, inputIds: new Int32Array(17), tokenTypeIds: undefined, attentionMask: undefined }, false), /max_position_embeddings/);
   assert.throws(() => model.loss(x, Int32Array.from([4]), Int32Array.from([1])), /maskedPositions\[0\] = 4/);
   assert.throws(() => new BertModel({ ...cfg, num_attention_heads: 3 }, new Rng(1)), /not a multiple/);
+});
+
+test('inference (noGrad) recycles layer intermediates: outputs equal the grad-mode forward and stay intact', () => {
+  const cfg = bertMiniConfig({
+    vocab_size: 50, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128,
+    max_position_embeddings: 32, type_vocab_size: 2, hidden_act: 'gelu', pad_token_id: 0,
+  });
+  const model = new BertModel(cfg, new Rng(5));
+  randomise(model.parameters(), 6);
+  const x = batchOf(8, 16, 7, cfg.vocab_size, [16, 12, 9, 16, 5, 16, 14, 3]); // [8*16, 64] = 8192 floats: pooled sizes
+  const ref = model.forward(x, false).sequenceOutput.data.slice();
+  const hits0 = poolStats().hits;
+  const a = noGrad(() => model.forward(x, false)).sequenceOutput;
+  const aCopy = a.data.slice();
+  const b = noGrad(() => model.forward(x, false)).sequenceOutput;
+  assert.ok(poolStats().hits > hits0, 'the second inference reused pooled buffers');
+  assert.deepEqual(a.data, ref);
+  assert.deepEqual(b.data, ref);
+  assert.deepEqual(a.data, aCopy, 'a returned output is never recycled under a later call');
 });
