@@ -1,6 +1,7 @@
 // A small persistent thread pool shared by every native kernel (GEMM, element-wise ops, index build and search).
 // parallelFor(n, grain, fn) splits [0, n) into chunks of >= grain items and runs fn(lo, hi) on the calling thread
-// plus the pool's workers; it returns when every chunk is done. Nested calls run serially on the caller, and so
+// plus the pool's workers (chunks handed out dynamically; workers that wake after the caller ran out of chunks
+// skip the job); it returns when every chunk is done. Nested calls run serially on the caller, and so
 // does a call from a second thread while the pool is busy (e.g. two worker_threads using the addon at once).
 #pragma once
 #include <algorithm>
@@ -51,16 +52,18 @@ class ThreadPool {
     jobN_ = n;
     jobStep_ = step;
     next_.store(0);
-    pending_ = (int)workers_.size();
     ++generation_;
     lk.unlock();
     cv_.notify_all();
     inParallel_ = true;
     runChunks();
     inParallel_ = false;
+    // Close the job to workers that have not joined yet (a worker that lost its core to another process would
+    // otherwise make every parallel op wait for it to be scheduled just to find no work left); wait only for the
+    // workers that joined and may still be running a chunk.
     lk.lock();
-    done_.wait(lk, [&] { return pending_ == 0; });
     job_ = nullptr;
+    done_.wait(lk, [&] { return active_ == 0; });
     busy_.store(false);
   }
 
@@ -92,12 +95,14 @@ class ThreadPool {
           cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
           if (stop_) return;
           seen = generation_;
+          if (job_ == nullptr) continue;  // the caller already finished this job
+          ++active_;
           lk.unlock();
           inParallel_ = true;
           runChunks();
           inParallel_ = false;
           lk.lock();
-          if (--pending_ == 0) done_.notify_one();
+          if (--active_ == 0) done_.notify_one();
         }
       });
     }
@@ -119,7 +124,7 @@ class ThreadPool {
   std::condition_variable cv_, done_;
   bool stop_ = false;
   uint64_t generation_ = 0;
-  int pending_ = 0;
+  int active_ = 0;  // workers that joined the current job and may be running a chunk (guarded by mu_)
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t jobN_ = 0, jobStep_ = 1;
   std::atomic<int64_t> next_{0};
