@@ -61,7 +61,8 @@ export function gloveMarkdown(r: GloveResult): string {
     `${fmtQps(p[`qps_r${t}`] as Num)} / ${fmtQps(p[`qps_batch_r${t}`] as Num)}`;
   const annTable = markdownTable(
     ['peer', 'version', 'build s', 'index MB', 'QPS@R0.90 single / batch', 'QPS@R0.95', 'QPS@R0.99', 'max recall'],
-    ann.map((p) => [PEER_DESC[p.peer] ?? p.peer, shortVersion(p.version), p.build_s as Num, p.rss_index_mb as Num,
+    ann.map((p) => [PEER_DESC[p.peer] ?? p.peer, shortVersion(p.version), p.build_s as Num,
+      p.rss_index_trimmed_mb != null ? `${p.rss_index_mb} (${p.rss_index_trimmed_mb} after trimHeap)` : (p.rss_index_mb as Num),
       q(p, '090'), q(p, '095'), q(p, '099'), p.max_recall as Num]),
   );
   const exact = r.peers.filter((p) => p.exact && !p.skipped);
@@ -88,12 +89,14 @@ export function gloveMarkdown(r: GloveResult): string {
     '',
     exTable,
     '',
-    `Headline: ScannIndex ${key('qps_at_r090')} q/s at R0.90 (ratio vs hnswlib-node ${key('ratio_vs_hnswlib')}, vs faiss fast-scan ${key('ratio_vs_faiss_fastscan')}; ` +
-    `at R0.95 ${key('ratio_vs_faiss_fastscan_r095')}), build ${key('build_s')} s; FlatIndex batched ${key('flat_batched_qps')} q/s vs faiss IndexFlatIP ${key('faiss_flat_batched_qps')} q/s.`,
+    `Headline: ScannIndex ${key('qps_at_r090')} / ${key('qps_at_r095')} / ${key('qps_at_r099')} q/s at R0.90 / 0.95 / 0.99; ratio vs faiss fast-scan + refine ` +
+    `${key('ratio_vs_faiss_fastscan')} at R0.90 and ${key('ratio_vs_faiss_fastscan_r095')} at R0.95, vs hnswlib-node ${key('ratio_vs_hnswlib')} at R0.90; ` +
+    `build ${key('build_s')} s; FlatIndex batched ${key('flat_batched_qps')} q/s vs faiss IndexFlatIP ${key('faiss_flat_batched_qps')} q/s.`,
     '',
     `- single = one search call per query (${Number(r.nq_single ?? 2000).toLocaleString('en-US')} queries spread evenly over the set — the query file is in word-frequency order — or all queries for peers without a batch API); batch = all queries in one call.`,
     '- QPS at a recall target = log-linear interpolation on the Pareto frontier of the parameter sweep (ScannIndex: reorder × leavesToSearch; HNSW: ef; faiss IVF: nprobe × k_factor).',
-    '- index MB = resident-memory growth from building, after GC, each peer in its own process; hnswlib-node takes number[] only (Array.from per query is inside its timing).',
+    '- index MB = resident-memory growth from building, after GC, each peer in its own process; hnswlib-node takes number[] only (Array.from per query is inside its timing). ' +
+    'ScannIndex also after `trimHeap()` (glibc malloc_trim: the build\'s freed temporaries returned to the OS).',
     `- Data prepared in TypeScript (bench/lib/glove.ts: numpy PCG64 permutation re-implemented, seed 12345), ground truth by ${r.data.ground_truth}.` +
     (r.data_verification ? ` Checked against prep_glove.py's output: ${JSON.stringify(r.data_verification)}.` : ''),
     ...((r.notes as string[] | undefined) ?? []).filter((n) => n.startsWith('NOTE')).map((n) => `- ${n.slice(4).trim()}`),
