@@ -39,7 +39,7 @@ export function renderSection(r: Record<string, any>): string { // eslint-disabl
     return o ? `${t} thread(s): realm-lm ${o}${p ? `, PyTorch ${p}` : ''}` : '';
   }).filter((x) => x);
   if (rounds.length > 0) lines.push('', `Per-round ms/step: ${rounds.join('; ')}.`);
-  lines.push('', `At ${r.threads} threads: ratio_vs_torch = **${f(r.ratio_vs_torch, 2)}** (target <= 1.0), speedup_vs_tfjs_wasm = **${f(r.speedup_vs_tfjs_wasm, 0)}x**.`,
+  lines.push('', `At ${r.threads} threads: ratio_vs_torch = **${f(r.ratio_vs_torch, 2)}** (target <= 1.0), speedup_vs_tfjs_wasm = **${f(r.speedup_vs_tfjs_wasm, 0)}x**${typeof r.ratio_vs_torch_1_thread === 'number' && r.threads !== 1 ? `; at 1 thread: ratio_vs_torch = **${f(r.ratio_vs_torch_1_thread, 2)}**` : ''}.`,
     `Initial MLM loss (eval mode, same weights): ours ${f(r.initial_loss.ours, 5)}, torch ${f(r.initial_loss.torch, 5)}, tfjs ${f(r.initial_loss.tfjs_wasm, 5)}.`);
   const top = ours.by_threads[String(r.threads)];
   if (top?.split_ms) lines.push(`Our step split at ${r.threads} threads (ms): forward ${f(top.split_ms.forward)}, backward ${f(top.split_ms.backward)}, AdamW ${f(top.split_ms.optimizer)}.`);

@@ -314,6 +314,12 @@ function main(): void {
       threads: Number(t),
       encode_per_s: ours.by_threads[t].encode_per_s,
       torch_encode_per_s: torchBy[t]?.encode_per_s ?? null,
+      // The same figures at 1 thread (null when 1 was not among --threads).
+      ours_ms_1_thread: ours.by_threads['1']?.step_ms ?? null,
+      torch_ms_1_thread: torchBy['1']?.step_ms ?? null,
+      ratio_vs_torch_1_thread: ours.by_threads['1'] && torchBy['1']?.step_ms ? ours.by_threads['1'].step_ms / torchBy['1'].step_ms : null,
+      encode_per_s_1_thread: ours.by_threads['1']?.encode_per_s ?? null,
+      torch_encode_per_s_1_thread: torchBy['1']?.encode_per_s ?? null,
       tfjs_wasm_encode_per_s: (tfjs?.encode_per_s as number | undefined) ?? null,
       gemm_gflops: ours.by_threads[t].gemm_gflops,
       torch_gemm_gflops: torchBy[t]?.gemm_gflops ?? null,
