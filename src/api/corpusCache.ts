@@ -15,6 +15,7 @@ import { cutCorpus } from '../corpus/blocks.js';
 import { buildDocStore } from '../corpus/docstore.js';
 import { openCorpus } from '../corpus/shared.js';
 import type { CorpusDoc } from '../corpus/types.js';
+import { resolveAliases } from '../io/aliases.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import type { BertTokenizer } from '../tokenizer/bertTokenizer.js';
 import { MODEL_FILES, ModelDirError } from './modelDir.js';
@@ -40,7 +41,7 @@ export function corpusFingerprint(dir: string, blockMaxLen: number): string {
   const h = createHash('sha256');
   h.update(readFileSync(join(dir, MODEL_FILES.vocab)));
   h.update(`\nblockMaxLen=${blockMaxLen}\n`);
-  const tensors = loadSafetensors(join(dir, MODEL_FILES.weights)).tensors;
+  const tensors = resolveAliases(loadSafetensors(join(dir, MODEL_FILES.weights))); // tied names too: layout-independent
   for (const name of [...tensors.keys()].filter((n) => n.startsWith('embedder.')).sort()) {
     const t = tensors.get(name)!;
     if (!(t.data instanceof Float32Array)) continue;
