@@ -56,7 +56,7 @@ class ThreadPool {
     lk.unlock();
     cv_.notify_all();
     inParallel_ = true;
-    runChunks();
+    runChunks(&fn, n, step);
     inParallel_ = false;
     // Close the job to workers that have not joined yet (a worker that lost its core to another process would
     // otherwise make every parallel op wait for it to be scheduled just to find no work left); wait only for the
@@ -75,12 +75,15 @@ class ThreadPool {
     startWorkers();
   }
 
-  void runChunks() {
+  // Runs chunks of one job until none is left. The job is passed by value (read under mu_ when a worker joins):
+  // the caller clears job_ as soon as every chunk has been handed out, while a worker that took the last chunks
+  // may still be about to run them.
+  void runChunks(const std::function<void(int64_t, int64_t)>* job, int64_t n, int64_t step) {
     for (;;) {
-      int64_t lo = next_.fetch_add(jobStep_);
-      if (lo >= jobN_) break;
-      int64_t hi = lo + jobStep_ < jobN_ ? lo + jobStep_ : jobN_;
-      (*job_)(lo, hi);
+      int64_t lo = next_.fetch_add(step);
+      if (lo >= n) break;
+      int64_t hi = lo + step < n ? lo + step : n;
+      (*job)(lo, hi);
     }
   }
 
@@ -96,10 +99,12 @@ class ThreadPool {
           if (stop_) return;
           seen = generation_;
           if (job_ == nullptr) continue;  // the caller already finished this job
+          const auto* job = job_;
+          const int64_t n = jobN_, step = jobStep_;
           ++active_;
           lk.unlock();
           inParallel_ = true;
-          runChunks();
+          runChunks(job, n, step);
           inParallel_ = false;
           lk.lock();
           if (--active_ == 0) done_.notify_one();
