@@ -20,6 +20,6 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   if (flags.quiet) cfg.log.quiet = true;
   const r = await runPretrain(cfg, { stopAfter });
   const from = r.resumedFrom > 0 ? ` (resumed from step ${r.resumedFrom})` : '';
-  if (!cfg.log.quiet) process.stderr.write(`done: step ${r.step}/${cfg.optim.steps}${from}, last loss ${r.lastLoss.toFixed(4)}, ${r.seconds.toFixed(1)} s\n`);
+  if (!cfg.log.quiet) process.stderr.write(`done: step ${r.step}/${cfg.optim.steps}${from}, ${Number.isFinite(r.lastLoss) ? `last loss ${r.lastLoss.toFixed(4)}` : 'no steps left to run'}, ${r.seconds.toFixed(1)} s\n`);
   return 0;
 }

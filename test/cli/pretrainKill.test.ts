@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listCheckpoints } from '../../src/io/checkpoint.js';
@@ -75,6 +75,15 @@ test('REALM pretrain: kill -9 mid-run, no orphan refresh process, resume is bit-
     const wa = loadSafetensors(join(dir, 'A', 'model', 'model.safetensors')).tensors;
     const wb = loadSafetensors(join(dir, 'B', 'model', 'model.safetensors')).tensors;
     for (const [n, t] of wa) assert.deepEqual(t.data, wb.get(n)!.data, n);
+    // A finished run started again has nothing left to do: it says so (no "last loss NaN") and changes nothing.
+    const cfgLoud = cfgB.replace(/\.json$/, '-loud.json'); // the same run, with the progress/done lines on
+    const c = JSON.parse(readFileSync(cfgB, 'utf8')) as { log: { quiet: boolean } };
+    c.log.quiet = false;
+    writeFileSync(cfgLoud, JSON.stringify(c));
+    const again = runCliSync(['pretrain', '--config', cfgLoud]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /no steps left to run/);
+    assert.equal(MetricsLog.read(join(dir, 'B', 'metrics.jsonl')).length, rb.length);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
