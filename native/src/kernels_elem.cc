@@ -16,17 +16,6 @@ constexpr float kSqrt2OverPi = 0.79788456080286536f;  // sqrt(2 / pi)
 constexpr float kInvSqrt2Pi = 0.39894228040143268f;   // 1 / sqrt(2 pi)
 constexpr float kGeluC = 0.044715f;
 
-// Runs fn(lo, hi) over [0, n) in parallel when n is large.
-template <class F>
-void forRange(int64_t n, const F& fn) {
-  if (n <= 0) return;
-  if (n < (1 << 16)) {
-    fn(0, n);
-    return;
-  }
-  parallelFor(n, 1 << 14, fn);
-}
-
 REALM_INLINE void geluRangeBody(const float* x, float* out, int64_t lo, int64_t hi, bool tanhApprox) {
   if (tanhApprox) {
     // 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3)

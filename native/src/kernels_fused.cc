@@ -18,16 +18,6 @@ namespace realm {
 namespace kernels {
 namespace {
 
-template <class F>
-void forRange(int64_t n, const F& fn) {
-  if (n <= 0) return;
-  if (n < (1 << 16)) {
-    fn(0, n);
-    return;
-  }
-  parallelFor(n, 1 << 14, fn);
-}
-
 // The dropout hash: murmur3's fmix32 of i * golden + s0, with s1 mixed in mid-way. Same bits as the TypeScript
 // backend's dropHash (src/engine/backends/js.ts).
 REALM_INLINE uint32_t dropHash(uint32_t i, uint32_t s0, uint32_t s1) {

@@ -143,4 +143,16 @@ inline void parallelFor(int64_t n, int64_t grain, const std::function<void(int64
   ThreadPool::instance().parallelFor(n, grain, fn);
 }
 
+// parallelFor for element-wise kernels: runs fn(0, n) on the caller below 2^16 items (a pool hand-off costs more
+// than it saves there), else in chunks of >= 2^14 items over the pool.
+template <class F>
+void forRange(int64_t n, const F& fn) {
+  if (n <= 0) return;
+  if (n < (1 << 16)) {
+    fn(0, n);
+    return;
+  }
+  parallelFor(n, 1 << 14, fn);
+}
+
 }  // namespace realm
