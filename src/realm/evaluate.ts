@@ -9,6 +9,7 @@
 import { noGrad } from '../engine/index.js';
 import type { Index } from '../index/types.js';
 import { maskedPositionsOf, type BlockTextSource, type BlockTokenCache, type BlockTokens, type RealmExample } from './batch.js';
+import { topSequences } from './fill.js';
 import type { JointRow } from './kaEncoder.js';
 import { logSumExp64 } from './loss.js';
 import type { RealmPretrainModel } from './model.js';
@@ -44,26 +45,6 @@ export interface HeldOutEvalResult {
   meanNullProb: number;
   /** Mean log p(y|x) of the true span. */
   meanLogPy: number;
-}
-
-/** Exact top-n spans of independent per-position log-prob rows lp [M, V]. */
-function topSpans(lp: Float32Array, V: number, M: number, n: number, banned: (id: number) => boolean): number[][] {
-  let beam: Array<{ ids: number[]; score: number }> = [{ ids: [], score: 0 }];
-  for (let m = 0; m < M; m++) {
-    const row = lp.subarray(m * V, (m + 1) * V);
-    const best: Array<[number, number]> = [];
-    for (let v = 0; v < V; v++) {
-      if (banned(v)) continue;
-      if (best.length < n) best.push([v, row[v]]);
-      else if (row[v] > best[n - 1][1]) best[n - 1] = [v, row[v]];
-      else continue;
-      best.sort((a, b) => b[1] - a[1]);
-    }
-    const next = beam.flatMap((s) => best.map(([v, l]) => ({ ids: [...s.ids, v], score: s.score + l })));
-    next.sort((a, b) => b.score - a.score);
-    beam = next.slice(0, n);
-  }
-  return beam.map((s) => s.ids);
 }
 
 /** Evaluates `model` on held-out examples (see the file comment). `index` may be null when k = 0. */
@@ -121,7 +102,7 @@ export function evaluateHeldOut(
         };
         const marginal = (y: readonly number[]): number => logSumExp64(Array.from({ length: C }, (_, c) => logPz[c] + logPyz(c, y)));
         const seen = new Map<string, number[]>();
-        for (let c = 0; c < C; c++) for (const y of topSpans(rowsOf(c), V, M, beam, banned)) seen.set(y.join(','), y);
+        for (let c = 0; c < C; c++) for (const { ids: y } of topSequences(rowsOf(c), V, M, beam, banned)) seen.set(y.join(','), y);
         let best: number[] = [];
         let bestLp = -Infinity;
         for (const y of seen.values()) {

@@ -70,8 +70,9 @@ export interface FillResult {
   maskCount: number;
 }
 
-/** Top-n sequences of independent per-position log-prob rows (exact beam over positions). */
-function topSequences(lp: Float32Array, V: number, M: number, n: number, banned: (id: number) => boolean): Array<{ ids: number[]; score: number }> {
+/** Top-n sequences of independent per-position log-prob rows lp [M, V] (exact beam over positions); also used by
+ * the held-out evaluation (evaluate.ts). */
+export function topSequences(lp: Float32Array, V: number, M: number, n: number, banned: (id: number) => boolean): Array<{ ids: number[]; score: number }> {
   let beam: Array<{ ids: number[]; score: number }> = [{ ids: [], score: 0 }];
   for (let m = 0; m < M; m++) {
     const row = lp.subarray(m * V, (m + 1) * V);
