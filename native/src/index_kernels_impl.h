@@ -47,16 +47,7 @@ static inline float dot(const float* a, const float* b, int n) {
   }
   return hsum8(_mm256_add_ps(s0, s1));
 #else
-  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  int j = 0;
-  for (; j + 4 <= n; j += 4) {
-    s0 += a[j] * b[j];
-    s1 += a[j + 1] * b[j + 1];
-    s2 += a[j + 2] * b[j + 2];
-    s3 += a[j + 3] * b[j + 3];
-  }
-  for (; j < n; j++) s0 += a[j] * b[j];
-  return (s0 + s1) + (s2 + s3);
+  return dotScalar(a, b, n);  // the portable 4-accumulator loop of index_flat_impl.h
 #endif
 }
 
