@@ -15,36 +15,22 @@
 // the combined results.
 // The run dir holds blocks.docs, heldout.json and the salient example cache of run (a) (src/train/realmData.ts). Writes
 // bench/results/pretrain.json and the `pretrain` section of BENCHMARKS.md.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadRealmModel } from '../src/api/realm.js';
 import { loadIndexFile, MODEL_FILES } from '../src/api/modelDir.js';
 import { DocStore } from '../src/corpus/docstore.js';
 import { getBackend, Rng } from '../src/engine/index.js';
-import { BlockTokenCache, type RealmExample } from '../src/realm/batch.js';
+import { BlockTokenCache } from '../src/realm/batch.js';
 import { evaluateHeldOut, type HeldOutEvalResult } from '../src/realm/evaluate.js';
 import { DocumentGroups } from '../src/realm/retrieval.js';
 import { benchOption, exitOnHelp } from './lib/help.js';
+import { heldOutExamples } from './lib/heldout.js';
 import { machineInfo, markdownTable, updateMarkdownSection, writeJson } from './lib/report.js';
 
 exitOnHelp(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-interface CachedExample { ids: number[]; labels: number[]; answer: string; block: number }
-
-/** The held-out salient examples of a run: its example cache filtered to heldout.json's blocks. */
-function heldOutExamples(run: string): { examples: RealmExample[]; cache: string; heldDocs: number } {
-  const held = JSON.parse(readFileSync(join(run, 'heldout.json'), 'utf8')) as { blockIds: number[]; docIds: string[] };
-  const caches = readdirSync(run).filter((f) => /^examples-salient-.*\.json$/.test(f));
-  if (caches.length !== 1) throw new Error(`${run}: expected one examples-salient-*.json cache, found ${caches.length}`);
-  const blocks = new Set(held.blockIds);
-  const raw = JSON.parse(readFileSync(join(run, caches[0]), 'utf8')) as CachedExample[];
-  const examples = raw.filter((r) => blocks.has(r.block)).map((r) => ({
-    inputIds: Int32Array.from(r.ids), labels: Int32Array.from(r.labels), answer: r.answer, sourceBlockId: r.block,
-  }));
-  return { examples, cache: caches[0], heldDocs: held.docIds.filter((d) => !d.startsWith('wn:')).length };
-}
 
 function pct(x: number | null | undefined): string {
   return x == null ? '–' : `${(100 * x).toFixed(1)}%`;

@@ -29,6 +29,11 @@ export interface HeldOutEvalOptions {
   beam?: number;
   /** Called after each batch with the number of examples done. */
   onProgress?: (done: number) => void;
+  /**
+   * Diagnostic: candidate blocks per example (best first, exclusions already applied) from another retriever, e.g.
+   * BM25, instead of the index; the model's embedders still score them (p(z|x)), so this isolates the reader.
+   */
+  candidates?: (batch: readonly RealmExample[]) => number[][];
 }
 
 /** Aggregate results. */
@@ -56,7 +61,7 @@ export function evaluateHeldOut(
   const beam = opts.beam ?? 5;
   const V = model.cfg.vocab_size;
   const useNull = model.opts.nullDocument;
-  if (opts.k > 0 && !index) throw new RangeError('evaluateHeldOut: k > 0 needs an index');
+  if (opts.k > 0 && !index && !opts.candidates) throw new RangeError('evaluateHeldOut: k > 0 needs an index (or candidates)');
   let correct = 0;
   let top1 = 0;
   let topk = 0;
@@ -67,7 +72,9 @@ export function evaluateHeldOut(
     noGrad(() => {
       const q = model.embedQueries(batch, false); // [B, P]
       const P = q.shape[1];
-      const ids = opts.k > 0 && index ? retrieveForBatch(q.data.slice(), index, opts.k, exclusionsFor(batch, opts.exclude, opts.groups)).ids : batch.map(() => []);
+      const ids = opts.k <= 0 ? batch.map(() => [])
+        : opts.candidates ? opts.candidates(batch).map((c) => c.slice(0, opts.k))
+          : retrieveForBatch(q.data.slice(), index!, opts.k, exclusionsFor(batch, opts.exclude, opts.groups)).ids;
       const unique = [...new Set(ids.flat())];
       const toks = unique.length ? blocks.get(unique) : [];
       const slot = new Map(unique.map((id, i) => [id, i]));

@@ -1,0 +1,78 @@
+/**
+ * Held-out evaluation (src/realm/evaluate.ts) in the tiny world (./tiny.ts): a reader that has learned to copy fills
+ * `e_i has [MASK]` when the candidate block states e_i's fact and fails when it states another entity's; the
+ * retrieval-utility counters (answer string in top-1 / top-k) agree with a direct check of the candidate texts; the
+ * `candidates` override (the BM25 diagnostic of bench/pretrain-bm25.ts) replaces the index; index retrieval honours
+ * the own-block exclusion; bad options are refused.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng, noGrad } from '../../src/engine/index.js';
+import { FlatIndex } from '../../src/index/flat.js';
+import { docInputs, type BlockTokens } from '../../src/realm/batch.js';
+import { evaluateHeldOut } from '../../src/realm/evaluate.js';
+import { MASK, SPECIALS, TinyWorld, tinyModel, warmUpReader } from './tiny.js';
+
+const rng = new Rng(77);
+const world = new TinyWorld(8, 8, rng);
+const model = tinyModel(world, 5, { k: 2, nullDocument: true }, { initializer_range: 0.1 });
+const copyProb = warmUpReader(model, world, rng, 120);
+const n = world.n;
+// Block i = entity i's fact; block n + i = the same fact with other fillers (what a retriever should find once the
+// source block i is excluded).
+const blocks: BlockTokens[] = [];
+for (let i = 0; i < n; i++) blocks.push(world.block(i, rng, i));
+for (let i = 0; i < n; i++) blocks.push(world.block(i, rng, n + i));
+const cache = { get: (ids: readonly number[]) => ids.map((id) => blocks[id]) };
+const texts = {
+  getMany: (ids: ArrayLike<number>) => Array.from(ids, (id) => ({
+    title: world.vocab[blocks[id].titleIds[0]],
+    text: Array.from(blocks[id].textIds, (t) => world.vocab[t]).join(' '),
+  })),
+};
+const banned = (v: number): boolean => v <= MASK;
+const examples = Array.from({ length: n }, (_, i) => world.query(i, i));
+
+test('a copying reader is right with the helpful block and wrong with another entity\'s block', () => {
+  assert.ok(copyProb > 0.8, `reader warm-up reached copy probability ${copyProb}`);
+  const helpful = evaluateHeldOut(model, examples, null, cache, texts, banned, {
+    k: 1, exclude: 'block', candidates: (batch) => batch.map((e) => [n + e.sourceBlockId!]),
+  });
+  const wrong = evaluateHeldOut(model, examples, null, cache, texts, banned, {
+    k: 1, exclude: 'block', candidates: (batch) => batch.map((e) => [n + ((e.sourceBlockId! + 1) % n)]),
+  });
+  assert.equal(helpful.n, n);
+  assert.equal(helpful.top1Contains, 1);
+  assert.equal(helpful.topkContains, 1);
+  assert.equal(wrong.top1Contains, 0);
+  assert.ok(helpful.accuracy >= 0.75, `accuracy with the helpful block ${helpful.accuracy}`);
+  assert.ok(wrong.accuracy <= 0.25, `accuracy with a wrong block ${wrong.accuracy}`);
+  assert.ok(helpful.meanLogPy > wrong.meanLogPy + 1, `log p(y|x) ${helpful.meanLogPy} vs ${wrong.meanLogPy}`);
+  // k caps the candidate lists: two candidates given, k = 1 keeps the first (the wrong one) only.
+  const capped = evaluateHeldOut(model, examples, null, cache, texts, banned, {
+    k: 1, exclude: 'block', candidates: (batch) => batch.map((e) => [n + ((e.sourceBlockId! + 1) % n), n + e.sourceBlockId!]),
+  });
+  assert.equal(capped.topkContains, 0);
+});
+
+test('index retrieval: exclude "block" never returns the source block; utility counters see every retrieved block', () => {
+  // Index of the n source blocks only: each answer is stated in exactly one of them (answers are a permutation).
+  const own = blocks.slice(0, n);
+  const index = new FlatIndex({ dim: model.cfg.retriever_proj_size, kernels: 'js' });
+  index.add(own.map((_, i) => i), noGrad(() => model.docEmbedder.embed(docInputs(SPECIALS, own, model.opts.blockMaxLen))));
+  // All other n - 1 blocks retrieved, the source block excluded: no retrieved block holds the answer.
+  const excluded = evaluateHeldOut(model, examples, index, cache, texts, banned, { k: n - 1, exclude: 'block' });
+  assert.equal(excluded.topkContains, 0);
+  assert.equal(excluded.top1Contains, 0);
+  // Every block retrieved, nothing excluded: the source block is among them, so every answer is found.
+  const all = evaluateHeldOut(model, examples, index, cache, texts, banned, { k: n, exclude: 'none' });
+  assert.equal(all.topkContains, 1);
+});
+
+test('k > 0 without an index or candidates is refused; k = 0 reports no retrieval figures', () => {
+  assert.throws(() => evaluateHeldOut(model, examples, null, cache, texts, banned, { k: 2, exclude: 'block' }), /needs an index/);
+  const nullOnly = evaluateHeldOut(model, examples, null, cache, texts, banned, { k: 0, exclude: 'block' });
+  assert.equal(nullOnly.top1Contains, null);
+  assert.equal(nullOnly.topkContains, null);
+  assert.equal(nullOnly.meanNullProb, 1);
+});
