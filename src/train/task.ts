@@ -42,7 +42,11 @@ export interface TrainTask {
   readonly rng: Rng;
   /** config.json of checkpoints and of the exported model. */
   configJson(): object;
-  /** Loss of the next batch (advances the data cursor). `step` is the 0-based index of the step being taken. */
+  /**
+   * Loss of the next batch (advances the data cursor). `step` is the 0-based index of the step being taken. The
+   * trainer recycles the loss graph's intermediate buffers after backward: report metrics as numbers computed here, and
+   * keep no graph tensor for later.
+   */
   step(step: number): StepOutput;
   /** Position in the data stream (JSON), saved in checkpoints. */
   cursor(): JsonValue;

@@ -177,7 +177,9 @@ export class Trainer {
     const out = this.task.step(s);
     const loss = out.loss.item();
     if (!Number.isFinite(loss)) throw new TrainerError(`step ${s + 1}: loss is ${loss} (diverged; lower lr or check the data)`);
-    backward(out.loss);
+    // Activations go back to the buffer pool after the pass (tasks report only numbers computed before backward, and
+    // keep no graph tensor across steps), so the next step's forward reuses them instead of allocating.
+    backward(out.loss, undefined, { freeActivations: true });
     const gradNorm = this.opts.clipNorm > 0 ? clipGradNorm(this.params, this.opts.clipNorm) : NaN;
     this.opt.step();
     this.opt.zeroGrad();
