@@ -120,7 +120,8 @@ export class IctTrainer {
       if (best === i) correct++;
     }
     this.opt.zeroGrad();
-    loss.backward();
+    // Intermediates go back to the buffer pool (only the loss and the numbers above are read afterwards).
+    loss.backward(undefined, { freeActivations: true });
     const params = this.scorer.parameters();
     const gradNorm = this.cfg.clipNorm > 0 ? clipGradNorm(params, this.cfg.clipNorm) : NaN;
     const lr = this.schedule(this.opt.stepCount);
