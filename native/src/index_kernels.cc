@@ -241,10 +241,27 @@ Napi::Value IndexTrimHeap(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// indexPinMmapThreshold(bytes) -> boolean: fixes glibc's mmap threshold at `bytes`, so that every larger malloc
+// (V8 typed-array backing stores included) is a private mapping handed back to the OS when freed. glibc's default
+// raises the threshold to the size of each freed mapping (up to 32 MB), after which multi-MB temporaries such as a
+// ScannIndex build's k-means and quantiser buffers land on the heap and stay resident. Process-wide; skipped (false)
+// when the user set MALLOC_MMAP_THRESHOLD_ (their choice wins) and on non-glibc systems.
+Napi::Value IndexPinMmapThreshold(const Napi::CallbackInfo& info) {
+  bool done = false;
+#ifdef __GLIBC__
+  const int64_t bytes = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int64Value() : 0;
+  if (bytes > 0 && bytes <= (int64_t)1 << 30 && !std::getenv("MALLOC_MMAP_THRESHOLD_")) {
+    done = mallopt(M_MMAP_THRESHOLD, (int)bytes) == 1;
+  }
+#endif
+  return Napi::Boolean::New(info.Env(), done);
+}
+
 }  // namespace
 
 REALM_EXPORT("indexIsa", IndexIsa);
 REALM_EXPORT("indexTrimHeap", IndexTrimHeap);
+REALM_EXPORT("indexPinMmapThreshold", IndexPinMmapThreshold);
 REALM_EXPORT("indexLut16Scan", IndexLut16Scan);
 REALM_EXPORT("indexFlatSearch", IndexFlatSearch);
 REALM_EXPORT("indexScannCreate", IndexScannCreate);

@@ -17,6 +17,8 @@ export interface IndexAddon {
   indexScannCreate(view: object): unknown;
   /** Returns freed malloc memory to the OS (glibc malloc_trim); absent from older builds of the addon. */
   indexTrimHeap?(): void;
+  /** Fixes glibc's mmap threshold (bytes); false when skipped (MALLOC_MMAP_THRESHOLD_ set, not glibc). */
+  indexPinMmapThreshold?(bytes: number): boolean;
   indexScannSearch(
     handle: unknown, queries: Float32Array, nq: number, k: number, leavesToSearch: number, reorder: number,
     outIds: Uint32Array, outScores: Float32Array,
@@ -61,4 +63,20 @@ export function resolveKernels(choice: KernelChoice = 'auto'): IndexAddon | null
  */
 export function trimHeap(): void {
   indexAddon()?.indexTrimHeap?.();
+}
+
+/** glibc mmap threshold pinned by `pinMmapThreshold` (4 MiB: larger buffers are mapped and unmapped on free). */
+export const MMAP_THRESHOLD_BYTES = 4 << 20;
+let pinned = false;
+
+/**
+ * Pins glibc's mmap threshold at MMAP_THRESHOLD_BYTES, once per process (first ScannIndex build or load). Without it
+ * glibc raises the threshold after the first large free, so the build's multi-MB temporaries (k-means sample,
+ * quantiser inputs), once garbage-collected, stay resident on the heap. Process-wide; a MALLOC_MMAP_THRESHOLD_ set by
+ * the user wins; no-op without the addon or off glibc.
+ */
+export function pinMmapThreshold(): void {
+  if (pinned) return;
+  pinned = true;
+  indexAddon()?.indexPinMmapThreshold?.(MMAP_THRESHOLD_BYTES);
 }

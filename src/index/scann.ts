@@ -9,7 +9,7 @@
 import { apqInputs, encodeApq, trainApq } from './anisotropic.js';
 import { assignLeaves, trainPartition, Rng, type PartitionOptions } from './kmeans.js';
 import { scannSearchOneJs, type ScannArrays } from './lut16.js';
-import { resolveKernels, trimHeap, type IndexAddon, type KernelChoice } from './native.js';
+import { pinMmapThreshold, resolveKernels, trimHeap, type IndexAddon, type KernelChoice } from './native.js';
 import { readIndexFile, writeIndexFile } from './persist.js';
 import { ScannStore } from './scann-store.js';
 import {
@@ -119,6 +119,7 @@ export class ScannIndex implements Index {
     const idv = checkIds('ScannIndex.build', ids, n);
     const x = metric === 'cosine' ? normaliseRows(vectors, dim) : vectors;
     const addon = resolveKernels(opts.kernels);
+    if (addon) pinMmapThreshold(); // the temporaries below go back to the OS once collected
     const p = opts.partition ?? {};
     const trace = traceTimer();
     const centroids = trainPartition(x, n, dim, p, addon);
