@@ -15,23 +15,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODEL_FILES } from '../src/api/modelDir.js';
 import { DocStore } from '../src/corpus/docstore.js';
-import { getBackend, Rng } from '../src/engine/index.js';
+import { getBackend } from '../src/engine/index.js';
 import { loadRealmModel } from '../src/api/realm.js';
 import { BlockTokenCache, type RealmExample } from '../src/realm/batch.js';
-import { evaluateHeldOut, type HeldOutEvalResult } from '../src/realm/evaluate.js';
+import { blockContainsAnswer, evaluateHeldOut, type HeldOutEvalResult } from '../src/realm/evaluate.js';
 import { DocumentGroups } from '../src/realm/retrieval.js';
 import { Bm25Builder } from '../src/retriever/bm25.js';
 import { BertTokenizer } from '../src/tokenizer/index.js';
 import { benchOption, exitOnHelp } from './lib/help.js';
-import { heldOutExamples } from './lib/heldout.js';
-import { machineInfo, markdownTable, updateMarkdownSection, writeJson } from './lib/report.js';
+import { heldOutSample } from './lib/heldout.js';
+import { machineInfo, markdownTable, pct, updateMarkdownSection, writeJson } from './lib/report.js';
 
 exitOnHelp(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
-}
 
 async function main(): Promise<void> {
   const run = benchOption('run');
@@ -44,9 +40,7 @@ async function main(): Promise<void> {
   const mdPath = benchOption('md') ?? join(root, 'BENCHMARKS.md');
 
   // The same sample as bench/pretrain-eval.ts (same seed, same permutation of the same pool).
-  const { examples: all } = heldOutExamples(run);
-  const perm = new Rng(seed).permutation(all.length);
-  const examples = Array.from(perm.subarray(0, Math.min(maxN, all.length)), (i) => all[i]);
+  const { examples, pool } = heldOutSample(run, maxN, seed);
   const tok = BertTokenizer.fromVocabFile(join(modelDir, 'vocab.txt'));
   const store = DocStore.open(join(run, MODEL_FILES.docs));
   const blocks = store.getMany(Int32Array.from({ length: store.size }, (_, i) => i));
@@ -55,8 +49,7 @@ async function main(): Promise<void> {
   const builder = new Bm25Builder();
   for (const b of blocks) builder.add(`${b.title}\n${b.text}`);
   const bm25 = builder.build();
-  process.stderr.write(`pretrain-bm25: BM25 over ${store.size} blocks in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${examples.length} of ${all.length} held-out sentences\n`);
-  const text = blocks.map((b) => `${b.title}\n${b.text}`.toLowerCase());
+  process.stderr.write(`pretrain-bm25: BM25 over ${store.size} blocks in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${examples.length} of ${pool} held-out sentences\n`);
 
   const tally = { docExcluded: { top1: 0, topk: 0 }, ownAllowed: { top1: 0, topk: 0, ownInTopk: 0 } };
   const lists = new Map<RealmExample, { excl: number[]; allowed: number[] }>();
@@ -64,8 +57,7 @@ async function main(): Promise<void> {
   for (const e of examples) {
     const kept = Array.from(e.inputIds).filter((id) => id !== tok.maskId && !tok.isSpecialId(id));
     const query = tok.decode(kept);
-    const ans = (e.answer ?? '').toLowerCase();
-    const has = (id: number): boolean => ans.length > 0 && text[id].includes(ans);
+    const has = (id: number): boolean => blockContainsAnswer(blocks[id], e.answer); // as evaluateHeldOut counts it
     const hits = Array.from(bm25.search(query, depth).ids);
     const own = new Set(groups.sameDocument(e.sourceBlockId!));
     const excl = hits.filter((id) => !own.has(id)).slice(0, k);
@@ -93,7 +85,7 @@ async function main(): Promise<void> {
         onProgress: (done) => process.stderr.write(`\r  reader on BM25 (${mode}): ${done}/${examples.length}`),
       });
       reader[mode] = { ...r, seconds: (performance.now() - t1) / 1000 };
-      process.stderr.write(`\r  reader on BM25 (${mode}): acc ${pct(r.accuracy)}, top-${k} ${pct(r.topkContains ?? 0)}\n`);
+      process.stderr.write(`\r  reader on BM25 (${mode}): acc ${pct(r.accuracy)}, top-${k} ${pct(r.topkContains)}\n`);
     }
   }
   store.close();
@@ -102,7 +94,7 @@ async function main(): Promise<void> {
     bench: 'pretrain-bm25',
     machine: machineInfo(),
     heldout_n: n,
-    heldout_pool: all.length,
+    heldout_pool: pool,
     k,
     blocks: blocks.length,
     bm25_top1_contains_answer: tally.docExcluded.top1 / n,
@@ -133,7 +125,7 @@ async function main(): Promise<void> {
     ]),
     '',
     ...(readerDir ? [
-      `Reader of \`${readerDir}\` (model (a)) on BM25's top-${k} instead of its own retrieval (its embedders still give p(z|x)): fill-in accuracy ${pct(out.reader_on_bm25_acc ?? 0)} with the own document excluded, ${pct(out.reader_on_bm25_own_allowed_acc ?? 0)} with it allowed (copying bound).`,
+      `Reader of \`${readerDir}\` (model (a)) on BM25's top-${k} instead of its own retrieval (its embedders still give p(z|x)): fill-in accuracy ${pct(out.reader_on_bm25_acc)} with the own document excluded, ${pct(out.reader_on_bm25_own_allowed_acc)} with it allowed (copying bound).`,
       '',
     ] : []),
     `Reproduce: \`node --import tsx bench/pretrain-bm25.ts --run <realm-a run> --max-n ${maxN}${readerDir ? ' --reader <realm-a>/model' : ''}\`. Results: bench/results/pretrain-bm25.json.`,

@@ -21,20 +21,16 @@ import { fileURLToPath } from 'node:url';
 import { loadRealmModel } from '../src/api/realm.js';
 import { loadIndexFile, MODEL_FILES } from '../src/api/modelDir.js';
 import { DocStore } from '../src/corpus/docstore.js';
-import { getBackend, Rng } from '../src/engine/index.js';
+import { getBackend } from '../src/engine/index.js';
 import { BlockTokenCache } from '../src/realm/batch.js';
 import { evaluateHeldOut, type HeldOutEvalResult } from '../src/realm/evaluate.js';
 import { DocumentGroups } from '../src/realm/retrieval.js';
 import { benchOption, exitOnHelp } from './lib/help.js';
-import { heldOutExamples } from './lib/heldout.js';
-import { machineInfo, markdownTable, updateMarkdownSection, writeJson } from './lib/report.js';
+import { heldOutSample } from './lib/heldout.js';
+import { machineInfo, markdownTable, pct, updateMarkdownSection, writeJson } from './lib/report.js';
 
 exitOnHelp(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-function pct(x: number | null | undefined): string {
-  return x == null ? '–' : `${(100 * x).toFixed(1)}%`;
-}
 
 async function main(): Promise<void> {
   const run = benchOption('run');
@@ -48,13 +44,11 @@ async function main(): Promise<void> {
   const outPath = benchOption('out') ?? join(root, 'bench/results/pretrain.json');
   const mdPath = benchOption('md') ?? join(root, 'BENCHMARKS.md');
 
-  const { examples: all, cache, heldDocs } = heldOutExamples(run);
-  const perm = new Rng(seed).permutation(all.length);
-  const examples = Array.from(perm.subarray(0, Math.min(maxN, all.length)), (i) => all[i]);
+  const { examples, pool, cache, heldDocs } = heldOutSample(run, maxN, seed);
   const store = DocStore.open(join(run, MODEL_FILES.docs));
   const docIds = store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)).map((b) => b.docId);
   const groups = new DocumentGroups(docIds);
-  process.stderr.write(`pretrain-eval: ${examples.length} of ${all.length} held-out salient sentences (${heldDocs} Wikipedia documents), ${store.size} blocks\n`);
+  process.stderr.write(`pretrain-eval: ${examples.length} of ${pool} held-out salient sentences (${heldDocs} Wikipedia documents), ${store.size} blocks\n`);
 
   const results: Record<string, HeldOutEvalResult & { seconds: number }> = {};
   const evalOne = (key: string, dir: string, k: number, exclude: 'document' | 'none'): void => {
@@ -95,7 +89,7 @@ async function main(): Promise<void> {
     no_retrieval_acc: get('b')?.accuracy ?? null,
     random_mask_acc: get('c')?.accuracy ?? null,
     heldout_n: examples.length,
-    heldout_pool: all.length,
+    heldout_pool: pool,
     realm_vs_no_retrieval: get('a') && get('b') && get('b')!.accuracy > 0 ? get('a')!.accuracy / get('b')!.accuracy : null,
     retrieval_top1_contains_answer: get('a')?.top1Contains ?? null,
     retrieval_topk_contains_answer: get('a')?.topkContains ?? null,

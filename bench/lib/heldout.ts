@@ -4,6 +4,7 @@
 // bench/pretrain-bm25.ts so both score the same sentences.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Rng } from '../../src/engine/index.js';
 import type { RealmExample } from '../../src/realm/batch.js';
 
 /** One cached example as realmData.ts writes it. */
@@ -20,4 +21,12 @@ export function heldOutExamples(run: string): { examples: RealmExample[]; cache:
     inputIds: Int32Array.from(r.ids), labels: Int32Array.from(r.labels), answer: r.answer, sourceBlockId: r.block,
   }));
   return { examples, cache: caches[0], heldDocs: held.docIds.filter((d) => !d.startsWith('wn:')).length };
+}
+
+/** The evaluated sample: the first min(maxN, pool) examples of a seeded permutation of the held-out pool. */
+export function heldOutSample(run: string, maxN: number, seed: number): { examples: RealmExample[]; pool: number; cache: string; heldDocs: number } {
+  const { examples: all, cache, heldDocs } = heldOutExamples(run);
+  const perm = new Rng(seed).permutation(all.length);
+  const examples = Array.from(perm.subarray(0, Math.min(maxN, all.length)), (i) => all[i]);
+  return { examples, pool: all.length, cache, heldDocs };
 }

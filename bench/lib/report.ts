@@ -47,6 +47,11 @@ export function markdownTable(header: string[], rows: (string | number | null | 
   ].join('\n');
 }
 
+/** A share as a percentage with one decimal ('–' when absent). */
+export function pct(x: number | null | undefined): string {
+  return x == null ? '–' : `${(100 * x).toFixed(1)}%`;
+}
+
 /** Thousands-separated integer, or '–'. */
 export function fmtQps(x: number | null | undefined): string {
   return x == null ? '–' : Math.round(x).toLocaleString('en-US');

@@ -70,7 +70,7 @@ export const MMAP_THRESHOLD_BYTES = 4 << 20;
 let pinned = false;
 
 /**
- * Pins glibc's mmap threshold at MMAP_THRESHOLD_BYTES, once per process (first ScannIndex build or load). Without it
+ * Pins glibc's mmap threshold at MMAP_THRESHOLD_BYTES, once per process (first ScannIndex build). Without it
  * glibc raises the threshold after the first large free, so the build's multi-MB temporaries (k-means sample,
  * quantiser inputs), once garbage-collected, stay resident on the heap. Process-wide; a MALLOC_MMAP_THRESHOLD_ set by
  * the user wins; no-op without the addon or off glibc.

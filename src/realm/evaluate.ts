@@ -52,6 +52,12 @@ export interface HeldOutEvalResult {
   meanLogPy: number;
 }
 
+/** Retrieval utility: the (non-empty) answer string occurs in the block's title + text, case-insensitive. */
+export function blockContainsAnswer(block: { title: string; text: string }, answer: string | undefined): boolean {
+  const ans = (answer ?? '').toLowerCase();
+  return ans.length > 0 && `${block.title}\n${block.text}`.toLowerCase().includes(ans);
+}
+
 /** Evaluates `model` on held-out examples (see the file comment). `index` may be null when k = 0. */
 export function evaluateHeldOut(
   model: RealmPretrainModel, examples: readonly RealmExample[], index: Index | null, blocks: Pick<BlockTokenCache, 'get'>,
@@ -121,11 +127,7 @@ export function evaluateHeldOut(
         logPySum += marginal(truth);
         nullSum += useNull ? Math.exp(logPz[0]) : 0;
         if (ids[b].length) {
-          const ans = (e.answer ?? '').toLowerCase();
-          const has = (id: number): boolean => {
-            const t = texts.getMany([id])[0];
-            return ans.length > 0 && `${t.title}\n${t.text}`.toLowerCase().includes(ans);
-          };
+          const has = (id: number): boolean => blockContainsAnswer(texts.getMany([id])[0], e.answer);
           if (has(ids[b][0])) top1++;
           if (ids[b].some(has)) topk++;
         }
