@@ -11,6 +11,7 @@ import type { Index } from '../index/types.js';
 import { maskedPositionsOf, type BlockTextSource, type BlockTokenCache, type BlockTokens, type RealmExample } from './batch.js';
 import { topSequences } from './fill.js';
 import type { JointRow } from './kaEncoder.js';
+import { mergeCandidates, type LexicalCandidates } from './lexical.js';
 import { logSumExp64 } from './loss.js';
 import type { RealmPretrainModel } from './model.js';
 import { exclusionsFor, retrieveForBatch, type DocumentGroups, type ExclusionMode } from './retrieval.js';
@@ -34,6 +35,10 @@ export interface HeldOutEvalOptions {
    * BM25, instead of the index; the model's embedders still score them (p(z|x)), so this isolates the reader.
    */
   candidates?: (batch: readonly RealmExample[]) => number[][];
+  /** BM25 source for the lexical candidates added to the index's top k (as in training, ./lexical.ts). */
+  lexical?: LexicalCandidates;
+  /** How many lexical candidates per example (default: the model's `lexicalCandidates`; 0 = index only). */
+  lexicalCandidates?: number;
 }
 
 /** Aggregate results. */
@@ -44,7 +49,7 @@ export interface HeldOutEvalResult {
   accuracy: number;
   /** Share whose answer string occurs in the top-1 retrieved block (title + text); null when k = 0. */
   top1Contains: number | null;
-  /** Share whose answer string occurs in any of the top-k retrieved blocks; null when k = 0. */
+  /** Share whose answer string occurs in any of the retrieved blocks (top k, plus lexical candidates); null when k = 0. */
   topkContains: number | null;
   /** Mean p(∅|x). */
   meanNullProb: number;
@@ -68,6 +73,8 @@ export function evaluateHeldOut(
   const V = model.cfg.vocab_size;
   const useNull = model.opts.nullDocument;
   if (opts.k > 0 && !index && !opts.candidates) throw new RangeError('evaluateHeldOut: k > 0 needs an index (or candidates)');
+  const m = opts.k > 0 && !opts.candidates ? opts.lexicalCandidates ?? model.opts.lexicalCandidates : 0;
+  if (m > 0 && !opts.lexical) throw new RangeError(`evaluateHeldOut: ${m} lexical candidates per example need a BM25 source (opts.lexical)`);
   let correct = 0;
   let top1 = 0;
   let topk = 0;
@@ -78,9 +85,11 @@ export function evaluateHeldOut(
     noGrad(() => {
       const q = model.embedQueries(batch, false); // [B, P]
       const P = q.shape[1];
-      const ids = opts.k <= 0 ? batch.map(() => [])
+      const exclude = opts.k > 0 && !opts.candidates ? exclusionsFor(batch, opts.exclude, opts.groups) : null;
+      const mips = opts.k <= 0 ? batch.map(() => [])
         : opts.candidates ? opts.candidates(batch).map((c) => c.slice(0, opts.k))
-          : retrieveForBatch(q.data.slice(), index!, opts.k, exclusionsFor(batch, opts.exclude, opts.groups)).ids;
+          : retrieveForBatch(q.data.slice(), index!, opts.k, exclude).ids;
+      const ids = m > 0 ? mergeCandidates(mips, opts.lexical!.forBatch(batch, m, exclude)) : mips;
       const unique = [...new Set(ids.flat())];
       const toks = unique.length ? blocks.get(unique) : [];
       const slot = new Map(unique.map((id, i) => [id, i]));

@@ -26,6 +26,7 @@ import {
 } from './batch.js';
 import { KnowledgeAugEncoder, type JointRow } from './kaEncoder.js';
 import { batchLoss, marginalTerms, rewards, type MarginalMode, type MarginalTerms } from './loss.js';
+import { mergeCandidates, type LexicalCandidates } from './lexical.js';
 import { exclusionsFor, retrieveForBatch, type DocumentGroups, type ExclusionMode, type Retrieved } from './retrieval.js';
 
 /** Name of our null-document score parameter. */
@@ -57,12 +58,15 @@ export interface RealmPretrainOptions {
   /** Train Embed_doc (default true, the paper). false = keep it fixed (as REALM's fine-tuning and ORQA do): the
    *  retrieved blocks are re-embedded without gradient and the index never goes stale — the cheap setting. */
   trainDocEmbedder: boolean;
+  /** BM25 blocks added to the k MIPS blocks of each example (./lexical.ts; 0 = REALM as published). Every candidate
+   *  is still scored by the embedders, so this widens the candidate set against the retriever's cold start. */
+  lexicalCandidates: number;
 }
 
 /** Defaults: k = 8 + ∅, 64-token queries, 288-token blocks, joint 352, span marginal, own block excluded. */
 export const REALM_PRETRAIN_DEFAULTS: RealmPretrainOptions = {
   k: 8, queryMaxLen: 64, blockMaxLen: 288, jointMaxLen: 352, marginal: 'span', nullDocument: true, nullScoreInit: 0, exclude: 'block',
-  trainDocEmbedder: true,
+  trainDocEmbedder: true, lexicalCandidates: 0,
 };
 
 /** Per-example diagnostics (candidate index 0 is ∅ when the null document is on). */
@@ -129,6 +133,7 @@ export class RealmPretrainModel {
     this.opts = { ...REALM_PRETRAIN_DEFAULTS, ...opts };
     if (!Number.isInteger(this.opts.k) || this.opts.k < 0) throw new RealmInputError(`RealmPretrainModel: k must be a non-negative integer (got ${this.opts.k})`);
     if (this.opts.k === 0 && !this.opts.nullDocument) throw new RealmInputError('RealmPretrainModel: k = 0 needs the null document');
+    if (!Number.isInteger(this.opts.lexicalCandidates) || this.opts.lexicalCandidates < 0) throw new RealmInputError(`RealmPretrainModel: lexicalCandidates must be a non-negative integer (got ${this.opts.lexicalCandidates})`);
     this.tok = tok;
     this.scorer = new RealmScorer(cfg, rng, { init });
     this.encoder = new KnowledgeAugEncoder(cfg, rng, { init });
@@ -299,23 +304,29 @@ export class RealmPretrainModel {
 
   /**
    * The trainer's step body: embed the queries, search `index` (stale vectors) for the top k blocks excluding trivial
-   * ones (`opts.exclude`), fetch their tokens, and run `forward`. Search uses dropout-free query vectors. With k = 0
-   * (null document only: the no-retrieval baseline) `index` may be null.
+   * ones (`opts.exclude`), add `opts.lexicalCandidates` BM25 blocks from `lexical` (same exclusions), fetch their
+   * tokens, and run `forward`. Search uses dropout-free query vectors. With k = 0 (null document only: the
+   * no-retrieval baseline) `index` may be null.
    */
   retrieveAndForward(
     examples: readonly RealmExample[], index: Index | null, blocks: Pick<BlockTokenCache, 'get'>,
-    o: { training?: boolean; groups?: DocumentGroups; k?: number } = {},
+    o: { training?: boolean; groups?: DocumentGroups; k?: number; lexical?: LexicalCandidates } = {},
   ): RealmForward & { retrieved: Retrieved } {
     const training = o.training ?? true;
     const q = this.embedQueries(examples, training);
     const dropout = this.cfg.hidden_dropout_prob > 0 || this.cfg.attention_probs_dropout_prob > 0;
     const searchVecs = training && dropout ? noGrad(() => this.embedQueries(examples, false)).data : q.data.slice();
     const k = o.k ?? this.opts.k;
+    const m = k > 0 ? this.opts.lexicalCandidates : 0;
     if (k > 0 && !index) throw new RealmInputError(`retrieveAndForward: k = ${k} needs an index`);
+    if (m > 0 && !o.lexical) throw new RealmInputError(`retrieveAndForward: lexicalCandidates = ${m} needs a LexicalCandidates (BM25) source`);
+    const exclude = k > 0 ? exclusionsFor(examples, this.opts.exclude, o.groups) : null;
     const retrieved = k > 0 && index
-      ? retrieveForBatch(searchVecs, index, k, exclusionsFor(examples, this.opts.exclude, o.groups))
+      ? retrieveForBatch(searchVecs, index, k, exclude)
       : { ids: examples.map(() => []), staleScores: examples.map(() => []) };
-    const out = this.forward(examples, retrieved.ids.map((ids) => blocks.get(ids)), { training, queryVecs: q });
-    return { ...out, retrieved };
+    const ids = m > 0 ? mergeCandidates(retrieved.ids, o.lexical!.forBatch(examples, m, exclude)) : retrieved.ids;
+    const out = this.forward(examples, ids.map((list) => blocks.get(list)), { training, queryVecs: q });
+    const staleScores = ids.map((list, b) => list.map((_, j) => retrieved.staleScores[b][j] ?? Number.NaN)); // NaN: a BM25 candidate
+    return { ...out, retrieved: { ids, staleScores } };
   }
 }

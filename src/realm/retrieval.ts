@@ -14,7 +14,7 @@ import { RealmInputError, type RealmExample } from './batch.js';
 export interface Retrieved {
   /** Block ids per query [B][≤k]. */
   ids: number[][];
-  /** The index's (stale) scores, parallel to ids. */
+  /** The index's (stale) scores, parallel to ids (NaN for a candidate that did not come from the index). */
   staleScores: number[][];
 }
 

@@ -14,6 +14,7 @@ import { getBackend, noGrad, Rng } from '../engine/index.js';
 import type { JsonValue } from '../io/checkpoint.js';
 import { BlockTokenCache, type RealmExample } from '../realm/batch.js';
 import { RealmPretrainModel, type RealmPretrainOptions } from '../realm/model.js';
+import { LexicalCandidates } from '../realm/lexical.js';
 import { DocumentGroups } from '../realm/retrieval.js';
 import { configToJson, type RealmConfig } from '../model/config.js';
 import type { BertTokenizer } from '../tokenizer/bertTokenizer.js';
@@ -43,7 +44,11 @@ export class RealmTask implements TrainTask {
   constructor(
     readonly realm: RealmPretrainModel, readonly rng: Rng, readonly examples: readonly RealmExample[],
     readonly blocks: BlockTokenCache, readonly refresher: IndexRefresher,
-    readonly opts: { batchSize: number; dataSeed: number; initialIndex: string | null; buildInitial: () => void; docIds?: readonly string[] },
+    readonly opts: {
+      batchSize: number; dataSeed: number; initialIndex: string | null; buildInitial: () => void; docIds?: readonly string[];
+      /** BM25 over the blocks when realm.lexicalCandidates > 0. */
+      lexical?: LexicalCandidates;
+    },
   ) {
     this.model = { parameters: () => realm.parameters(), stateDict: () => realm.stateDict() };
     this.sampler = new EpochSampler(examples.length, opts.dataSeed);
@@ -85,7 +90,7 @@ export class RealmTask implements TrainTask {
 
   step(): StepOutput {
     const batch = Array.from({ length: this.opts.batchSize }, () => this.examples[this.sampler.next()]);
-    const out = this.realm.retrieveAndForward(batch, this.refresher.index ?? null, this.blocks, { training: true, groups: this.groups });
+    const out = this.realm.retrieveAndForward(batch, this.refresher.index ?? null, this.blocks, { training: true, groups: this.groups, lexical: this.opts.lexical });
     const d = out.diagnostics;
     return { loss: out.loss, metrics: { topDocProb: d.meanTopDocProb, nullProb: d.meanNullProb, logPy: d.meanLogPy } };
   }
@@ -170,7 +175,7 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   const rng = new Rng(cfg.seed);
   const model = new RealmPretrainModel(mcfg, tok, rng, {
     k: r.k, queryMaxLen: r.queryMaxLen, blockMaxLen: r.blockMaxLen, jointMaxLen: r.jointMaxLen, marginal: r.marginal, nullDocument: r.nullDocument, exclude: r.exclude,
-    trainDocEmbedder: r.trainDocEmbedder,
+    trainDocEmbedder: r.trainDocEmbedder, lexicalCandidates: r.lexicalCandidates,
   });
   if (!r.trainDocEmbedder && cfg.refresh.every > 0) log('refresh: Embed_doc is fixed (realm.trainDocEmbedder false), the periodic refresh would rebuild the same index — consider refresh.every 0');
   warmStart(model, cfg, log);
@@ -191,8 +196,14 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
     indexKind: cfg.refresh.indexKind, flatMaxBlocks: cfg.refresh.flatMaxBlocks, batchSize: cfg.refresh.batchSize, churnK: Math.max(1, r.k),
   });
   const docIds = r.exclude === 'document' ? blockDocIds : undefined;
+  let lexical: LexicalCandidates | undefined;
+  if (r.lexicalCandidates > 0 && r.k > 0) {
+    const t0 = performance.now();
+    lexical = LexicalCandidates.fromBlocks(store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), tok);
+    log(`lexical candidates: BM25 over ${store.size} blocks in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${r.lexicalCandidates} per example on top of the k = ${r.k} MIPS blocks`);
+  }
   const task = new RealmTask(model, rng, examples, new BlockTokenCache(store, tok), refresher, {
-    batchSize: cfg.optim.batchSize, dataSeed: cfg.data.dataSeed, initialIndex: cfg.data.index, docIds,
+    batchSize: cfg.optim.batchSize, dataSeed: cfg.data.dataSeed, initialIndex: cfg.data.index, docIds, lexical,
     buildInitial: () => refresher.buildNow(0, tokenizeBlocks(tok, store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), r.blockMaxLen), tok.padId),
   });
   log(`realm: ${examples.length} training examples (${allExamples.length - examples.length} held out), ${store.size} blocks, k = ${r.k}${r.nullDocument ? ' + null document' : ''}, refresh every ${cfg.refresh.every} steps`);
