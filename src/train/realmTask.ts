@@ -92,7 +92,13 @@ export class RealmTask implements TrainTask {
     const batch = Array.from({ length: this.opts.batchSize }, () => this.examples[this.sampler.next()]);
     const out = this.realm.retrieveAndForward(batch, this.refresher.index ?? null, this.blocks, { training: true, groups: this.groups, lexical: this.opts.lexical });
     const d = out.diagnostics;
-    return { loss: out.loss, metrics: { topDocProb: d.meanTopDocProb, nullProb: d.meanNullProb, logPy: d.meanLogPy } };
+    const metrics: Record<string, number> = { topDocProb: d.meanTopDocProb, nullProb: d.meanNullProb, logPy: d.meanLogPy };
+    if (this.opts.lexical) {
+      // p(z|x) mass on the BM25-only candidates (no stale index score): does the retriever give them any weight yet?
+      const off = this.realm.opts.nullDocument ? 1 : 0;
+      metrics.lexicalProb = d.examples.reduce((s, e, b) => s + out.retrieved.staleScores[b].reduce((t, v, j) => t + (Number.isNaN(v) ? e.pz[j + off] : 0), 0), 0) / batch.length;
+    }
+    return { loss: out.loss, metrics };
   }
 
   statusMetrics(): Record<string, number | string | null> {

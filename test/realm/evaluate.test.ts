@@ -11,6 +11,7 @@ import { Rng, noGrad } from '../../src/engine/index.js';
 import { FlatIndex } from '../../src/index/flat.js';
 import { docInputs, type BlockTokens } from '../../src/realm/batch.js';
 import { evaluateHeldOut } from '../../src/realm/evaluate.js';
+import { LexicalCandidates } from '../../src/realm/lexical.js';
 import { MASK, SPECIALS, TinyWorld, tinyModel, warmUpReader } from './tiny.js';
 
 const rng = new Rng(77);
@@ -75,4 +76,22 @@ test('k > 0 without an index or candidates is refused; k = 0 reports no retrieva
   assert.equal(nullOnly.top1Contains, null);
   assert.equal(nullOnly.topkContains, null);
   assert.equal(nullOnly.meanNullProb, 1);
+});
+
+test('lexical candidates: BM25 blocks added to the index top k find the fact the index lacks (own block still excluded)', () => {
+  const own = blocks.slice(0, n); // the index holds only the source blocks: with them excluded, nothing helpful is left
+  const index = new FlatIndex({ dim: model.cfg.retriever_proj_size, kernels: 'js' });
+  index.add(own.map((_, i) => i), noGrad(() => model.docEmbedder.embed(docInputs(SPECIALS, own, model.opts.blockMaxLen))));
+  const tok = { maskId: MASK, isSpecialId: (id: number) => id <= MASK, decode: (ids: ArrayLike<number>) => Array.from(ids, (i) => world.vocab[i]).join(' ') };
+  const lexical = LexicalCandidates.fromBlocks(texts.getMany(Array.from(blocks, (_, i) => i)), tok);
+  const indexOnly = evaluateHeldOut(model, examples, index, cache, texts, banned, { k: 1, exclude: 'block' });
+  const withLex = evaluateHeldOut(model, examples, index, cache, texts, banned, { k: 1, exclude: 'block', lexical, lexicalCandidates: 1 });
+  assert.equal(indexOnly.topkContains, 0);
+  assert.equal(withLex.topkContains, 1, 'block n + i (same fact) comes from BM25');
+  assert.equal(withLex.top1Contains, 0, 'top-1 is still the index\'s first block');
+  // the untrained retriever splits p(z|x) between the wrong MIPS block and the BM25 one, so the answer's marginal
+  // probability rises (it need not win yet: that is what REALM training of the scores is for)
+  assert.ok(withLex.meanLogPy > indexOnly.meanLogPy + 0.5, `log p(y|x) ${indexOnly.meanLogPy} → ${withLex.meanLogPy}`);
+  assert.ok(withLex.accuracy >= indexOnly.accuracy);
+  assert.throws(() => evaluateHeldOut(model, examples, index, cache, texts, banned, { k: 1, exclude: 'block', lexicalCandidates: 1 }), /BM25 source/);
 });
