@@ -8,15 +8,18 @@
  * `<prefix>.embeddings.{word,position,token_type}_embeddings.weight`, `<prefix>.embeddings.LayerNorm.*`,
  * `<prefix>.encoder.layer.{i}.attention.self.{query,key,value}.*`, `….attention.output.{dense,LayerNorm}.*`,
  * `….intermediate.dense.*`, `….output.{dense,LayerNorm}.*`, `<prefix>.pooler.dense.*`; Linear weights are [out, in].
- * Attention is `fusedSelfAttention` (src/engine/ops/fused-attention.ts): per (sequence, head) sgemms on strided views of
- * the [B*T, H] projections with transpose flags and alpha = 1/sqrt(d_head): no permute copies, no materialised kᵀ.
+ * q, k, v come from one [H → 3H] GEMM (`fusedQkvLinear`, src/engine/ops/fused-qkv.ts; the weights stay separate HF
+ * parameters); attention is `fusedSelfAttentionPacked` (src/engine/ops/fused-attention.ts): per (sequence, head)
+ * sgemms on strided views of the [B*T, 3H] projection with transpose flags and alpha = 1/sqrt(d_head): no permute
+ * copies, no materialised kᵀ.
  */
 import {
   Rng, Tensor, TensorError, add, attentionMaskBias, dropout, embedding, gelu, indexSelect, isGradEnabled, layerNorm,
   release, relu, reshape, tanh,
 } from '../engine/index.js';
 import { addLayerNorm } from '../engine/ops/fused-add-layernorm.js';
-import { fusedSelfAttention } from '../engine/ops/fused-attention.js';
+import { fusedSelfAttentionPacked } from '../engine/ops/fused-attention.js';
+import { fusedQkvLinear } from '../engine/ops/fused-qkv.js';
 import { fusedLinear } from '../engine/ops/fused-linear.js';
 import type { RealmConfig } from './config.js';
 import { initBertParams } from './init.js';
@@ -191,14 +194,12 @@ export class BertModel {
     // Inference (noGrad): no graph keeps the intermediates, so their buffers go back to the pool as soon as they are
     // consumed and the next layer / batch reuses them (no fresh zeroed allocations, less GC) — e.g. index refreshes.
     const free = isGradEnabled() ? (): void => {} : (...ts: Tensor[]): void => ts.forEach((t) => release(t.data));
-    const q = fusedLinear(h, L.q[0], L.q[1]); // [B*T, H]
-    const k = fusedLinear(h, L.k[0], L.k[1]);
-    const v = fusedLinear(h, L.v[0], L.v[1]);
-    const ctx = fusedSelfAttention(q, k, v, {
+    const qkv = fusedQkvLinear(h, [L.q[0], L.k[0], L.v[0]], [L.q[1], L.k[1], L.v[1]]); // [B*T, 3H] = [q | k | v]
+    const ctx = fusedSelfAttentionPacked(qkv, {
       batch: B, seqLen: T, heads: nh, alpha: 1 / Math.sqrt(H / nh), maskBias,
       dropoutP: cfg.attention_probs_dropout_prob, rng: this.rng, training,
     }); // [B*T, H]
-    free(q, k, v);
+    free(qkv);
     const attn = dropout(fusedLinear(ctx, L.attnOut[0], L.attnOut[1]), cfg.hidden_dropout_prob, this.rng, training);
     free(ctx);
     const h1 = addLayerNorm(h, attn, L.attnLn[0], L.attnLn[1], cfg.layer_norm_eps);

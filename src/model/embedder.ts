@@ -16,7 +16,8 @@
  */
 import { Rng, Tensor, attentionMaskBias, indexSelect, layerNorm, linear, noGrad, tanh } from '../engine/index.js';
 import { addLayerNorm } from '../engine/ops/fused-add-layernorm.js';
-import { fusedSelfAttention } from '../engine/ops/fused-attention.js';
+import { fusedSelfAttentionPacked } from '../engine/ops/fused-attention.js';
+import { fusedQkvLinear } from '../engine/ops/fused-qkv.js';
 import { fusedLinear } from '../engine/ops/fused-linear.js';
 import { resolveAliases } from '../io/aliases.js';
 import { loadSafetensors, type NamedArrays } from '../io/safetensors.js';
@@ -136,9 +137,8 @@ export class RealmEmbedder {
     const L = cfg.num_hidden_layers;
     for (let i = 0; i < L - 1; i++) {
       const l = `encoder.layer.${i}`;
-      const ctx = fusedSelfAttention(lin(h, `${l}.attention.self.query`), lin(h, `${l}.attention.self.key`), lin(h, `${l}.attention.self.value`), {
-        batch: B, seqLen: T, heads: nh, alpha, maskBias,
-      }); // [B*T, H]
+      const w = (n: string): [Tensor, Tensor, Tensor] => [p(`${l}.attention.self.query.${n}`), p(`${l}.attention.self.key.${n}`), p(`${l}.attention.self.value.${n}`)];
+      const ctx = fusedSelfAttentionPacked(fusedQkvLinear(h, w('weight'), w('bias')), { batch: B, seqLen: T, heads: nh, alpha, maskBias }); // [B*T, H]
       h = ln(h, lin(ctx, `${l}.attention.output.dense`), `${l}.attention.output.LayerNorm`);
       const inter = denseAct(h, p(`${l}.intermediate.dense.weight`), p(`${l}.intermediate.dense.bias`), cfg.hidden_act);
       h = ln(h, lin(inter, `${l}.output.dense`), `${l}.output.LayerNorm`);

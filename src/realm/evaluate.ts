@@ -103,7 +103,7 @@ export function evaluateHeldOut(
           let sc = 0;
           const o = slot.get(id)! * P;
           for (let c = 0; c < P; c++) sc += q.data[b * P + c] * d[o + c];
-          scores.push(sc);
+          scores.push(sc * model.opts.scoreScale);
         }
         for (const block of cands) rows.push({ x: e.inputIds, block, positions });
         return { positions, scores, C: cands.length };

@@ -130,7 +130,7 @@ export class RealmFiller {
         for (let j = 0; j < blockToks.length; j++) {
           let s = 0;
           for (let c = 0; c < P; c++) s += q.data[c] * d[j * P + c];
-          scores.push(s);
+          scores.push(s * this.model.opts.scoreScale);
         }
       }
       const lse = logSumExp64(scores);

@@ -9,7 +9,8 @@
  * parameter). The candidates of an example are [∅, z_1..z_k] — the null document is always index 0.
  *
  * `forward(examples, retrieved)`: the query embedder embeds `[CLS] x [SEP]` and the document embedder re-embeds the
- * retrieved blocks `[CLS] title [SEP] text [SEP]` WITH gradient (the index only chose them), f(x,z) = q·d,
+ * retrieved blocks `[CLS] title [SEP] text [SEP]` WITH gradient (the index only chose them), f(x,z) = q·d (times
+ * `scoreScale`, 1 in the paper),
  * p(z|x) = softmax over the k+1 scores; the encoder reads each (x, z) pair and the loss is −log Σ_z p(y|z,x) p(z|x).
  * `retrieveAndForward` adds the index search (with exclusion of x's own block) in front, for the trainer.
  */
@@ -61,12 +62,17 @@ export interface RealmPretrainOptions {
   /** BM25 blocks added to the k MIPS blocks of each example (./lexical.ts; 0 = REALM as published). Every candidate
    *  is still scored by the embedders, so this widens the candidate set against the retriever's cold start. */
   lexicalCandidates: number;
+  /** Positive factor on the relevance scores: f(x,z) = scoreScale · Embed_input(x)·Embed_doc(z) (1 = the paper). A
+   *  scalar does not change any ranking (the MIPS index is unaffected); it sets how peaked p(z|x) starts — an ICT
+   *  warm start whose inner products span tens of nats gives every candidate but the top few p(z|x) ≈ 0, so the
+   *  reader never learns from them. */
+  scoreScale: number;
 }
 
 /** Defaults: k = 8 + ∅, 64-token queries, 288-token blocks, joint 352, span marginal, own block excluded. */
 export const REALM_PRETRAIN_DEFAULTS: RealmPretrainOptions = {
   k: 8, queryMaxLen: 64, blockMaxLen: 288, jointMaxLen: 352, marginal: 'span', nullDocument: true, nullScoreInit: 0, exclude: 'block',
-  trainDocEmbedder: true, lexicalCandidates: 0,
+  trainDocEmbedder: true, lexicalCandidates: 0, scoreScale: 1,
 };
 
 /** Per-example diagnostics (candidate index 0 is ∅ when the null document is on). */
@@ -133,6 +139,7 @@ export class RealmPretrainModel {
     this.opts = { ...REALM_PRETRAIN_DEFAULTS, ...opts };
     if (!Number.isInteger(this.opts.k) || this.opts.k < 0) throw new RealmInputError(`RealmPretrainModel: k must be a non-negative integer (got ${this.opts.k})`);
     if (this.opts.k === 0 && !this.opts.nullDocument) throw new RealmInputError('RealmPretrainModel: k = 0 needs the null document');
+    if (!(this.opts.scoreScale > 0 && Number.isFinite(this.opts.scoreScale))) throw new RealmInputError(`RealmPretrainModel: scoreScale must be a positive number (got ${this.opts.scoreScale})`);
     if (!Number.isInteger(this.opts.lexicalCandidates) || this.opts.lexicalCandidates < 0) throw new RealmInputError(`RealmPretrainModel: lexicalCandidates must be a non-negative integer (got ${this.opts.lexicalCandidates})`);
     this.tok = tok;
     this.scorer = new RealmScorer(cfg, rng, { init });
@@ -258,7 +265,7 @@ export class RealmPretrainModel {
       const K = retrieved[b].length;
       if (K > 0) {
         const d = indexSelect(docVecs!, 0, Int32Array.from(retrieved[b], (blk) => slot.get(blk.id)!)); // [K, P]
-        parts.push(reshape(matmul(slice(q, 0, b, b + 1), d, { transB: true }), [K])); // f(x, z) = q·d
+        parts.push(reshape(matmul(slice(q, 0, b, b + 1), d, { transB: true, alpha: this.opts.scoreScale }), [K])); // f(x, z) = scale · q·d
       }
       return parts.length === 1 ? parts[0] : concat(parts, 0);
     });

@@ -111,6 +111,8 @@ export interface RealmSection {
   /** BM25 blocks added to the k MIPS blocks of each example (0 = the paper). Every candidate is still scored by the
    *  embedders; a remedy for a weak retriever warm start, whose reader otherwise learns to ignore evidence. */
   lexicalCandidates: number;
+  /** Positive factor on the relevance scores (1 = the paper; ranking unchanged): how peaked p(z|x) starts. */
+  scoreScale: number;
 }
 
 /** Asynchronous index refresh (REALM §3.4). */
@@ -171,7 +173,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   optim: { steps: 2000, batchSize: 8, lr: 1e-4, warmupSteps: 200, weightDecay: 0.01, clipNorm: 1, betas: [0.9, 0.999], eps: 1e-6 },
   checkpoint: { every: 100, keepLast: 3 },
   log: { every: 10, quiet: false, throttleMs: 0 },
-  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block', trainDocEmbedder: true, lexicalCandidates: 0 },
+  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block', trainDocEmbedder: true, lexicalCandidates: 0, scoreScale: 1 },
   refresh: {
     every: 200, swap: 'deterministic', lag: 100, runner: 'process', workerBackend: 'native', workerThreads: 1, indexKind: 'auto', flatMaxBlocks: 200_000, batchSize: 32, probeQueries: 64,
   },
@@ -259,6 +261,7 @@ export function validatePretrainConfig(c: PretrainConfig, file = '<config>'): Pr
   check(file, int(c.data.exampleBlocks, 0), 'data.exampleBlocks', 'must be an integer >= 0 (0 = all)');
   check(file, int(c.model.vocabSize, 10), 'model.vocabSize', 'must be an integer >= 10');
   check(file, int(c.realm.k, 0), 'realm.k', 'must be an integer >= 0');
+  check(file, typeof c.realm.scoreScale === 'number' && c.realm.scoreScale > 0 && Number.isFinite(c.realm.scoreScale), 'realm.scoreScale', 'must be a positive number (1 = the paper)');
   check(file, int(c.realm.lexicalCandidates, 0), 'realm.lexicalCandidates', 'must be an integer >= 0 (0 = MIPS candidates only)');
   check(file, int(c.refresh.every, 0), 'refresh.every', 'must be an integer >= 0 (0 = never)');
   check(file, c.refresh.every === 0 || (int(c.refresh.lag, 1) && c.refresh.lag <= c.refresh.every), 'refresh.lag', 'must be an integer in [1, refresh.every]');

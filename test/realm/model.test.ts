@@ -240,3 +240,27 @@ test('bad inputs raise RealmInputError naming the problem', () => {
   assert.throws(() => model.forward([{ ...q, labels: Int32Array.of(1) }], [[]]), /labels/);
   assert.throws(() => model.forward([], []), /empty batch/);
 });
+
+test('scoreScale multiplies every relevance score (not the null score); gradients reach the embedders scaled too', () => {
+  const rng = new Rng(12);
+  const world = new TinyWorld(4, 4, rng);
+  const blocks = Array.from({ length: 4 }, (_, i) => world.block(i, rng));
+  const examples = [world.query(0, 0), world.query(2, 2)];
+  const retrieved = [[blocks[1], blocks[2]], [blocks[3], blocks[0]]];
+  const run = (s: number) => {
+    const m = tinyModel(world, 3, { k: 2, scoreScale: s });
+    const out = m.forward(examples, retrieved, { training: false });
+    backward(out.loss);
+    return { m, d: out.diagnostics };
+  };
+  const one = run(1);
+  const half = run(0.5);
+  half.d.examples.forEach((e, b) => {
+    assert.equal(e.scores[0], one.d.examples[b].scores[0], 'null score unscaled');
+    e.scores.slice(1).forEach((v, j) => assert.ok(Math.abs(v - 0.5 * one.d.examples[b].scores[j + 1]) < 1e-5, `score ${v}`));
+  });
+  // ∂loss/∂q·d = scale · ∂loss/∂f: with identical rewards the query-embedder gradient would halve; here just non-zero and different
+  const g = (m: typeof one.m) => m.queryEmbedder.parameters().values().next().value!.grad!.data;
+  assert.ok(g(half.m).some((v, i) => Math.abs(v - g(one.m)[i]) > 1e-9));
+  assert.throws(() => tinyModel(world, 3, { scoreScale: 0 }), /scoreScale/);
+});

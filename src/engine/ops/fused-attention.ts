@@ -7,6 +7,10 @@
  * softmax and dropout in one pass over the [B, nh, T, T] scores.
  *
  * Backward: dV = Pᵀ·dctx, dP = dctx·vᵀ (times the dropout mask), dS = softmax'(dP), dQ = alpha·dS·k, dK = alpha·dSᵀ·q.
+ *
+ * `fusedSelfAttentionPacked` takes q, k and v packed side by side in one [B*T, 3H] tensor (the output of one
+ * [H → 3H] projection GEMM, ./fused-qkv.ts): the same sgemms read it with row stride 3H and backward writes dq, dk,
+ * dv into one [B*T, 3H] gradient, so the projection's backward is one GEMM instead of three plus two adds.
  */
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/index.js';
@@ -34,38 +38,66 @@ export interface FusedAttentionOptions {
   training?: boolean;
 }
 
-/** q, k, v [B*T, H] (or [B, T, H]) → context [same shape as q]. */
-export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAttentionOptions): Tensor {
+/** Where q, k and v live: buffers, column offsets and the shared row stride (H, or 3H when packed). */
+interface QkvLayout {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  offQ: number;
+  offK: number;
+  offV: number;
+  /** Row stride of all three. */
+  ld: number;
+}
+
+/** Checked options of one attention call. */
+interface AttentionShape {
+  B: number;
+  T: number;
+  nh: number;
+  H: number;
+  d: number;
+  alpha: number;
+  p: number;
+  drop: boolean;
+  mask: Float32Array | null;
+}
+
+function attentionShape(H: number, o: FusedAttentionOptions, op: string): AttentionShape {
   const { batch: B, seqLen: T, heads: nh } = o;
-  const H = q.shape[q.ndim - 1];
   if (!(Number.isInteger(B) && Number.isInteger(T) && Number.isInteger(nh) && B > 0 && T > 0 && nh > 0) || H % nh !== 0) {
-    throw new TensorError(`fusedSelfAttention: invalid batch ${B}, seqLen ${T}, heads ${nh} for hidden ${H}`);
-  }
-  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
-    if (t.size !== B * T * H || t.shape[t.ndim - 1] !== H) {
-      throw new TensorError(`fusedSelfAttention: ${name} has shape [${t.shape.join(', ')}], expected ${B * T} rows of ${H}`);
-    }
+    throw new TensorError(`${op}: invalid batch ${B}, seqLen ${T}, heads ${nh} for hidden ${H}`);
   }
   const mask = o.maskBias ?? null;
-  if (mask && mask.length !== B * T) throw new TensorError(`fusedSelfAttention: maskBias has ${mask.length} entries, expected ${B * T}`);
+  if (mask && mask.length !== B * T) throw new TensorError(`${op}: maskBias has ${mask.length} entries, expected ${B * T}`);
   const d = H / nh;
-  const alpha = o.alpha ?? 1 / Math.sqrt(d);
   const p = o.dropoutP ?? 0;
-  if (!(p >= 0 && p < 1)) throw new TensorError(`fusedSelfAttention: dropoutP must be in [0, 1), got ${p}`);
+  if (!(p >= 0 && p < 1)) throw new TensorError(`${op}: dropoutP must be in [0, 1), got ${p}`);
   const drop = !!o.training && p > 0;
-  if (drop && !o.rng) throw new TensorError('fusedSelfAttention: dropout needs an rng');
+  if (drop && !o.rng) throw new TensorError(`${op}: dropout needs an rng`);
+  return { B, T, nh, H, d, alpha: o.alpha ?? 1 / Math.sqrt(d), p, drop, mask };
+}
+
+/** Forward on a layout; returns ctx [B*T, H] and the backward closure (gradients written into the same layout). */
+function attentionCore(x: QkvLayout, s: AttentionShape, rng: Rng | undefined): {
+  ctx: Float32Array;
+  backward: (g: Float32Array, grads: { q: Float32Array | null; k: Float32Array | null; v: Float32Array | null }) => void;
+  free: () => void;
+} {
+  const { B, T, nh, H, d, alpha, p, drop, mask } = s;
   const be = getBackend();
   const TT = T * T;
+  const ld = x.ld;
   const probs = allocUninit(B * nh * TT); // softmax output P (every element written by the score sgemms)
-  // One batched sgemm per head covers all B sequences: sequence b of head h starts at row b*T (stride T*H) of the
-  // [B*T, H] operands, column h*d (row stride H); its [T, T] block of `probs` starts at (b*nh + h)*TT (stride nh*TT).
-  const sX = T * H;
+  // One batched sgemm per head covers all B sequences: sequence b of head h starts at row b*T (stride T*ld) of the
+  // q/k/v operands, column off + h*d (row stride ld); its [T, T] block of `probs` starts at (b*nh + h)*TT (stride nh*TT).
+  const sX = T * ld;
+  const sC = T * H;
   const sP = nh * TT;
   // Scores S = alpha q·kᵀ per (b, h), written straight into `probs`.
   for (let h = 0; h < nh; h++) {
-    const off = h * d;
-    be.sgemmBatched(B, false, true, T, T, d, alpha, q.data.subarray(off), sX, k.data.subarray(off), sX, 0,
-      probs.subarray(h * TT), sP, H, H, T);
+    be.sgemmBatched(B, false, true, T, T, d, alpha, x.q.subarray(x.offQ + h * d), sX, x.k.subarray(x.offK + h * d), sX, 0,
+      probs.subarray(h * TT), sP, ld, ld, T);
   }
   // Additive key mask (one [T] row per sequence, shared by its nh * T score rows) + softmax in one pass.
   if (mask) be.softmaxRowsBias(probs, mask, probs, B * nh * T, T, nh * T);
@@ -73,47 +105,80 @@ export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAtte
   // Dropout (counter-based, see backend dropoutApply): `used` = the kept probabilities scaled by 1/(1-p), which
   // multiply v; backward re-applies the same seeds to dP instead of storing a mask.
   let used = probs;
-  const seed0 = drop ? o.rng!.nextUint32() : 0;
-  const seed1 = drop ? o.rng!.nextUint32() : 0;
+  const seed0 = drop ? rng!.nextUint32() : 0;
+  const seed1 = drop ? rng!.nextUint32() : 0;
   if (drop) {
     used = allocUninit(probs.length);
     be.dropoutApply(probs, used, probs.length, p, seed0, seed1);
   }
   const ctx = allocUninit(B * T * H); // every (sequence, head) block written by the sgemms below
   for (let h = 0; h < nh; h++) {
-    const off = h * d;
-    be.sgemmBatched(B, false, false, T, d, T, 1, used.subarray(h * TT), sP, v.data.subarray(off), sX, 0,
-      ctx.subarray(off), sX, T, H, H);
+    be.sgemmBatched(B, false, false, T, d, T, 1, used.subarray(h * TT), sP, x.v.subarray(x.offV + h * d), sX, 0,
+      ctx.subarray(h * d), sC, T, ld, H);
   }
-  const out = new Tensor(ctx, q.shape);
-  return record(out, [q, k, v], 'fusedSelfAttention', (g) => {
-    const dq = q.requiresGrad ? allocUninit(q.size) : null;
-    const dk = k.requiresGrad ? allocUninit(k.size) : null;
-    const dv = v.requiresGrad ? allocUninit(v.size) : null;
+  const backward = (g: Float32Array, grads: { q: Float32Array | null; k: Float32Array | null; v: Float32Array | null }): void => {
     const dS = allocUninit(probs.length);
     for (let h = 0; h < nh; h++) {
-      const off = h * d;
       const blk = h * TT;
       // dP_used [T, T] = dctx_bh · v_bhᵀ ; dV_bh [T, d] = P_usedᵀ · dctx_bh (all b at once)
-      be.sgemmBatched(B, false, true, T, T, d, 1, g.subarray(off), sX, v.data.subarray(off), sX, 0,
-        dS.subarray(blk), sP, H, H, T);
-      if (dv) {
-        be.sgemmBatched(B, true, false, T, d, T, 1, used.subarray(blk), sP, g.subarray(off), sX, 0,
-          dv.subarray(off), sX, T, H, H);
+      be.sgemmBatched(B, false, true, T, T, d, 1, g.subarray(h * d), sC, x.v.subarray(x.offV + h * d), sX, 0,
+        dS.subarray(blk), sP, H, ld, T);
+      if (grads.v) {
+        be.sgemmBatched(B, true, false, T, d, T, 1, used.subarray(blk), sP, g.subarray(h * d), sC, 0,
+          grads.v.subarray(x.offV + h * d), sX, T, H, ld);
       }
     }
     if (drop) be.dropoutApply(dS, dS, dS.length, p, seed0, seed1);
     be.softmaxBackward(probs, dS, dS, B * nh * T, T);
     for (let h = 0; h < nh; h++) {
-      const off = h * d;
       const blk = dS.subarray(h * TT);
-      if (dq) be.sgemmBatched(B, false, false, T, d, T, alpha, blk, sP, k.data.subarray(off), sX, 0, dq.subarray(off), sX, T, H, H);
-      if (dk) be.sgemmBatched(B, true, false, T, d, T, alpha, blk, sP, q.data.subarray(off), sX, 0, dk.subarray(off), sX, T, H, H);
+      if (grads.q) be.sgemmBatched(B, false, false, T, d, T, alpha, blk, sP, x.k.subarray(x.offK + h * d), sX, 0, grads.q.subarray(x.offQ + h * d), sX, T, ld, ld);
+      if (grads.k) be.sgemmBatched(B, true, false, T, d, T, alpha, blk, sP, x.q.subarray(x.offQ + h * d), sX, 0, grads.k.subarray(x.offK + h * d), sX, T, ld, ld);
     }
     release(dS);
-    return [dq, dk, dv];
-  }, () => {
+  };
+  const free = (): void => {
     if (used !== probs) release(used);
     release(probs);
-  });
+  };
+  return { ctx, backward, free };
+}
+
+/** q, k, v [B*T, H] (or [B, T, H]) → context [same shape as q]. */
+export function fusedSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: FusedAttentionOptions): Tensor {
+  const H = q.shape[q.ndim - 1];
+  const s = attentionShape(H, o, 'fusedSelfAttention');
+  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
+    if (t.size !== s.B * s.T * H || t.shape[t.ndim - 1] !== H) {
+      throw new TensorError(`fusedSelfAttention: ${name} has shape [${t.shape.join(', ')}], expected ${s.B * s.T} rows of ${H}`);
+    }
+  }
+  const core = attentionCore({ q: q.data, k: k.data, v: v.data, offQ: 0, offK: 0, offV: 0, ld: H }, s, o.rng);
+  const out = new Tensor(core.ctx, q.shape);
+  return record(out, [q, k, v], 'fusedSelfAttention', (g) => {
+    const grads = {
+      q: q.requiresGrad ? allocUninit(q.size) : null,
+      k: k.requiresGrad ? allocUninit(k.size) : null,
+      v: v.requiresGrad ? allocUninit(v.size) : null,
+    };
+    core.backward(g, grads);
+    return [grads.q, grads.k, grads.v];
+  }, core.free);
+}
+
+/** qkv [B*T, 3H] = [q | k | v] per row (or [B, T, 3H]) → context [B*T, H] (same leading shape). */
+export function fusedSelfAttentionPacked(qkv: Tensor, o: FusedAttentionOptions): Tensor {
+  const H3 = qkv.shape[qkv.ndim - 1];
+  if (H3 % 3 !== 0) throw new TensorError(`fusedSelfAttentionPacked: last dim ${H3} is not 3 * hidden`);
+  const H = H3 / 3;
+  const s = attentionShape(H, o, 'fusedSelfAttentionPacked');
+  if (qkv.size !== s.B * s.T * H3) throw new TensorError(`fusedSelfAttentionPacked: qkv has shape [${qkv.shape.join(', ')}], expected ${s.B * s.T} rows of ${H3}`);
+  const x = qkv.data;
+  const core = attentionCore({ q: x, k: x, v: x, offQ: 0, offK: H, offV: 2 * H, ld: H3 }, s, o.rng);
+  const out = new Tensor(core.ctx, [...qkv.shape.slice(0, -1), H]);
+  return record(out, [qkv], 'fusedSelfAttentionPacked', (g) => {
+    const dqkv = allocUninit(qkv.size); // q, k and v column blocks all written by the backward sgemms
+    core.backward(g, { q: dqkv, k: dqkv, v: dqkv });
+    return [dqkv];
+  }, core.free);
 }
