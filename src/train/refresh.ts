@@ -23,6 +23,7 @@ import { loadIndexFile } from '../api/modelDir.js';
 import type { RealmEmbedder } from '../model/embedder.js';
 import type { IndexKind } from './embedCorpus.js';
 import { refreshIndex, snapshotWeights, topkChurn, weightLayout, type WeightLayout } from './refreshJob.js';
+import { formatDuration } from './progress.js';
 import type { RefreshReply, RefreshRequest, RefreshWorkerData } from './refreshWorker.js';
 
 /** Refresh settings. */
@@ -314,7 +315,15 @@ export class IndexRefresher {
   buildNow(step: number, seqs: readonly TokenSeq[], padId: number): void {
     const id = snapshotIdFor(step);
     const t0 = performance.now();
-    const { vectors, index } = noGrad(() => refreshIndex(this.setup.docEmbedder, seqs, padId, this.opts.batchSize, { kind: this.opts.indexKind, flatMaxBlocks: this.opts.flatMaxBlocks }));
+    let last = t0;
+    const progress = (done: number): void => {
+      const now = performance.now();
+      if (now - last < 10_000 || done === seqs.length) return;
+      last = now;
+      const rate = done / ((now - t0) / 1000);
+      this.setup.log(`index: ${done}/${seqs.length} blocks embedded, ${rate.toFixed(0)} blocks/s, ETA ${formatDuration((seqs.length - done) / rate)}`);
+    };
+    const { vectors, index } = noGrad(() => refreshIndex(this.setup.docEmbedder, seqs, padId, this.opts.batchSize, { kind: this.opts.indexKind, flatMaxBlocks: this.opts.flatMaxBlocks }, progress));
     index.save(join(this.setup.dir, `index-${id}.bin`));
     this.index = index;
     this.indexId = id;

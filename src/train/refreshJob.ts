@@ -88,8 +88,9 @@ export interface RefreshIndexOptions {
 /** Re-embeds all blocks with `embedder` and builds the index: the whole refresh, synchronously. */
 export function refreshIndex(
   embedder: RealmEmbedder, seqs: readonly TokenSeq[], padId: number, batchSize: number, opts: RefreshIndexOptions,
+  onProgress?: (done: number) => void,
 ): { vectors: Float32Array; index: Index } {
-  const vectors = embedTokenized(embedder, seqs, padId, batchSize);
+  const vectors = embedTokenized(embedder, seqs, padId, batchSize, onProgress);
   return { vectors, index: buildIndex(vectors, embedder.cfg.retriever_proj_size, { kind: opts.kind, flatMaxBlocks: opts.flatMaxBlocks }) };
 }
 
