@@ -6,10 +6,11 @@
 // retrieval (exclude 'document': a lead passage cut into two blocks cannot leak through its other half; the knowledge
 // corpus is one Wikipedia corpus, enwiki2015_lead100, one lead per title, so no second copy of the article exists).
 // Also: retrieval utility of (a) (answer string in the top-1 / any top-k block), the copying upper bound with the own
-// block allowed (never the headline), and (a)'s own encoder with the null document only.
+// block allowed (never the headline), (a)'s own encoder with the null document only, and (a) with MIPS candidates
+// only when it was trained with lexical (BM25) candidates (realm.lexicalCandidates; evaluated the same way here).
 // Usage:
 //   node --import tsx bench/pretrain-eval.ts --run <realm-a run dir> --a <model dir> --b <model dir> --c <model dir>
-//     [--max-n 600] [--k 8] [--threads 1] [--seed 1] [--only a,b,c,own,anull|none] [--no-write] [--out bench/results/pretrain.json]
+//     [--max-n 600] [--k 8] [--threads 1] [--seed 1] [--only a,b,c,own,anull,amips|none] [--no-write] [--out bench/results/pretrain.json]
 //     [--md BENCHMARKS.md] [--merge other.json,...] [--note "..."]
 // Parts can run in parallel processes (--only b --out /tmp/b.json ...); a last run with --only none --merge ... writes
 // the combined results.
@@ -24,6 +25,7 @@ import { DocStore } from '../src/corpus/docstore.js';
 import { getBackend } from '../src/engine/index.js';
 import { BlockTokenCache } from '../src/realm/batch.js';
 import { evaluateHeldOut, type HeldOutEvalResult } from '../src/realm/evaluate.js';
+import { LexicalCandidates } from '../src/realm/lexical.js';
 import { DocumentGroups } from '../src/realm/retrieval.js';
 import { benchOption, exitOnHelp } from './lib/help.js';
 import { heldOutSample } from './lib/heldout.js';
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
   if (!run || !dirs.a || !dirs.b || !dirs.c) throw new Error('pretrain-eval: --run, --a, --b and --c are required (see --help)');
   const maxN = Number(benchOption('max-n') ?? 600);
   const seed = Number(benchOption('seed') ?? 1);
-  const only = new Set((benchOption('only') ?? 'a,b,c,own,anull').split(','));
+  const only = new Set((benchOption('only') ?? 'a,b,c,own,anull,amips').split(','));
   getBackend().setThreads(Number(benchOption('threads') ?? 1));
   const noWrite = benchOption('no-write') !== undefined;
   const outPath = benchOption('out') ?? join(root, 'bench/results/pretrain.json');
@@ -51,15 +53,23 @@ async function main(): Promise<void> {
   process.stderr.write(`pretrain-eval: ${examples.length} of ${pool} held-out salient sentences (${heldDocs} Wikipedia documents), ${store.size} blocks\n`);
 
   const results: Record<string, HeldOutEvalResult & { seconds: number }> = {};
-  const evalOne = (key: string, dir: string, k: number, exclude: 'document' | 'none'): void => {
+  let lexical: LexicalCandidates | undefined; // BM25 over the store, built when a model was trained with lexical candidates
+  const lexicalFor = (tok: ConstructorParameters<typeof LexicalCandidates>[1]): LexicalCandidates => {
+    lexical ??= LexicalCandidates.fromBlocks(store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), tok);
+    return lexical;
+  };
+  const candidates: Record<string, string> = {};
+  const evalOne = (key: string, dir: string, k: number, exclude: 'document' | 'none', mipsOnly = false): void => {
     if (!only.has(key)) return;
     const { model, tokenizer: tok } = loadRealmModel(dir);
+    const m = k > 0 && !mipsOnly ? model.opts.lexicalCandidates : 0;
+    candidates[key] = k === 0 ? 'null document only' : `${k} MIPS${m ? ` + ${m} BM25` : ''} blocks + null document, scores x ${model.opts.scoreScale}`;
     const index = k > 0 ? loadIndexFile(join(dir, MODEL_FILES.index), model.cfg.retriever_proj_size) : null;
     if (index && index.size !== store.size) throw new Error(`${dir}: index has ${index.size} vectors, store ${store.size} blocks`);
     const banned = (v: number): boolean => tok.isSpecialId(v) || v === tok.maskId;
     const t0 = performance.now();
     const r = evaluateHeldOut(model, examples, index, new BlockTokenCache(store, tok), store, banned, {
-      k, exclude, groups, batchSize: 8,
+      k, exclude, groups, batchSize: 8, lexicalCandidates: m, lexical: m > 0 ? lexicalFor(tok) : undefined,
       onProgress: (done) => process.stderr.write(`\r  ${key}: ${done}/${examples.length}`),
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -72,6 +82,7 @@ async function main(): Promise<void> {
   evalOne('c', dirs.c, k, 'document');
   evalOne('own', dirs.a, k, 'none');
   evalOne('anull', dirs.a, 0, 'document');
+  evalOne('amips', dirs.a, k, 'document', true);
   store.close();
 
   // earlier results (this file, then --merge files of runs made in parallel with --only and --out) fill the gaps
@@ -97,6 +108,8 @@ async function main(): Promise<void> {
     own_block_allowed_acc: get('own')?.accuracy ?? null,
     own_block_allowed_topk_contains_answer: get('own')?.topkContains ?? null,
     realm_model_null_only_acc: get('anull')?.accuracy ?? null,
+    realm_model_mips_only_acc: get('amips')?.accuracy ?? null,
+    candidates,
     exclusion: "every block of the sentence's own document (realm.exclude 'document'), in training and here",
     corpus: 'enwiki2015_lead100 (30,539 lead passages, one per title, cut into blocks of <= 128 wordpieces); held-out documents: FNV-1a hash split, data.heldoutFraction 0.02',
     examples_cache: cache,
@@ -114,14 +127,15 @@ async function main(): Promise<void> {
     ['(b) same warm start and steps, null document only', pct(out.no_retrieval_acc), '–', '–', get('b')?.meanNullProb.toFixed(3)],
     ['(c) REALM with random-span masking', pct(out.random_mask_acc), pct(get('c')?.topkContains === undefined ? null : get('c')!.top1Contains), pct(get('c')?.topkContains), get('c')?.meanNullProb.toFixed(3)],
     ['(a) model, null document only (diagnostic)', pct(out.realm_model_null_only_acc), '–', '–', '–'],
+    ['(a) model, MIPS candidates only (diagnostic)', pct(out.realm_model_mips_only_acc), pct(get('amips')?.top1Contains ?? null), pct(get('amips')?.topkContains ?? null), get('amips')?.meanNullProb.toFixed(3)],
     ['(a) with its own block allowed (copying upper bound, not a result)', pct(out.own_block_allowed_acc), '–', pct(out.own_block_allowed_topk_contains_answer), get('own')?.meanNullProb.toFixed(3)],
   ];
   updateMarkdownSection(mdPath, 'pretrain', [
     '## REALM pre-training: held-out salient-span fill-in',
     '',
-    `Whole-span exact match on ${out.heldout_n} held-out salient-masked Wikipedia sentences (sampled from ${out.heldout_pool}; documents never trained on in any stage), k = ${k} retrieved blocks + the null document; every block of the sentence's own document excluded from retrieval. "answer in top-1/top-${k}": the masked string occurs in the retrieved block(s).`,
+    `Whole-span exact match on ${out.heldout_n} held-out salient-masked Wikipedia sentences (sampled from ${out.heldout_pool}; documents never trained on in any stage), candidates: ${candidates.a ?? `k = ${k} retrieved blocks + the null document`}; every block of the sentence's own document excluded from retrieval. "answer in top-1 / in a candidate": the masked string occurs in the index's best block / in any candidate block.`,
     '',
-    markdownTable(['model', 'fill-in accuracy', `answer in top-1`, `answer in top-${k}`, 'mean p(∅|x)'], rows),
+    markdownTable(['model', 'fill-in accuracy', 'answer in top-1', 'answer in a candidate', 'mean p(∅|x)'], rows),
     '',
     `(a) / (b) = ${out.realm_vs_no_retrieval == null ? '–' : out.realm_vs_no_retrieval.toFixed(2)}x (target >= 2x). ${out.note ?? ''}`,
     '',
