@@ -1,11 +1,14 @@
 // A small persistent thread pool shared by every native kernel (GEMM, element-wise ops, index build and search).
 // parallelFor(n, grain, fn) splits [0, n) into chunks of >= grain items and runs fn(lo, hi) on the calling thread
 // plus the pool's workers (chunks handed out dynamically; workers that wake after the caller ran out of chunks
-// skip the job); it returns when every chunk is done. Nested calls run serially on the caller, and so
+// skip the job); it returns when every chunk is done. Idle workers spin for 100 us (pause loop) before sleeping on
+// the condition variable, so back-to-back ops of a training step do not pay a futex wake-up each (OpenMP's
+// OMP_WAIT_POLICY does the same, for longer). Nested calls run serially on the caller, and so
 // does a call from a second thread while the pool is busy (e.g. two worker_threads using the addon at once).
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -53,6 +56,7 @@ class ThreadPool {
     jobStep_ = step;
     next_.store(0);
     ++generation_;
+    publishedGen_.store(generation_, std::memory_order_release);
     lk.unlock();
     cv_.notify_all();
     inParallel_ = true;
@@ -89,11 +93,19 @@ class ThreadPool {
 
   void startWorkers() {
     stop_ = false;
+    stopFlag_.store(false);
     const uint64_t start = generation_;  // new workers wait for the next job, not one that already ran
     for (int i = 1; i < nThreads_; i++) {
       workers_.emplace_back([this, start] {
         uint64_t seen = start;
         for (;;) {
+          // Spin briefly before sleeping: a training step issues hundreds of short parallel ops back to back, and a
+          // condition-variable wake-up costs tens of microseconds each time.
+          const auto t0 = std::chrono::steady_clock::now();
+          while (publishedGen_.load(std::memory_order_acquire) == seen && !stopFlag_.load(std::memory_order_relaxed) &&
+                 std::chrono::steady_clock::now() - t0 < std::chrono::microseconds(kSpinMicros)) {
+            for (int i = 0; i < 32; i++) cpuRelax();
+          }
           std::unique_lock<std::mutex> lk(mu_);
           cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
           if (stop_) return;
@@ -117,6 +129,7 @@ class ThreadPool {
     {
       std::lock_guard<std::mutex> lk(mu_);
       stop_ = true;
+      stopFlag_.store(true);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -133,6 +146,16 @@ class ThreadPool {
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t jobN_ = 0, jobStep_ = 1;
   std::atomic<int64_t> next_{0};
+  std::atomic<uint64_t> publishedGen_{0};  // generation_ for the lock-free spin of idle workers
+  std::atomic<bool> stopFlag_{false};
+  static constexpr int kSpinMicros = 100;
+  static void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
   std::atomic<bool> busy_{false};
   static thread_local bool inParallel_;
 };
