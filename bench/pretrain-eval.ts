@@ -89,8 +89,9 @@ async function main(): Promise<void> {
   const prev: Record<string, unknown> = { detail: {} };
   for (const f of [outPath, ...(benchOption('merge') ?? '').split(',').filter(Boolean)]) {
     if (!existsSync(f)) continue;
-    const d = (JSON.parse(readFileSync(f, 'utf8')) as { detail?: object }).detail ?? {};
-    prev.detail = { ...(prev.detail as object), ...d };
+    const j = JSON.parse(readFileSync(f, 'utf8')) as { detail?: object; candidates?: Record<string, string> };
+    prev.detail = { ...(prev.detail as object), ...(j.detail ?? {}) };
+    if (f !== outPath) Object.assign(candidates, j.candidates ?? {}, { ...candidates }); // this run's own entries win
   }
   const get = (key: string): (HeldOutEvalResult & { seconds: number }) | undefined => results[key] ?? (prev.detail as Record<string, HeldOutEvalResult & { seconds: number }> | undefined)?.[key];
   const out = {
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
     '',
     `(a) / (b) = ${out.realm_vs_no_retrieval == null ? '–' : out.realm_vs_no_retrieval.toFixed(2)}x (target >= 2x). ${out.note ?? ''}`,
     '',
-    `Reproduce: \`node --import tsx bench/pretrain-eval.ts --run <realm-a run> --a <realm-a>/model --b <realm-b>/model --c <realm-c>/model --max-n ${maxN}\` after the pipeline in models/default/README.md. Results: bench/results/pretrain.json.`,
+    `Reproduce: \`node --import tsx bench/pretrain-eval.ts --run <realm-a run> --a <realm-a>/model --b <realm-b>/model --c <realm-c>/model --max-n ${maxN} --k ${k}\` after training the three models (session-4 recipe: configs/realm-lexical.json, its header says how (b) and (c) differ; the shipped model's: models/default/README.md). Results: bench/results/pretrain.json.`,
   ].join('\n'));
   process.stderr.write(`pretrain-eval: wrote ${outPath} and the pretrain section of ${mdPath}\n`);
 }
