@@ -14,6 +14,7 @@ import { noGrad, Rng } from '../engine/index.js';
 import type { Index } from '../index/types.js';
 import { parseConfig, readConfig } from '../model/config.js';
 import { RealmFiller } from '../realm/fill.js';
+import { LexicalCandidates } from '../realm/lexical.js';
 import { RealmPretrainModel, REALM_PRETRAIN_DEFAULTS, type RealmPretrainOptions } from '../realm/model.js';
 import { BertTokenizer } from '../tokenizer/bertTokenizer.js';
 import { buildIndex } from '../train/embedCorpus.js';
@@ -133,7 +134,14 @@ export class Realm {
       }
     }
     if (index.size !== store.size) throw new ModelDirError(`index ${indexPath} holds ${index.size} vectors but the document store has ${store.size} blocks`);
-    return new Realm(dir, model, tok, store, index, new RealmFiller(model, tok, index, store));
+    let lexical: LexicalCandidates | null = null;
+    if (model.opts.lexicalCandidates > 0) {
+      // the model was trained with BM25 candidates next to the MIPS ones: build BM25 over the same blocks
+      const t0 = performance.now();
+      lexical = LexicalCandidates.fromBlocks(store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), tok);
+      log(`BM25 over ${store.size} blocks for the model's lexical candidates in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    }
+    return new Realm(dir, model, tok, store, index, new RealmFiller(model, tok, index, store, lexical));
   }
 
   /** Embeds every block with the model's document embedder (progress on `log`) and builds the index. */

@@ -14,6 +14,7 @@ import { RealmInputError, type BlockTextSource, type BlockTokens, type RealmToke
 import type { JointRow } from './kaEncoder.js';
 import { logSumExp64 } from './loss.js';
 import type { RealmPretrainModel } from './model.js';
+import { mergeCandidates, type LexicalCandidates } from './lexical.js';
 import { retrieveForBatch } from './retrieval.js';
 
 /** The tokenizer calls fill needs (BertTokenizer fits). */
@@ -32,6 +33,8 @@ export interface FillOptions {
   topN?: number;
   /** Block ids never retrieved (e.g. the block the text came from, for held-out evaluation). */
   exclude?: Iterable<number>;
+  /** BM25 blocks added to the MIPS ones (default: the model's `lexicalCandidates`; needs the filler's BM25 source). */
+  lexicalCandidates?: number;
 }
 
 /** One filling of the masks. */
@@ -99,6 +102,8 @@ export class RealmFiller {
     readonly tok: FillTokenizer,
     readonly index: Index,
     readonly blocks: BlockTextSource,
+    /** BM25 over the same blocks, for models trained with lexical candidates (null: MIPS candidates only). */
+    readonly lexical: LexicalCandidates | null = null,
   ) {}
 
   /** Fills the [MASK] wordpieces of `text`. */
@@ -117,7 +122,11 @@ export class RealmFiller {
     return noGrad(() => {
       const example = { inputIds: x, labels: new Int32Array(x.length) };
       const q = this.model.embedQueries([example], false); // [1, P]
-      const found = k > 0 ? retrieveForBatch(q.data.slice(), this.index, k, opts.exclude ? [[...opts.exclude]] : null).ids[0] : [];
+      const exclude = opts.exclude ? [[...opts.exclude]] : null;
+      const mips = k > 0 ? retrieveForBatch(q.data.slice(), this.index, k, exclude).ids[0] : [];
+      const m = k > 0 ? opts.lexicalCandidates ?? this.model.opts.lexicalCandidates : 0;
+      if (m > 0 && !this.lexical) throw new RealmInputError(`fill: ${m} lexical candidates need a BM25 source (RealmFiller's lexical argument)`);
+      const found = m > 0 ? mergeCandidates([mips], this.lexical!.forBatch([example], m, exclude))[0] : mips;
       const texts = found.length ? this.blocks.getMany(found) : [];
       const blockToks: BlockTokens[] = texts.map((t, i) => ({
         id: found[i], titleIds: Int32Array.from(this.tok.encodeSequence(t.title).ids), textIds: Int32Array.from(this.tok.encodeSequence(t.text).ids),

@@ -13,6 +13,7 @@ import { bertMiniConfig } from '../../src/model/config.js';
 import { trainWordPiece } from '../../src/tokenizer/index.js';
 import { BlockTokenCache, docInputs, type RealmExample } from '../../src/realm/batch.js';
 import { RealmFiller } from '../../src/realm/fill.js';
+import { LexicalCandidates, mergeCandidates } from '../../src/realm/lexical.js';
 import { maskPassage } from '../../src/realm/masking.js';
 import { RealmPretrainModel, realmDecay } from '../../src/realm/model.js';
 
@@ -76,8 +77,8 @@ test('pre-training smoke: loss falls over 30 steps with retrieval in the loop; f
   // inference: fill, then check each prediction's probability against the training forward pass (span marginal)
   index = buildIndex();
   const filler = new RealmFiller(model, tok, index, source);
-  for (const text of ['The chemist Marie Curie was born in [MASK].', '[MASK] [MASK] was born in Ulm in 1879.']) {
-    const res = filler.fill(text, { k: 3, topN: 4 });
+  const check = (f: RealmFiller, text: string, opts: { k: number; lexicalCandidates?: number }) => {
+    const res = f.fill(text, { ...opts, topN: 4 });
     assert.equal(res.maskCount, (text.match(/\[MASK\]/g) ?? []).length);
     assert.equal(res.predictions.length, 4);
     for (let i = 1; i < res.predictions.length; i++) assert.ok(res.predictions[i - 1].prob >= res.predictions[i].prob, 'sorted');
@@ -93,6 +94,16 @@ test('pre-training smoke: loss falls over 30 steps with retrieval in the loop; f
       const d = noGrad(() => model.forward([{ inputIds: x, labels }], [blocks], { training: false })).diagnostics.examples[0];
       assert.ok(Math.abs(p.prob - d.py) < 1e-5 * Math.max(1, d.py) + 1e-7, `${text} → "${p.text}": fill ${p.prob} vs forward ${d.py}`);
     }
-  }
+    return res;
+  };
+  for (const text of ['The chemist Marie Curie was born in [MASK].', '[MASK] [MASK] was born in Ulm in 1879.']) check(filler, text, { k: 3 });
   assert.throws(() => filler.fill('No mask here.'), /no \[MASK\]/);
+  // lexical candidates: the BM25 blocks join the MIPS one and every candidate is still scored like forward does
+  const lexical = LexicalCandidates.fromBlocks(DOCS.map(([title, text]) => ({ title, text })), tok);
+  const text = 'The chemist Marie Curie was born in [MASK].';
+  const withLex = check(new RealmFiller(model, tok, index, source, lexical), text, { k: 1, lexicalCandidates: 2 });
+  const bm25 = lexical.forBatch([{ inputIds: Int32Array.from(tok.encodeSequence(text).ids), labels: new Int32Array(0) }], 2)[0];
+  const mipsTop = filler.fill(text, { k: 1 }).evidence.map((e) => e.blockId);
+  assert.deepEqual(new Set(withLex.evidence.map((e) => e.blockId)), new Set(mergeCandidates([mipsTop], [bm25])[0]));
+  assert.throws(() => filler.fill(text, { k: 1, lexicalCandidates: 2 }), /BM25 source/);
 });
