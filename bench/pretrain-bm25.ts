@@ -19,8 +19,8 @@ import { getBackend } from '../src/engine/index.js';
 import { loadRealmModel } from '../src/api/realm.js';
 import { BlockTokenCache, type RealmExample } from '../src/realm/batch.js';
 import { blockContainsAnswer, evaluateHeldOut, type HeldOutEvalResult } from '../src/realm/evaluate.js';
+import { LexicalCandidates } from '../src/realm/lexical.js';
 import { DocumentGroups } from '../src/realm/retrieval.js';
-import { Bm25Builder } from '../src/retriever/bm25.js';
 import { BertTokenizer } from '../src/tokenizer/index.js';
 import { benchOption, exitOnHelp } from './lib/help.js';
 import { heldOutSample } from './lib/heldout.js';
@@ -46,19 +46,15 @@ async function main(): Promise<void> {
   const blocks = store.getMany(Int32Array.from({ length: store.size }, (_, i) => i));
   const groups = new DocumentGroups(blocks.map((b) => b.docId));
   const t0 = performance.now();
-  const builder = new Bm25Builder();
-  for (const b of blocks) builder.add(`${b.title}\n${b.text}`);
-  const bm25 = builder.build();
+  const lexical = LexicalCandidates.fromBlocks(blocks, tok); // BM25 and the query exactly as REALM's lexical candidates
   process.stderr.write(`pretrain-bm25: BM25 over ${store.size} blocks in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${examples.length} of ${pool} held-out sentences\n`);
 
   const tally = { docExcluded: { top1: 0, topk: 0 }, ownAllowed: { top1: 0, topk: 0, ownInTopk: 0 } };
   const lists = new Map<RealmExample, { excl: number[]; allowed: number[] }>();
   const depth = k + 64; // enough hits to fill k after dropping the own document's blocks
   for (const e of examples) {
-    const kept = Array.from(e.inputIds).filter((id) => id !== tok.maskId && !tok.isSpecialId(id));
-    const query = tok.decode(kept);
     const has = (id: number): boolean => blockContainsAnswer(blocks[id], e.answer); // as evaluateHeldOut counts it
-    const hits = Array.from(bm25.search(query, depth).ids);
+    const hits = Array.from(lexical.bm25.search(lexical.query(e), depth).ids);
     const own = new Set(groups.sameDocument(e.sourceBlockId!));
     const excl = hits.filter((id) => !own.has(id)).slice(0, k);
     const allowed = hits.slice(0, k);

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const results: Record<string, HeldOutEvalResult & { seconds: number }> = {};
   let lexical: LexicalCandidates | undefined; // BM25 over the store, built when a model was trained with lexical candidates
   const lexicalFor = (tok: ConstructorParameters<typeof LexicalCandidates>[1]): LexicalCandidates => {
-    lexical ??= LexicalCandidates.fromBlocks(store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), tok);
+    lexical ??= LexicalCandidates.fromStore(store, tok);
     return lexical;
   };
   const candidates: Record<string, string> = {};
@@ -91,7 +91,8 @@ async function main(): Promise<void> {
     if (!existsSync(f)) continue;
     const j = JSON.parse(readFileSync(f, 'utf8')) as { detail?: object; candidates?: Record<string, string> };
     prev.detail = { ...(prev.detail as object), ...(j.detail ?? {}) };
-    if (f !== outPath) Object.assign(candidates, j.candidates ?? {}, { ...candidates }); // this run's own entries win
+    if (f === outPath) continue;
+    for (const [key, v] of Object.entries(j.candidates ?? {})) candidates[key] ??= v; // this run's own entries win
   }
   const get = (key: string): (HeldOutEvalResult & { seconds: number }) | undefined => results[key] ?? (prev.detail as Record<string, HeldOutEvalResult & { seconds: number }> | undefined)?.[key];
   const out = {

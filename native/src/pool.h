@@ -56,7 +56,6 @@ class ThreadPool {
     jobStep_ = step;
     next_.store(0);
     ++generation_;
-    publishedGen_.store(generation_, std::memory_order_release);
     lk.unlock();
     cv_.notify_all();
     inParallel_ = true;
@@ -93,7 +92,6 @@ class ThreadPool {
 
   void startWorkers() {
     stop_ = false;
-    stopFlag_.store(false);
     const uint64_t start = generation_;  // new workers wait for the next job, not one that already ran
     for (int i = 1; i < nThreads_; i++) {
       workers_.emplace_back([this, start] {
@@ -102,7 +100,7 @@ class ThreadPool {
           // Spin briefly before sleeping: a training step issues hundreds of short parallel ops back to back, and a
           // condition-variable wake-up costs tens of microseconds each time.
           const auto t0 = std::chrono::steady_clock::now();
-          while (publishedGen_.load(std::memory_order_acquire) == seen && !stopFlag_.load(std::memory_order_relaxed) &&
+          while (generation_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed) &&
                  std::chrono::steady_clock::now() - t0 < std::chrono::microseconds(kSpinMicros)) {
             for (int i = 0; i < 32; i++) cpuRelax();
           }
@@ -129,7 +127,6 @@ class ThreadPool {
     {
       std::lock_guard<std::mutex> lk(mu_);
       stop_ = true;
-      stopFlag_.store(true);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -140,14 +137,13 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable cv_, done_;
-  bool stop_ = false;
-  uint64_t generation_ = 0;
+  // Written under mu_; atomic so idle workers can spin on them without the lock.
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> generation_{0};
   int active_ = 0;  // workers that joined the current job and may be running a chunk (guarded by mu_)
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t jobN_ = 0, jobStep_ = 1;
   std::atomic<int64_t> next_{0};
-  std::atomic<uint64_t> publishedGen_{0};  // generation_ for the lock-free spin of idle workers
-  std::atomic<bool> stopFlag_{false};
   static constexpr int kSpinMicros = 100;
   static void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)

@@ -11,7 +11,7 @@ import type { Index } from '../index/types.js';
 import { maskedPositionsOf, type BlockTextSource, type BlockTokenCache, type BlockTokens, type RealmExample } from './batch.js';
 import { topSequences } from './fill.js';
 import type { JointRow } from './kaEncoder.js';
-import { mergeCandidates, type LexicalCandidates } from './lexical.js';
+import { withLexicalCandidates, type LexicalCandidates } from './lexical.js';
 import { logSumExp64 } from './loss.js';
 import type { RealmPretrainModel } from './model.js';
 import { exclusionsFor, retrieveForBatch, type DocumentGroups, type ExclusionMode } from './retrieval.js';
@@ -74,7 +74,6 @@ export function evaluateHeldOut(
   const useNull = model.opts.nullDocument;
   if (opts.k > 0 && !index && !opts.candidates) throw new RangeError('evaluateHeldOut: k > 0 needs an index (or candidates)');
   const m = opts.k > 0 && !opts.candidates ? opts.lexicalCandidates ?? model.opts.lexicalCandidates : 0;
-  if (m > 0 && !opts.lexical) throw new RangeError(`evaluateHeldOut: ${m} lexical candidates per example need a BM25 source (opts.lexical)`);
   let correct = 0;
   let top1 = 0;
   let topk = 0;
@@ -84,12 +83,11 @@ export function evaluateHeldOut(
     const batch = examples.slice(s, s + bs);
     noGrad(() => {
       const q = model.embedQueries(batch, false); // [B, P]
-      const P = q.shape[1];
       const exclude = opts.k > 0 && !opts.candidates ? exclusionsFor(batch, opts.exclude, opts.groups) : null;
       const mips = opts.k <= 0 ? batch.map(() => [])
         : opts.candidates ? opts.candidates(batch).map((c) => c.slice(0, opts.k))
           : retrieveForBatch(q.data.slice(), index!, opts.k, exclude).ids;
-      const ids = m > 0 ? mergeCandidates(mips, opts.lexical!.forBatch(batch, m, exclude)) : mips;
+      const ids = withLexicalCandidates(mips, batch, m, opts.lexical, exclude, 'evaluateHeldOut');
       const unique = [...new Set(ids.flat())];
       const toks = unique.length ? blocks.get(unique) : [];
       const slot = new Map(unique.map((id, i) => [id, i]));
@@ -99,12 +97,7 @@ export function evaluateHeldOut(
         const positions = maskedPositionsOf(e);
         const cands: Array<BlockTokens | null> = [...(useNull ? [null] : []), ...ids[b].map((id) => toks[slot.get(id)!])];
         const scores = useNull ? [model.nullScore.data[0]] : [];
-        for (const id of ids[b]) {
-          let sc = 0;
-          const o = slot.get(id)! * P;
-          for (let c = 0; c < P; c++) sc += q.data[b * P + c] * d[o + c];
-          scores.push(sc * model.opts.scoreScale);
-        }
+        for (const id of ids[b]) scores.push(model.relevance(q.data, b, d, slot.get(id)!));
         for (const block of cands) rows.push({ x: e.inputIds, block, positions });
         return { positions, scores, C: cands.length };
       });

@@ -14,7 +14,7 @@ import { RealmInputError, type BlockTextSource, type BlockTokens, type RealmToke
 import type { JointRow } from './kaEncoder.js';
 import { logSumExp64 } from './loss.js';
 import type { RealmPretrainModel } from './model.js';
-import { mergeCandidates, type LexicalCandidates } from './lexical.js';
+import { withLexicalCandidates, type LexicalCandidates } from './lexical.js';
 import { retrieveForBatch } from './retrieval.js';
 
 /** The tokenizer calls fill needs (BertTokenizer fits). */
@@ -125,8 +125,7 @@ export class RealmFiller {
       const exclude = opts.exclude ? [[...opts.exclude]] : null;
       const mips = k > 0 ? retrieveForBatch(q.data.slice(), this.index, k, exclude).ids[0] : [];
       const m = k > 0 ? opts.lexicalCandidates ?? this.model.opts.lexicalCandidates : 0;
-      if (m > 0 && !this.lexical) throw new RealmInputError(`fill: ${m} lexical candidates need a BM25 source (RealmFiller's lexical argument)`);
-      const found = m > 0 ? mergeCandidates([mips], this.lexical!.forBatch([example], m, exclude))[0] : mips;
+      const found = withLexicalCandidates([mips], [example], m, this.lexical, exclude, 'fill')[0];
       const texts = found.length ? this.blocks.getMany(found) : [];
       const blockToks: BlockTokens[] = texts.map((t, i) => ({
         id: found[i], titleIds: Int32Array.from(this.tok.encodeSequence(t.title).ids), textIds: Int32Array.from(this.tok.encodeSequence(t.text).ids),
@@ -135,12 +134,7 @@ export class RealmFiller {
       const scores: number[] = useNull ? [this.model.nullScore.data[0]] : [];
       if (blockToks.length) {
         const d = this.model.embedBlocks(blockToks, false).data;
-        const P = q.shape[1];
-        for (let j = 0; j < blockToks.length; j++) {
-          let s = 0;
-          for (let c = 0; c < P; c++) s += q.data[c] * d[j * P + c];
-          scores.push(s * this.model.opts.scoreScale);
-        }
+        for (let j = 0; j < blockToks.length; j++) scores.push(this.model.relevance(q.data, 0, d, j));
       }
       const lse = logSumExp64(scores);
       const logPz = scores.map((s) => s - lse);

@@ -11,8 +11,7 @@
  *
  * The query is the masked sentence x without its [MASK] pieces, decoded back to text.
  */
-import type { RealmExample } from './batch.js';
-import { RealmInputError } from './batch.js';
+import { RealmInputError, type BlockTextSource, type RealmExample } from './batch.js';
 import { Bm25Builder, type Bm25Index } from '../retriever/bm25.js';
 
 /** What the BM25 query needs from the tokenizer. */
@@ -31,6 +30,11 @@ export class LexicalCandidates {
     const builder = new Bm25Builder();
     for (const b of blocks) builder.add(`${b.title}\n${b.text}`);
     return new LexicalCandidates(builder.build(), tok);
+  }
+
+  /** Builds BM25 over every block of a store (ids 0..size-1). */
+  static fromStore(store: BlockTextSource & { readonly size: number }, tok: LexicalQueryTokenizer): LexicalCandidates {
+    return LexicalCandidates.fromBlocks(store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), tok);
   }
 
   /** The BM25 query of an example: x without [MASK] and special pieces, as text. */
@@ -58,6 +62,19 @@ export class LexicalCandidates {
       }
     });
   }
+}
+
+/**
+ * The candidates of a batch: the index's `mips` lists plus `m` BM25 blocks each from `lexical` (same exclusions);
+ * `mips` unchanged when m = 0. `who` names the caller in the error raised when m > 0 without a BM25 source.
+ */
+export function withLexicalCandidates(
+  mips: number[][], examples: readonly RealmExample[], m: number, lexical: LexicalCandidates | null | undefined,
+  exclude: ReadonlyArray<Iterable<number> | null | undefined> | null, who: string,
+): number[][] {
+  if (m <= 0) return mips;
+  if (!lexical) throw new RealmInputError(`${who}: ${m} lexical candidates per example need a BM25 source (LexicalCandidates)`);
+  return mergeCandidates(mips, lexical.forBatch(examples, m, exclude));
 }
 
 /** Per example: `primary` ids in order, then the `extra` ids not already there. */

@@ -27,7 +27,7 @@ import {
 } from './batch.js';
 import { KnowledgeAugEncoder, type JointRow } from './kaEncoder.js';
 import { batchLoss, marginalTerms, rewards, type MarginalMode, type MarginalTerms } from './loss.js';
-import { mergeCandidates, type LexicalCandidates } from './lexical.js';
+import { withLexicalCandidates, type LexicalCandidates } from './lexical.js';
 import { exclusionsFor, retrieveForBatch, type DocumentGroups, type ExclusionMode, type Retrieved } from './retrieval.js';
 
 /** Name of our null-document score parameter. */
@@ -222,6 +222,14 @@ export class RealmPretrainModel {
     this.scorer.load(path);
   }
 
+  /** f(x,z) without autograd (inference): scoreScale · q[qRow]·d[dRow] for row-major [., P] query / document vectors. */
+  relevance(q: Float32Array, qRow: number, d: Float32Array, dRow: number): number {
+    const P = this.cfg.retriever_proj_size;
+    let s = 0;
+    for (let c = 0; c < P; c++) s += q[qRow * P + c] * d[dRow * P + c];
+    return s * this.opts.scoreScale;
+  }
+
   /** Query vectors Embed_input(`[CLS] x [SEP]`) [B, P]. */
   embedQueries(examples: readonly RealmExample[], training: boolean): Tensor {
     return this.queryEmbedder.forward(queryInputs(this.tok, examples, this.opts.queryMaxLen), training);
@@ -326,12 +334,11 @@ export class RealmPretrainModel {
     const k = o.k ?? this.opts.k;
     const m = k > 0 ? this.opts.lexicalCandidates : 0;
     if (k > 0 && !index) throw new RealmInputError(`retrieveAndForward: k = ${k} needs an index`);
-    if (m > 0 && !o.lexical) throw new RealmInputError(`retrieveAndForward: lexicalCandidates = ${m} needs a LexicalCandidates (BM25) source`);
     const exclude = k > 0 ? exclusionsFor(examples, this.opts.exclude, o.groups) : null;
     const retrieved = k > 0 && index
       ? retrieveForBatch(searchVecs, index, k, exclude)
       : { ids: examples.map(() => []), staleScores: examples.map(() => []) };
-    const ids = m > 0 ? mergeCandidates(retrieved.ids, o.lexical!.forBatch(examples, m, exclude)) : retrieved.ids;
+    const ids = withLexicalCandidates(retrieved.ids, examples, m, o.lexical, exclude, 'retrieveAndForward');
     const out = this.forward(examples, ids.map((list) => blocks.get(list)), { training, queryVecs: q });
     const staleScores = ids.map((list, b) => list.map((_, j) => retrieved.staleScores[b][j] ?? Number.NaN)); // NaN: a BM25 candidate
     return { ...out, retrieved: { ids, staleScores } };

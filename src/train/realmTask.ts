@@ -174,7 +174,8 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   const storePath = cfg.data.docStore ?? join(cfg.outputDir, MODEL_FILES.docs);
   if (cfg.data.docStore && !existsSync(storePath)) throw new RangeError(`document store ${storePath} not found (data.docStore)`);
   const store = await ensureDocStore(storePath, docs, tok, r.blockMaxLen, log);
-  const blockDocIds = store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)).map((b) => b.docId);
+  const allBlocks = store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)); // read once for the ids and BM25
+  const blockDocIds = allBlocks.map((b) => b.docId);
   const maskIds = exampleBlockIds(blockDocIds, cfg.data.heldoutFraction, cfg.data.exampleBlocks, cfg.data.dataSeed, (d) => !d.startsWith('wn:'));
   const allExamples = buildExamples(store, tok, cfg.data.masking, r.queryMaxLen - 2, cfg.data.dataSeed, cfg.outputDir, log, maskIds);
   const examples = splitHeldOut(allExamples, store, cfg.data.heldoutFraction, cfg.outputDir);
@@ -205,7 +206,7 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   let lexical: LexicalCandidates | undefined;
   if (r.lexicalCandidates > 0 && r.k > 0) {
     const t0 = performance.now();
-    lexical = LexicalCandidates.fromBlocks(store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), tok);
+    lexical = LexicalCandidates.fromBlocks(allBlocks, tok);
     log(`lexical candidates: BM25 over ${store.size} blocks in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${r.lexicalCandidates} per example on top of the k = ${r.k} MIPS blocks`);
   }
   const task = new RealmTask(model, rng, examples, new BlockTokenCache(store, tok), refresher, {
