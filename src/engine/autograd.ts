@@ -13,7 +13,7 @@
  * no graph is recorded) may return internal saved buffers to the pool; it must never release an op's output.
  */
 import { Tensor, TensorError } from './tensor.js';
-import { release } from './pool.js';
+import { allocUninit, release } from './pool.js';
 import { getBackend } from './backends/index.js';
 
 /** The backward record attached to an op's output. */
@@ -118,6 +118,7 @@ function accumulate(t: Tensor, r: Float32Array, owned: boolean): void {
       t._gradOwned = owned;
     } else if (t._gradOwned) {
       addInto(t._gradBuf, r);
+      if (owned) release(r); // merged: a fresh array nobody else holds goes back to the pool
     } else if (owned) {
       addInto(r, t._gradBuf); // accumulate into the fresh array instead of copying the borrowed one
       t._gradBuf = r;
@@ -134,6 +135,7 @@ function accumulate(t: Tensor, r: Float32Array, owned: boolean): void {
     t.grad = new Tensor(data, t.shape);
   } else {
     addInto(t.grad.data, r);
+    if (owned) release(r);
   }
 }
 
@@ -222,10 +224,17 @@ export function backward(loss: Tensor, grad?: Tensor | Float32Array, opts: Backw
         const r = rs[i];
         const input = fn.inputs[i];
         if (!r || !input.requiresGrad) continue;
-        let dup = false;
-        for (let j = 0; j < rs.length; j++) if (j !== i && rs[j] === r) dup = true;
-        const owned = !dup && (r === g ? gOwned : true);
-        accumulate(input, r, owned);
+        // One array returned for several inputs (e.g. d(a+b)): every use but the last gets a pooled copy, the last
+        // takes the array itself, so each input owns its gradient and none is copied outside the pool.
+        let later = false;
+        for (let j = i + 1; j < rs.length; j++) if (rs[j] === r && fn.inputs[j].requiresGrad) later = true;
+        if (later) {
+          const c = allocUninit(r.length);
+          c.set(r);
+          accumulate(input, c, true);
+        } else {
+          accumulate(input, r, r === g ? gOwned : true);
+        }
       }
       // g was fresh and exclusively ours; if no input adopted it, recycle it
       if (gOwned && !rs.includes(g)) release(g);

@@ -114,3 +114,34 @@ test('backward({ freeActivations }) never recycles a leaf, a constant or the los
   assert.ok(got.some((a) => a.buffer === y.data.buffer), 'the intermediate y was recycled');
   assert.ok(w.data.every((v) => v === 0.5) && c.data.every((v) => v === 2));
 });
+
+for (const be of E.availableBackends()) {
+  test(`[${be.name}] a steady training loop allocates nothing outside the pool (tied weights, a + b)`, () => {
+    clearPool();
+    setPoolLimit(1 << 30);
+    E.setBackend(be);
+    try {
+      const rng = new Rng(5);
+      const [N, H, V] = [128, 64, 100]; // every buffer >= 4096 floats, so each one is poolable
+      const emb = E.param(rng.fillNormal(new Float32Array(V * H), 0, 0.1), [V, H], 'emb.weight');
+      const w = E.param(rng.fillNormal(new Float32Array(H * H), 0, 0.1), [H, H], 'w.weight');
+      const opt = new E.AdamW({ emb, w }, { lr: 1e-2 });
+      const ids = new Int32Array(N).map(() => rng.int(V));
+      const misses: number[] = [];
+      for (let step = 0; step < 4; step++) {
+        const before = poolStats().misses;
+        const x = E.embedding(emb, ids); // [N, H]: scatter-add gradient into emb
+        const h = E.add(x, E.linear(x, w)); // one gradient array for both inputs of add
+        const loss = E.crossEntropy(E.matmul(h, emb, { transB: true }), ids); // tied decoder: a second gradient for emb
+        loss.backward(undefined, { freeActivations: true });
+        opt.step();
+        opt.zeroGrad();
+        misses.push(poolStats().misses - before);
+      }
+      assert.ok(misses[0] > 0, 'the first step allocates');
+      assert.deepEqual(misses.slice(2), [0, 0], `pool misses per step: ${misses.join(', ')}`);
+    } finally {
+      E.setBackend(E.jsBackend);
+    }
+  });
+}
