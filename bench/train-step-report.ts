@@ -41,6 +41,11 @@ export function renderSection(r: Record<string, any>): string { // eslint-disabl
   if (rounds.length > 0) lines.push('', `Per-round ms/step: ${rounds.join('; ')}.`);
   lines.push('', `At ${r.threads} threads: ratio_vs_torch = **${f(r.ratio_vs_torch, 2)}** (target <= 1.0), speedup_vs_tfjs_wasm = **${f(r.speedup_vs_tfjs_wasm, 0)}x**${typeof r.ratio_vs_torch_1_thread === 'number' && r.threads !== 1 ? `; at 1 thread: ratio_vs_torch = **${f(r.ratio_vs_torch_1_thread, 2)}**` : ''}.`,
     `Initial MLM loss (eval mode, same weights): ours ${f(r.initial_loss.ours, 5)}, torch ${f(r.initial_loss.torch, 5)}, tfjs ${f(r.initial_loss.tfjs_wasm, 5)}.`);
+  if (typeof r.fma_peak_gflops === 'number' && typeof r.gemm_gflop_per_step === 'number') {
+    lines.push(`Against this machine: a step is ${f(r.gemm_gflop_per_step, 2)} GFLOP of GEMM; the measured FMA peak of ${r.threads} threads running at once`,
+      `(native \`fmaPeak\`, same run) is ${f(r.fma_peak_gflops)} GFLOP/s, so the step at ${f(r.ours_ms)} ms runs at **${f(r.step_pct_of_peak, 0)}%** of peak`,
+      `and no implementation can go below ${f((1e3 * r.gemm_gflop_per_step) / r.fma_peak_gflops)} ms here; 80x tfjs-wasm needs ${f(typeof r.tfjs_wasm_ms === 'number' ? r.tfjs_wasm_ms / 80 : NaN)} ms.`);
+  }
   const top = ours.by_threads[String(r.threads)];
   if (top?.split_ms) lines.push(`Our step split at ${r.threads} threads (ms): forward ${f(top.split_ms.forward)}, backward ${f(top.split_ms.backward)}, AdamW ${f(top.split_ms.optimizer)}.`);
   if (top?.kernels_ms) {

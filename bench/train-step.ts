@@ -19,6 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { nativeAddon } from '../src/engine/backends/native.js';
 import { AdamW, Rng, backward, bertDecayExclusions, getBackend, layerNorm, linear, noGrad, setBackend, type Backend } from '../src/engine/index.js';
 import { bertMiniConfig } from '../src/model/config.js';
 import { BertForMaskedLM } from '../src/model/mlm.js';
@@ -48,8 +49,9 @@ function median(xs: number[]): number {
 }
 
 /** Wraps every backend kernel with a timer; `table()` gives ms per kernel. */
-function timingBackend(inner: Backend): { backend: Backend; reset(): void; table(): Record<string, number> } {
+function timingBackend(inner: Backend): { backend: Backend; reset(): void; table(): Record<string, number>; gemmFlops(): number } {
   const acc = new Map<string, number>();
+  let flops = 0; // 2·M·N·K summed over sgemm / sgemmBatched calls since reset
   const wrapped: Record<string, unknown> = {};
   const names = new Set<string>([...Object.keys(inner), ...Object.getOwnPropertyNames(Object.getPrototypeOf(inner))]);
   for (const name of names) {
@@ -60,13 +62,19 @@ function timingBackend(inner: Backend): { backend: Backend; reset(): void; table
       const t0 = performance.now();
       const r = f.apply(inner, a);
       acc.set(name, (acc.get(name) ?? 0) + performance.now() - t0);
+      if (name === 'sgemm') flops += 2 * (a[2] as number) * (a[3] as number) * (a[4] as number);
+      if (name === 'sgemmBatched') flops += 2 * (a[0] as number) * (a[3] as number) * (a[4] as number) * (a[5] as number);
       return r;
     };
   }
   wrapped.name = inner.name;
   return {
     backend: wrapped as unknown as Backend,
-    reset: () => acc.clear(),
+    reset: () => {
+      acc.clear();
+      flops = 0;
+    },
+    gemmFlops: () => flops,
     table: () => Object.fromEntries([...acc].sort((a, b) => b[1] - a[1])),
   };
 }
@@ -83,6 +91,12 @@ interface OursResult {
   step_ms_rounds?: number[];
   split_ms?: { forward: number; backward: number; optimizer: number };
   kernels_ms?: Record<string, number>;
+  /** GEMM FLOP of one train step (counted at the backend), and that over step_ms: the step's effective GFLOP/s. */
+  gemm_gflop_per_step?: number;
+  step_gflops?: number;
+  /** Measured FMA peak of this many threads running at once (native fmaPeak), and step_gflops as a share of it. */
+  fma_peak_gflops?: number | null;
+  step_pct_of_peak?: number | null;
 }
 
 function runOurs(weightsPath: string, threadsList: number[], steps: number, warmup: number, profile: boolean) {
@@ -154,6 +168,16 @@ function runOurs(weightsPath: string, threadsList: number[], steps: number, warm
       cpu_ms_per_step: (cpu.user + cpu.system) / 1e3 / steps,
       split_ms: { forward: split.forward / steps, backward: split.backward / steps, optimizer: split.optimizer / steps },
     };
+    // GEMM FLOP of one step (the same every step) and the machine's FMA peak at this thread count, measured now.
+    setBackend(timer.backend);
+    timer.reset();
+    step(false);
+    setBackend(base);
+    r.gemm_gflop_per_step = timer.gemmFlops() / 1e9;
+    r.step_gflops = r.gemm_gflop_per_step / (r.step_ms / 1e3);
+    const addon = nativeAddon();
+    r.fma_peak_gflops = addon && base.name === 'native' ? addon.fmaPeak(nt, 1000).gflops : null;
+    r.step_pct_of_peak = r.fma_peak_gflops ? (100 * r.step_gflops) / r.fma_peak_gflops : null;
     if (profile) {
       setBackend(timer.backend);
       timer.reset();
@@ -178,7 +202,7 @@ function runOurs(weightsPath: string, threadsList: number[], steps: number, warm
     byThreads[String(nt)] = r;
     const fmt = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
     console.error(`  split ms: ${fmt(r.split_ms!)}${r.kernels_ms ? `\n  kernels ms/step: ${fmt(r.kernels_ms)}` : ''}`);
-    console.error(`ours @${nt} thread(s): ${r.step_ms.toFixed(1)} ms/step (min ${r.step_ms_min.toFixed(1)}), encode ${r.encode_per_s.toFixed(1)}/s, GEMM ${r.gemm_gflops.toFixed(1)} GFLOP/s`);
+    console.error(`ours @${nt} thread(s): ${r.step_ms.toFixed(1)} ms/step (min ${r.step_ms_min.toFixed(1)}), encode ${r.encode_per_s.toFixed(1)}/s, GEMM ${r.gemm_gflops.toFixed(1)} GFLOP/s, step ${r.step_gflops.toFixed(1)} GFLOP/s = ${r.step_pct_of_peak?.toFixed(0) ?? '?'}% of the measured FMA peak ${r.fma_peak_gflops?.toFixed(1) ?? '?'} GFLOP/s`);
   }
   return { backend: base.name, initial_loss: initialLoss, by_threads: byThreads };
 }
@@ -212,7 +236,7 @@ function mergeRounds(runs: Array<Record<string, unknown>>): Record<string, unkno
   for (const t of Object.keys(by)) {
     const rows = runs.map((r) => (r.by_threads as Record<string, Record<string, unknown>>)[t]).filter((x) => x);
     const m: Record<string, unknown> = { ...by[t] };
-    for (const k of ['step_ms', 'encode_per_s', 'gemm_gflops', 'cpu_ms_per_step']) {
+    for (const k of ['step_ms', 'encode_per_s', 'gemm_gflops', 'cpu_ms_per_step', 'step_gflops', 'fma_peak_gflops', 'step_pct_of_peak']) {
       const xs = rows.map((x) => x[k]).filter((x): x is number => typeof x === 'number');
       if (xs.length > 0) m[k] = median(xs);
     }
@@ -322,6 +346,10 @@ function main(): void {
       torch_encode_per_s_1_thread: torchBy['1']?.encode_per_s ?? null,
       tfjs_wasm_encode_per_s: (tfjs?.encode_per_s as number | undefined) ?? null,
       gemm_gflops: ours.by_threads[t].gemm_gflops,
+      // GEMM FLOP per step, the machine's measured FMA peak at these threads, and our step as a share of it.
+      gemm_gflop_per_step: ours.by_threads[t].gemm_gflop_per_step ?? null,
+      fma_peak_gflops: ours.by_threads[t].fma_peak_gflops ?? null,
+      step_pct_of_peak: ours.by_threads[t].step_pct_of_peak ?? null,
       torch_gemm_gflops: torchBy[t]?.gemm_gflops ?? null,
       initial_loss: { ours: ours.initial_loss, torch: torch?.initial_loss ?? null, tfjs_wasm: tfjs?.initial_loss ?? null },
       ours: ours,

@@ -118,6 +118,18 @@ test('native addon loads and reports its GEMM implementation', () => {
   assert.ok(nb.getThreads() >= 1);
 });
 
+test('fmaPeak measures FMA throughput with the widest vectors and rejects bad arguments', () => {
+  const info = addon.gemmInfo();
+  const r = addon.fmaPeak(1, 50);
+  assert.equal(r.isa, info.avx512f ? 'avx512' : info.avx2 ? 'avx2' : 'scalar');
+  assert.equal(r.threads, 1);
+  // A vector FMA loop does at least one flop per nanosecond on any machine that runs this suite.
+  assert.ok(Number.isFinite(r.gflops) && r.gflops > 1, `gflops ${r.gflops}`);
+  assert.throws(() => addon.fmaPeak(0, 50), /threads must be in \[1, 256\]/);
+  assert.throws(() => addon.fmaPeak(1, -1), /ms must be in/);
+  assert.throws(() => (addon.fmaPeak as (...a: unknown[]) => unknown)('2', 50), /threads/);
+});
+
 test('sgemm matches js for every micro-kernel, flags, alpha/beta, strides and offsets, 1 and 2 threads', () => {
   try {
     for (const k of kernels) {

@@ -39,6 +39,11 @@ export type NativeAddon = Omit<Backend, 'name'> & {
   setGemmImpl(mode: string): void;
   /** Forces our GEMM's micro-kernel ('avx512' | 'avx2' | 'avx512emu' | 'generic' | 'best'); RangeError if unsupported. */
   setGemmKernel(kernel: string): void;
+  /**
+   * Measured FMA throughput: `threads` OS threads each run independent fused multiply-adds (widest vectors the CPU
+   * has) for `ms` milliseconds at once; their total GFLOP/s. Benchmarks report efficiency against it.
+   */
+  fmaPeak(threads: number, ms: number): { gflops: number; threads: number; isa: string };
   /** Further exports registered by other native files (index kernels, ...). */
   [name: string]: unknown;
 };
