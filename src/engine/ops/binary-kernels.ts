@@ -3,6 +3,7 @@
  * broadcast pattern (equal shapes, trailing-suffix broadcast either way, scalar, general strided), so V8 compiles
  * each to straight-line code instead of calling a per-element closure.
  */
+import { getBackend } from '../backends/index.js';
 import { broadcastStrides, sameShape, suffixSize } from './util.js';
 
 /** Operator codes. */
@@ -78,7 +79,11 @@ export function binaryBroadcast(
   if (n === 0) return;
   const aFull = a.length === n && sameShape(aShape, outShape);
   const bFull = b.length === n && sameShape(bShape, outShape);
-  if (aFull && bFull) return sameLoop(op, a, b, out, n);
+  if (aFull && bFull) {
+    // Large same-shape sums and differences go to the backend's vectorised, threaded axpby (the BERT embedding sum).
+    if ((op === ADD || op === SUB) && n >= 4096) return getBackend().axpby(1, a, op === ADD ? 1 : -1, b, out, n);
+    return sameLoop(op, a, b, out, n);
+  }
   if (aFull) {
     const m = suffixSize(bShape, outShape);
     if (m > 0) return suffixRightLoop(op, a, b, out, n, m);

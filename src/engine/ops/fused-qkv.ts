@@ -45,7 +45,10 @@ export function fusedQkvLinear(x: Tensor, weights: readonly [Tensor, Tensor, Ten
       const gw = allocUninit(H3 * nIn);
       be.sgemm(true, false, H3, nIn, rows, 1, d, H3, x.data, nIn, 0, gw, nIn); // dWcat = dᵀ · x
       weights.forEach((t, i) => {
-        if (t.requiresGrad) gws[i] = gw.slice(i * H * nIn, (i + 1) * H * nIn);
+        if (!t.requiresGrad) return;
+        const gi = allocUninit(H * nIn); // pooled: a fresh slice() would page-fault every step
+        gi.set(gw.subarray(i * H * nIn, (i + 1) * H * nIn));
+        gws[i] = gi;
       });
       release(gw);
     }
