@@ -74,25 +74,43 @@ const BlockOverride& blockOverride() {
 }
 
 // Rows [m0, m1) of C[:, jc:jc+nc] += op(A)[m0:m1, pc:pc+kc] @ packed B block (b = beta for the first k slice):
-// packs MC-row blocks of A into bufA and sweeps the micro-kernel over the MR x NR tiles.
+// packs MC-row blocks of A into bufA and sweeps the micro-kernel over the MR x NR tiles. direct: full MR-row tiles
+// read A in place (uk.direct) and only a ragged last row tile is packed.
 void rowBlocks(const MicroKernel& uk, bool transA, const float* A, int64_t lda, int64_t m0, int64_t m1, int64_t MC,
                int64_t pc, int64_t kc, int64_t jc, int64_t nc, const float* bufB, float* bufA, float alpha, float b,
-               float* C, int64_t ldc) {
+               float* C, int64_t ldc, bool direct) {
   const int MR = uk.mr, NR = uk.nr;
+  const int64_t rs = transA ? 1 : lda, cs = transA ? lda : 1;  // op(A)(i, k) at A[i * rs + k * cs]
   for (int64_t ic = m0; ic < m1; ic += MC) {
     const int64_t mc = std::min(MC, m1 - ic);
-    packA(transA, A, lda, ic, mc, pc, kc, MR, bufA);
+    const int64_t full = direct ? mc / MR * MR : 0;  // rows read in place
+    if (mc > full) packA(transA, A, lda, ic + full, mc - full, pc, kc, MR, bufA);
     for (int64_t jr = 0; jr < nc; jr += NR) {
       const int nr = (int)std::min<int64_t>(NR, nc - jr);
       const float* bp = bufB + jr * kc;
       float* cc = C + ic * ldc + jc + jr;
-      for (int64_t ir = 0; ir < mc; ir += MR) {
+      for (int64_t ir = 0; ir < full; ir += MR)
+        uk.direct(kc, A + (ic + ir) * rs + pc * cs, rs, cs, bp, cc + ir * ldc, ldc, alpha, b, MR, nr);
+      for (int64_t ir = full; ir < mc; ir += MR) {
         const int mr = (int)std::min<int64_t>(MR, mc - ir);
-        uk.fn(kc, bufA + ir * kc, bp, cc + ir * ldc, ldc, alpha, b, mr, nr);
+        uk.fn(kc, bufA + (ir - full) * kc, bp, cc + ir * ldc, ldc, alpha, b, mr, nr);
       }
     }
   }
 }
+
+// Direct-A switch (REALM_GEMM_DIRECT=0 disables it; setGemmDirect for tests and A/B benchmarks).
+std::atomic<bool>& directAllowed() {
+  static std::atomic<bool> on{[] {
+    const char* env = std::getenv("REALM_GEMM_DIRECT");
+    return !(env && std::strcmp(env, "0") == 0);
+  }()};
+  return on;
+}
+
+// Products at most this many columns wide read A in place (direct micro-kernel) instead of packing it: with only a
+// few NR panels to sweep, packing A costs about as much as the arithmetic (attention's 128 x 64 x 128 products).
+constexpr int64_t kDirectMaxN = 128;
 
 struct Blocks {
   int64_t MC, KC, NC;
@@ -110,7 +128,8 @@ Blocks blocksFor(const MicroKernel& uk, int64_t M, int64_t N, int64_t K) {
 
 // The blocked algorithm on the calling thread.
 void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
-                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                bool direct) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) {
     scaleC(M, N, beta, C, ldc);
@@ -126,7 +145,8 @@ void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int6
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
       packB(transB, B, ldb, pc, kc, jc, nc, NR, bufB);
-      rowBlocks(uk, transA, A, lda, 0, M, MC, pc, kc, jc, nc, bufB, bufA, alpha, pc == 0 ? beta : 1.0f, C, ldc);
+      rowBlocks(uk, transA, A, lda, 0, M, MC, pc, kc, jc, nc, bufB, bufA, alpha, pc == 0 ? beta : 1.0f, C, ldc,
+                direct);
     }
   }
 }
@@ -136,6 +156,7 @@ void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int6
 void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
              const float* B, int64_t ldb, float beta, float* C, int64_t ldc, bool allowThreads) {
   const MicroKernel& uk = kernel();
+  const bool direct = N <= kDirectMaxN && directAllowed().load(std::memory_order_relaxed);
   const int threads = allowThreads ? ThreadPool::instance().threads() : 1;
   const double flops = 2.0 * (double)M * (double)N * (double)K;
   const bool splitM = M >= N;
@@ -143,12 +164,12 @@ void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
   const int64_t units = ((splitM ? M : N) + unit - 1) / unit;
   const int64_t parts = std::min<int64_t>(threads, units);
   if (parts <= 1 || flops < 4e6) {
-    gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, direct);
     return;
   }
   if (splitM) {
     if (K <= 0 || alpha == 0.0f) {
-      gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, direct);
       return;
     }
     // Row chunks sharing one packed B block (packed cooperatively, panel ranges per thread). About 4 chunks per
@@ -178,7 +199,7 @@ void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
           for (int64_t p = lo; p < hi; p++) {
             const int64_t m0 = p * chunkRows, m1 = std::min(M, m0 + chunkRows);
             rowBlocks(uk, transA, A, lda, m0, m1, bl.MC, pc, kc, jc, nc, bufB, bufA, alpha, pc == 0 ? beta : 1.0f,
-                      C, ldc);
+                      C, ldc, direct);
           }
         });
       }
@@ -195,7 +216,7 @@ void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
       const int64_t u0 = units * p / colParts, u1 = units * (p + 1) / colParts;
       const int64_t n0 = u0 * unit, n1 = std::min(N, u1 * unit);
       const float* b = transB ? B + n0 * ldb : B + n0;
-      gemmSerial(uk, transA, transB, M, n1 - n0, K, alpha, A, lda, b, ldb, beta, C + n0, ldc);
+      gemmSerial(uk, transA, transB, M, n1 - n0, K, alpha, A, lda, b, ldb, beta, C + n0, ldc, direct);
     }
   });
 }
@@ -295,6 +316,9 @@ bool setKernel(const std::string& name) {
 }
 
 bool haveOpenBlas() { return kHaveOpenBlas; }
+
+void setDirect(bool on) { directAllowed().store(on); }
+bool direct() { return directAllowed().load(); }
 
 bool setMode(const std::string& s) {
   Mode m;

@@ -13,11 +13,18 @@ namespace gemm {
 using MicroKernelFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                                float beta, int mr, int nr);
 
+// The same tile from an UNPACKED A: op(A)(i, k) is read at a[i * rs + k * cs] (rs = lda, cs = 1 for A stored [M, K];
+// rs = 1, cs = lda for A stored [K, M]). All MR rows must exist (ragged row tiles go through the packed kernel).
+// Small products skip packing A with it: packing costs as much as the arithmetic when N is only a few panels wide.
+using MicroKernelDirectFn = void (*)(int64_t kc, const float* a, int64_t rs, int64_t cs, const float* b, float* c,
+                                     int64_t ldc, float alpha, float beta, int mr, int nr);
+
 struct MicroKernel {
   const char* name;  // "avx512", "avx2", "avx512emu" (16-wide code on AVX2, for testing), "generic"
   int mr, nr;        // register tile (rows of A, columns of B)
   int mc, kc, nc;    // cache blocks: A block mc x kc lives in L2, B panel kc x nr in L1, B block kc x nc in L3
   MicroKernelFn fn;
+  MicroKernelDirectFn direct;
 };
 
 // Kernel tables (defined in gemm_ukernels.cc); nullptr when not compiled for this architecture.
@@ -50,6 +57,9 @@ std::string mode();
 bool setKernel(const std::string& name);
 const MicroKernel& kernel();
 bool haveOpenBlas();
+// Whether narrow products (N <= 128) read A unpacked (default on; REALM_GEMM_DIRECT=0 turns it off).
+void setDirect(bool on);
+bool direct();
 // Human-readable description of what runs, e.g. "own(avx2)", "openblas", "auto(own(avx2)|openblas)".
 std::string describe();
 // Keeps OpenBLAS's own thread count in step with the pool (no-op without OpenBLAS).

@@ -108,6 +108,7 @@ Napi::Value GemmInfo(const Napi::CallbackInfo& info) {
   o.Set("avx2", cpuFeatures().avx2Fma);
   o.Set("avx512f", cpuFeatures().avx512f);
   o.Set("describe", gemm::describe());
+  o.Set("directA", gemm::direct());
   return o;
 }
 
@@ -132,7 +133,16 @@ Napi::Value SetGemmKernel(const Napi::CallbackInfo& info) {
   return a.env().Undefined();
 }
 
+Napi::Value SetGemmDirect(const Napi::CallbackInfo& info) {
+  Args a(info, "setGemmDirect", 1);
+  if (!a.ok()) return a.env().Undefined();
+  if (!info[0].IsBoolean()) return a.typeError("on must be a boolean"), a.env().Undefined();
+  gemm::setDirect(info[0].As<Napi::Boolean>().Value());
+  return a.env().Undefined();
+}
+
 REALM_EXPORT("sgemm", Sgemm);
+REALM_EXPORT("setGemmDirect", SetGemmDirect);
 REALM_EXPORT("sgemmBatched", SgemmBatched);
 REALM_EXPORT("getThreads", GetThreads);
 REALM_EXPORT("setThreads", SetThreads);

@@ -88,9 +88,10 @@ struct Generic {
 
 // C[0:mr, 0:nr] = alpha * A_panel^T B_panel + beta * C (beta == 0: overwrite) for one MR x NR tile.
 // a: packed A panel [kc][MR]; b: packed B panel [kc][NR], 64-byte aligned; c: row stride ldc.
-template <class T, int MR, int NV>
+// Direct = true: A is read unpacked at a[i * rs + k * cs] instead (mr == MR required).
+template <class T, int MR, int NV, bool Direct = false>
 inline void microBody(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
-                      int64_t ldc, float alpha, float beta, int mr, int nr) {
+                      int64_t ldc, float alpha, float beta, int mr, int nr, int64_t rs = 0, int64_t cs = 0) {
   constexpr int W = T::W;
   constexpr int NR = W * NV;
   typename T::V acc[MR][NV];
@@ -106,14 +107,14 @@ inline void microBody(int64_t kc, const float* __restrict a, const float* __rest
     typename T::V bv[NV];
 #pragma GCC unroll 4
     for (int j = 0; j < NV; j++) bv[j] = T::load(b + j * W);
-    __builtin_prefetch(a + 8 * MR, 0, 3);
+    if (!Direct) __builtin_prefetch(a + 8 * MR, 0, 3);
 #pragma GCC unroll 32
     for (int i = 0; i < MR; i++) {
-      const typename T::V ai = T::splat(a + i);
+      const typename T::V ai = T::splat(Direct ? a + i * rs : a + i);
 #pragma GCC unroll 4
       for (int j = 0; j < NV; j++) acc[i][j] = T::fma(ai, bv[j], acc[i][j]);
     }
-    a += MR;
+    a += Direct ? cs : MR;
     b += NR;
   }
   const typename T::V av = T::splat(&alpha), bev = T::splat(&beta);
@@ -149,8 +150,22 @@ inline void microBody(int64_t kc, const float* __restrict a, const float* __rest
   int64_t kc, const float *a, const float *b, float *c, int64_t ldc, float alpha, float beta, int mr, int nr
 #define REALM_UK_PASS kc, a, b, c, ldc, alpha, beta, mr, nr
 
+#define REALM_UKD_ARGS                                                                                       \
+  int64_t kc, const float *a, int64_t rs, int64_t cs, const float *b, float *c, int64_t ldc, float alpha, float beta, \
+      int mr, int nr
+#define REALM_UKD_PASS kc, a, b, c, ldc, alpha, beta, mr, nr, rs, cs
+
 #if REALM_X86
 REALM_TARGET_AVX2 __attribute__((flatten)) void ukAvx2(REALM_UK_ARGS) { microBody<Avx2, 6, 2>(REALM_UK_PASS); }
+REALM_TARGET_AVX2 __attribute__((flatten)) void ukdAvx2(REALM_UKD_ARGS) {
+  microBody<Avx2, 6, 2, true>(REALM_UKD_PASS);
+}
+REALM_TARGET_AVX512 __attribute__((flatten)) void ukdAvx512(REALM_UKD_ARGS) {
+  microBody<Avx512, 12, 2, true>(REALM_UKD_PASS);
+}
+REALM_TARGET_AVX2 __attribute__((flatten)) void ukdAvx512Emu(REALM_UKD_ARGS) {
+  microBody<Avx512Emu, 12, 2, true>(REALM_UKD_PASS);
+}
 REALM_TARGET_AVX512 __attribute__((flatten)) void ukAvx512(REALM_UK_ARGS) {
   microBody<Avx512, 12, 2>(REALM_UK_PASS);
 }
@@ -159,20 +174,21 @@ REALM_TARGET_AVX2 __attribute__((flatten)) void ukAvx512Emu(REALM_UK_ARGS) {
 }
 #endif
 __attribute__((flatten)) void ukGeneric(REALM_UK_ARGS) { microBody<Generic, 4, 2>(REALM_UK_PASS); }
+__attribute__((flatten)) void ukdGeneric(REALM_UKD_ARGS) { microBody<Generic, 4, 2, true>(REALM_UKD_PASS); }
 
 }  // namespace
 
 #if REALM_X86
 const MicroKernel* kernelAvx2() {
-  static const MicroKernel k{"avx2", 6, 16, 144, 256, 4080, ukAvx2};
+  static const MicroKernel k{"avx2", 6, 16, 144, 256, 4080, ukAvx2, ukdAvx2};
   return &k;
 }
 const MicroKernel* kernelAvx512() {
-  static const MicroKernel k{"avx512", 12, 32, 144, 256, 4064, ukAvx512};
+  static const MicroKernel k{"avx512", 12, 32, 144, 256, 4064, ukAvx512, ukdAvx512};
   return &k;
 }
 const MicroKernel* kernelAvx512Emu() {
-  static const MicroKernel k{"avx512emu", 12, 32, 144, 256, 4064, ukAvx512Emu};
+  static const MicroKernel k{"avx512emu", 12, 32, 144, 256, 4064, ukAvx512Emu, ukdAvx512Emu};
   return &k;
 }
 #else
@@ -181,7 +197,7 @@ const MicroKernel* kernelAvx512() { return nullptr; }
 const MicroKernel* kernelAvx512Emu() { return nullptr; }
 #endif
 const MicroKernel* kernelGeneric() {
-  static const MicroKernel k{"generic", 4, 8, 128, 256, 4096, ukGeneric};
+  static const MicroKernel k{"generic", 4, 8, 128, 256, 4096, ukGeneric, ukdGeneric};
   return &k;
 }
 

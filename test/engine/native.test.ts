@@ -136,9 +136,15 @@ test('sgemm matches js for every micro-kernel, flags, alpha/beta, strides and of
       addon.setGemmKernel(k);
       addon.setGemmImpl('own');
       for (const th of [1, 2]) {
-        withThreads(th, () => gemmCases.forEach((c, i) => checkGemm(c, 11 + i, `${k}/t${th}`)));
+        // direct: narrow products (N <= 128) read A in place; off: every product packs A
+        for (const direct of [true, false]) {
+          addon.setGemmDirect(direct);
+          withThreads(th, () => gemmCases.forEach((c, i) => checkGemm(c, 11 + i, `${k}/t${th}/direct ${direct}`)));
+        }
+        addon.setGemmDirect(true);
       }
     }
+    assert.equal(addon.gemmInfo().directA, true);
     addon.setGemmKernel('best');
     if (addon.gemmInfo().openblas) {
       addon.setGemmImpl('openblas');

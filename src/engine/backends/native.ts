@@ -28,6 +28,8 @@ export interface NativeGemmInfo {
   avx512f: boolean;
   /** Same as gemmImpl(), e.g. 'auto(own(avx2)|openblas)'. */
   describe: string;
+  /** Whether narrow products read A unpacked (setGemmDirect). */
+  directA: boolean;
 }
 
 /** The raw addon: the Backend kernels (same argument order) plus native-only controls and index kernels. */
@@ -39,6 +41,8 @@ export type NativeAddon = Omit<Backend, 'name'> & {
   setGemmImpl(mode: string): void;
   /** Forces our GEMM's micro-kernel ('avx512' | 'avx2' | 'avx512emu' | 'generic' | 'best'); RangeError if unsupported. */
   setGemmKernel(kernel: string): void;
+  /** Narrow products (N <= 128) read A unpacked instead of packing it (default true; for tests and A/B runs). */
+  setGemmDirect(on: boolean): void;
   /**
    * Measured FMA throughput: `threads` OS threads each run independent fused multiply-adds (widest vectors the CPU
    * has) for `ms` milliseconds at once; their total GFLOP/s. Benchmarks report efficiency against it.
