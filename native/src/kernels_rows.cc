@@ -145,13 +145,14 @@ REALM_INLINE void layerNormBackwardRangeBody(const float* dy, const float* x, co
       s2[0] += gg * xh;
     }
     const float m1 = laneSum(s1) * invN, m2 = laneSum(s2) * invN;
+    // Two simple loops instead of one with five output/input streams, so each vectorises (with one loop GCC gave
+    // up on the alias checks and ran it scalar). dgamma/dbeta first: dx may alias dy.
     for (j = 0; j < cols; j++) {
-      const float xh = (xr[j] - mu) * rs;
       const float gj = g[j];
-      dg[j] += gj * xh;
+      dg[j] += gj * ((xr[j] - mu) * rs);
       db[j] += gj;
-      o[j] = rs * (gj * gamma[j] - m1 - xh * m2);
     }
+    for (j = 0; j < cols; j++) o[j] = rs * (g[j] * gamma[j] - m1 - ((xr[j] - mu) * rs) * m2);
   }
 }
 REALM_DISPATCH(layerNormBackwardRange,
