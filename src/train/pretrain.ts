@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Rng, getBackend } from '../engine/index.js';
 import { BertForMaskedLM } from '../model/mlm.js';
 import type { BertTokenizer } from '../tokenizer/bertTokenizer.js';
-import { chunkSequences, MlmTask } from './mlmTask.js';
+import { chunkDocuments, MlmTask } from './mlmTask.js';
 import type { PretrainConfig } from './pretrainConfig.js';
 import { isHeldOut } from './realmData.js';
 import { copyMatching, exportModelDir, loadWeightsFile, readDocs, runModelConfig, runTokenizer } from './setup.js';
@@ -63,11 +63,16 @@ export async function buildMlmTask(cfg: PretrainConfig, log: (l: string) => void
     const n = copyMatching(model.parameters(), loadWeightsFile(cfg.model.init), (name) => name.replace(/^realm\./, 'bert.'));
     log(`init: ${n} tensors from ${cfg.model.init}`);
   }
-  const seqs = chunkSequences(docs.map((d) => tok.encodeSequence(`${d.title}. ${d.text}`).ids), Math.min(cfg.data.seqLen, mcfg.max_position_embeddings - 2));
-  log(`mlm: ${seqs.length} sequences of <= ${cfg.data.seqLen} wordpieces from ${docs.length} documents`);
+  const q = cfg.data.pairQueryLen;
+  const maxLen = Math.min(cfg.data.seqLen, mcfg.max_position_embeddings - (q > 0 ? 3 : 2));
+  const { sequences: seqs, docOf } = chunkDocuments(docs.map((d) => tok.encodeSequence(`${d.title}. ${d.text}`).ids), maxLen);
+  log(`mlm: ${seqs.length} sequences of <= ${maxLen} wordpieces from ${docs.length} documents${q > 0 ? `, as segment pairs (a <= ${q} wordpieces)` : ''}`);
   const task = new MlmTask(model, rng, mcfg, {
     clsId: tok.clsId, sepId: tok.sepId, padId: tok.padId, maskId: tok.maskId, vocabSize: tok.vocabSize, firstNormalId: firstNormalId(tok),
-  }, seqs, { batchSize: cfg.optim.batchSize, maskProb: cfg.data.maskProb, dataSeed: cfg.data.dataSeed });
+  }, seqs, {
+    batchSize: cfg.optim.batchSize, maskProb: cfg.data.maskProb, dataSeed: cfg.data.dataSeed,
+    pairs: q > 0 ? { queryLen: q, maxLen, docOf } : undefined,
+  });
   return { task, exportTo: (dir) => exportModelDir(dir, task.configJson(), model.store.stateDict(), tok) };
 }
 
