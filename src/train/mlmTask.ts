@@ -152,7 +152,8 @@ export class MlmTask implements TrainTask {
   private pairOf(i: number, p: MlmPairOptions): { a: Int32Array; b: Int32Array } {
     const s = this.sequences[i];
     const la = Math.min(p.queryLen, s.length - 1);
-    const start = this.rng.int(s.length - la + 1);
+    const span = Math.max(la, Math.min(s.length, p.maxLen - la)); // a within the part of s that fits as b
+    const start = this.rng.int(span - la + 1);
     const a = s.subarray(start, start + la);
     const r = this.rng.random();
     let j = i; // r < 0.5: the sequence a came from

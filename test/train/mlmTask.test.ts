@@ -78,7 +78,10 @@ test('pair batches: [CLS] a [SEP] b [SEP], types 0/1, a from its sequence, b own
       assert.ok(src >= 0 && sequences[src].join(',').includes(a.join(',')), 'a is a window of a training sequence');
       const bSrc = sequences.findIndex((s) => s[0] === bSeg[0]);
       assert.ok(bSrc >= 0 && sequences[bSrc].subarray(0, bSeg.length).join(',') === bSeg.join(','), 'b is the start of a training sequence');
-      if (bSrc === src) kinds.own++;
+      if (bSrc === src) {
+        assert.ok(bSeg.join(',').includes(a.join(',')), 'b = own sequence contains a');
+        kinds.own++;
+      }
       else if (docOfId(bSeg[0]) === docOfId(a[0])) kinds.sameDoc++;
       else kinds.otherDoc++;
     }
