@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const { examples, pool } = heldOutSample(run, maxN, seed);
   const tok = BertTokenizer.fromVocabFile(join(modelDir, 'vocab.txt'));
   const store = DocStore.open(join(run, MODEL_FILES.docs));
-  const blocks = store.getMany(Int32Array.from({ length: store.size }, (_, i) => i));
+  const blocks = [...store];
   const groups = new DocumentGroups(blocks.map((b) => b.docId));
   const t0 = performance.now();
   const lexical = LexicalCandidates.fromBlocks(blocks, tok); // BM25 and the query exactly as REALM's lexical candidates

@@ -48,14 +48,14 @@ async function main(): Promise<void> {
 
   const { examples, pool, cache, heldDocs } = heldOutSample(run, maxN, seed);
   const store = DocStore.open(join(run, MODEL_FILES.docs));
-  const docIds = store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)).map((b) => b.docId);
+  const docIds = [...store].map((b) => b.docId);
   const groups = new DocumentGroups(docIds);
   process.stderr.write(`pretrain-eval: ${examples.length} of ${pool} held-out salient sentences (${heldDocs} Wikipedia documents), ${store.size} blocks\n`);
 
   const results: Record<string, HeldOutEvalResult & { seconds: number }> = {};
   let lexical: LexicalCandidates | undefined; // BM25 over the store, built when a model was trained with lexical candidates
   const lexicalFor = (tok: ConstructorParameters<typeof LexicalCandidates>[1]): LexicalCandidates => {
-    lexical ??= LexicalCandidates.fromStore(store, tok);
+    lexical ??= LexicalCandidates.fromBlocks(store, tok);
     return lexical;
   };
   const candidates: Record<string, string> = {};

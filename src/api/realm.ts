@@ -138,7 +138,7 @@ export class Realm {
     if (model.opts.lexicalCandidates > 0) {
       // the model was trained with BM25 candidates next to the MIPS ones: build BM25 over the same blocks
       const t0 = performance.now();
-      lexical = LexicalCandidates.fromStore(store, tok);
+      lexical = LexicalCandidates.fromBlocks(store, tok); // a DocStore iterates its blocks in id order
       log(`BM25 over ${store.size} blocks for the model's lexical candidates in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     }
     return new Realm(dir, model, tok, store, index, new RealmFiller(model, tok, index, store, lexical));

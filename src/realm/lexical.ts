@@ -11,7 +11,7 @@
  *
  * The query is the masked sentence x without its [MASK] pieces, decoded back to text.
  */
-import { RealmInputError, type BlockTextSource, type RealmExample } from './batch.js';
+import { RealmInputError, type RealmExample } from './batch.js';
 import { Bm25Builder, type Bm25Index } from '../retriever/bm25.js';
 
 /** What the BM25 query needs from the tokenizer. */
@@ -30,11 +30,6 @@ export class LexicalCandidates {
     const builder = new Bm25Builder();
     for (const b of blocks) builder.add(`${b.title}\n${b.text}`);
     return new LexicalCandidates(builder.build(), tok);
-  }
-
-  /** Builds BM25 over every block of a store (ids 0..size-1). */
-  static fromStore(store: BlockTextSource & { readonly size: number }, tok: LexicalQueryTokenizer): LexicalCandidates {
-    return LexicalCandidates.fromBlocks(store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), tok);
   }
 
   /** The BM25 query of an example: x without [MASK] and special pieces, as text. */

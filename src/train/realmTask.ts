@@ -157,7 +157,7 @@ function exportRealm(dir: string, model: RealmPretrainModel, tok: BertTokenizer,
     copyFileSync(cfg.data.index, join(dir, MODEL_FILES.index));
     return;
   }
-  const seqs = tokenizeBlocks(tok, store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), model.opts.blockMaxLen);
+  const seqs = tokenizeBlocks(tok, [...store], model.opts.blockMaxLen);
   const { index } = noGrad(() => refreshIndex(model.docEmbedder, seqs, tok.padId, cfg.refresh.batchSize, { kind: cfg.refresh.indexKind, flatMaxBlocks: cfg.refresh.flatMaxBlocks }));
   index.save(join(dir, MODEL_FILES.index));
 }
@@ -174,7 +174,7 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   const storePath = cfg.data.docStore ?? join(cfg.outputDir, MODEL_FILES.docs);
   if (cfg.data.docStore && !existsSync(storePath)) throw new RangeError(`document store ${storePath} not found (data.docStore)`);
   const store = await ensureDocStore(storePath, docs, tok, r.blockMaxLen, log);
-  const allBlocks = store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)); // read once for the ids and BM25
+  const allBlocks = [...store]; // read once for the ids and BM25
   const blockDocIds = allBlocks.map((b) => b.docId);
   const maskIds = exampleBlockIds(blockDocIds, cfg.data.heldoutFraction, cfg.data.exampleBlocks, cfg.data.dataSeed, (d) => !d.startsWith('wn:'));
   const allExamples = buildExamples(store, tok, cfg.data.masking, r.queryMaxLen - 2, cfg.data.dataSeed, cfg.outputDir, log, maskIds);
@@ -211,7 +211,7 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   }
   const task = new RealmTask(model, rng, examples, new BlockTokenCache(store, tok), refresher, {
     batchSize: cfg.optim.batchSize, dataSeed: cfg.data.dataSeed, initialIndex: cfg.data.index, docIds, lexical,
-    buildInitial: () => refresher.buildNow(0, tokenizeBlocks(tok, store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), r.blockMaxLen), tok.padId),
+    buildInitial: () => refresher.buildNow(0, tokenizeBlocks(tok, [...store], r.blockMaxLen), tok.padId),
   });
   log(`realm: ${examples.length} training examples (${allExamples.length - examples.length} held out), ${store.size} blocks, k = ${r.k}${r.nullDocument ? ' + null document' : ''}, refresh every ${cfg.refresh.every} steps`);
   return { task, exportTo: (dir) => exportRealm(dir, model, tok, store, storePath, cfg) };

@@ -64,7 +64,7 @@ function service(d: RefreshWorkerData, post: (m: RefreshReply, transfer?: ArrayB
   if (native) native.setThreads(d.threads);
   const tok = BertTokenizer.fromVocabFile(d.vocabPath);
   const store = DocStore.open(d.docStorePath);
-  const seqs = tokenizeBlocks(tok, store.getMany(Int32Array.from({ length: store.size }, (_, i) => i)), d.blockMaxLen);
+  const seqs = tokenizeBlocks(tok, [...store], d.blockMaxLen);
   store.close();
   const embedder = snapshotEmbedder(d.cfg);
   post({ type: 'ready', blocks: seqs.length, seconds: (performance.now() - t0) / 1000 });
