@@ -39,6 +39,10 @@ export interface MlmPairOptions {
   maxLen: number;
   /** Document index of every training sequence (same length as the sequences; b is drawn by document). */
   docOf: Int32Array;
+  /** Share of rows whose b is a's own sequence (default 0.5); the rest split evenly between same / other document. */
+  ownShare?: number;
+  /** Mask targets in b too (default true); false = targets only in a, as the REALM reader is trained (a copy curriculum). */
+  maskSecond?: boolean;
 }
 
 /** Special ids the task needs. */
@@ -156,11 +160,13 @@ export class MlmTask implements TrainTask {
     const start = this.rng.int(span - la + 1);
     const a = s.subarray(start, start + la);
     const r = this.rng.random();
-    let j = i; // r < 0.5: the sequence a came from
-    if (r >= 0.5 && r < 0.75 && this.docEnd[i] - this.docFirst[i] > 1) {
+    const own = p.ownShare ?? 0.5;
+    const same = own + (1 - own) / 2;
+    let j = i; // r < own: the sequence a came from
+    if (r >= own && r < same && this.docEnd[i] - this.docFirst[i] > 1) {
       j = this.docFirst[i] + this.rng.int(this.docEnd[i] - this.docFirst[i] - 1);
       if (j >= i) j++; // another sequence of the same document
-    } else if (r >= 0.75) {
+    } else if (r >= same) {
       j = this.rng.int(this.sequences.length); // a random sequence, of another document when it lands on this one
       if (p.docOf[j] === p.docOf[i]) j = (this.docEnd[i]) % this.sequences.length;
     }
@@ -189,7 +195,7 @@ export class MlmTask implements TrainTask {
       inputIds.set(seq, base);
       attentionMask.fill(1, base, base + seq.length);
       if (b && tokenTypeIds) tokenTypeIds.fill(1, base + a.length + 2, base + seq.length);
-      const content = [...Array.from({ length: a.length }, (_, i) => 1 + i), ...(b ? Array.from({ length: b.length }, (_, i) => a.length + 2 + i) : [])];
+      const content = [...Array.from({ length: a.length }, (_, i) => 1 + i), ...(b && pairs?.maskSecond !== false ? Array.from({ length: b.length }, (_, i) => a.length + 2 + i) : [])];
       let chosen = 0;
       const pick = (off: number): void => {
         positions.push(base + off);

@@ -71,7 +71,7 @@ export async function buildMlmTask(cfg: PretrainConfig, log: (l: string) => void
     clsId: tok.clsId, sepId: tok.sepId, padId: tok.padId, maskId: tok.maskId, vocabSize: tok.vocabSize, firstNormalId: firstNormalId(tok),
   }, seqs, {
     batchSize: cfg.optim.batchSize, maskProb: cfg.data.maskProb, dataSeed: cfg.data.dataSeed,
-    pairs: q > 0 ? { queryLen: q, maxLen, docOf } : undefined,
+    pairs: q > 0 ? { queryLen: q, maxLen, docOf, ownShare: cfg.data.pairOwnShare, maskSecond: cfg.data.pairMaskSecond } : undefined,
   });
   return { task, exportTo: (dir) => exportModelDir(dir, task.configJson(), model.store.stateDict(), tok) };
 }

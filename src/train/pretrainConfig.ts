@@ -37,6 +37,10 @@ export interface DataSection {
   /** MLM: 0 = single segments `[CLS] s [SEP]`; > 0 = segment pairs `[CLS] a [SEP] b [SEP]` in the REALM reader's
    *  layout with a of at most this many wordpieces (REALM's query length; see src/train/mlmTask.ts). */
   pairQueryLen: number;
+  /** MLM pairs: share of rows whose b is a's own sequence (0.5; the rest: same / other document, evenly). */
+  pairOwnShare: number;
+  /** MLM pairs: also mask targets in b (true); false = targets only in a, like the REALM reader (copy curriculum). */
+  pairMaskSecond: boolean;
   /** REALM: the knowledge corpus as a document store (.docs); null = cut `corpus` into blocks and build one. */
   docStore: string | null;
   /** REALM: an initial index file of the document store; null = embed the corpus at step 0. */
@@ -171,7 +175,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   threads: 0,
   model: { vocab: null, vocabSize: 8000, init: null, retrieverInit: null, config: {} },
   data: {
-    corpus: 'enwiki2015_lead100', maxDocs: 0, seqLen: 126, pairQueryLen: 0, docStore: null, index: null, masking: 'salient', maskProb: 0.15, dataSeed: 1, heldoutFraction: 0.02, exampleBlocks: 0,
+    corpus: 'enwiki2015_lead100', maxDocs: 0, seqLen: 126, pairQueryLen: 0, pairOwnShare: 0.5, pairMaskSecond: true, docStore: null, index: null, masking: 'salient', maskProb: 0.15, dataSeed: 1, heldoutFraction: 0.02, exampleBlocks: 0,
   },
   optim: { steps: 2000, batchSize: 8, lr: 1e-4, warmupSteps: 200, weightDecay: 0.01, clipNorm: 1, betas: [0.9, 0.999], eps: 1e-6 },
   checkpoint: { every: 100, keepLast: 3 },
@@ -260,6 +264,8 @@ export function validatePretrainConfig(c: PretrainConfig, file = '<config>'): Pr
   check(file, int(c.data.maxDocs, 0), 'data.maxDocs', 'must be an integer >= 0');
   check(file, int(c.data.seqLen, 2), 'data.seqLen', 'must be an integer >= 2');
   check(file, int(c.data.pairQueryLen, 0) && (c.data.pairQueryLen === 0 || c.data.pairQueryLen < c.data.seqLen), 'data.pairQueryLen', 'must be 0 (single segments) or an integer in [1, seqLen)');
+  check(file, c.data.pairOwnShare >= 0 && c.data.pairOwnShare <= 1, 'data.pairOwnShare', 'must be in [0, 1]');
+  check(file, typeof c.data.pairMaskSecond === 'boolean', 'data.pairMaskSecond', 'must be true or false');
   check(file, c.data.maskProb > 0 && c.data.maskProb < 1, 'data.maskProb', 'must be in (0, 1)');
   check(file, c.data.heldoutFraction >= 0 && c.data.heldoutFraction < 1, 'data.heldoutFraction', 'must be in [0, 1)');
   check(file, int(c.data.exampleBlocks, 0), 'data.exampleBlocks', 'must be an integer >= 0 (0 = all)');

@@ -96,6 +96,45 @@ test('pair batches: [CLS] a [SEP] b [SEP], types 0/1, a from its sequence, b own
   assert.deepEqual(x, y);
 });
 
+test('pair options: ownShare 1 gives only own-sequence b, maskSecond false puts every target in a', () => {
+  const { docOf, sequences } = chunkDocuments(udocs, 12);
+  const { t } = task({ queryLen: 4, maxLen: 14, docOf, ownShare: 1, maskSecond: false }, 5, udocs);
+  let targets = 0;
+  for (let step = 0; step < 60; step++) {
+    const b = t.nextBatch();
+    const T = b.inputs.seqLen;
+    const labels = new Map<number, number>();
+    b.positions.forEach((p, i) => labels.set(p, b.labels[i]));
+    for (let r = 0; r < 4; r++) {
+      const row = Array.from({ length: T }, (_, j) => labels.get(r * T + j) ?? b.inputs.inputIds[r * T + j]);
+      const sep1 = row.indexOf(TOKENS.sepId);
+      const a = row.slice(1, sep1);
+      const src = sequences.findIndex((s) => s.includes(a[0]));
+      assert.equal(row[sep1 + 1], sequences[src][0], 'b is the sequence a came from');
+    }
+    for (const p of b.positions) {
+      const r = Math.floor(p / T);
+      const sep1 = Array.from(b.inputs.inputIds.subarray(r * T, r * T + T)).indexOf(TOKENS.sepId);
+      assert.ok(p % T >= 1 && p % T < sep1, `target at ${p % T} is outside a (ends at ${sep1})`);
+      targets++;
+    }
+  }
+  assert.ok(targets >= 240, `${targets} targets`);
+  // ownShare 0 never draws the own sequence (except for a document of one sequence, whose 'same document' b is itself)
+  const { t: t0 } = task({ queryLen: 4, maxLen: 14, docOf, ownShare: 0 }, 5, udocs);
+  for (let step = 0; step < 30; step++) {
+    const b = t0.nextBatch();
+    const T = b.inputs.seqLen;
+    for (let r = 0; r < 4; r++) {
+      const ids = Array.from(b.inputs.inputIds.subarray(r * T, r * T + T));
+      const sep1 = ids.indexOf(TOKENS.sepId);
+      const firstA = ids.slice(1, sep1).find((x) => x >= 100)!;
+      const firstB = ids[sep1 + 1];
+      if (firstA !== undefined && firstB >= 100 && firstA >= 200) assert.notEqual(sequences.findIndex((s) => s.includes(firstA)), sequences.findIndex((s) => s[0] === firstB), 'ownShare 0 drew the own sequence');
+    }
+  }
+});
+
 test('pair mode is refused with bad settings and trains end to end from a config', async () => {
   const { docOf } = chunkDocuments(docs, 12);
   assert.throws(() => task({ queryLen: 4, maxLen: 14, docOf: docOf.subarray(1) }), /docOf has/);
