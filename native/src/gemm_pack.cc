@@ -139,20 +139,28 @@ REALM_TARGET_AVX2 void packBTransAvx2(const float* B, int64_t ldb, int64_t k0, i
 }
 
 // Row copies: op(B) = B stored [K, N] (NR floats per k) or op(A) = A stored [K, M] (MR floats per k).
+// Rows are visited in groups of 8 with every panel filled from the group before moving on, so the source is read as
+// 8 sequential row streams; panel-by-panel order read W floats per row at a stride of ld (one 64-byte piece of a new
+// page per row when ld is a few KB), which left NN / TN products ~15-25% behind NT on this machine.
 template <int W>
 REALM_TARGET_AVX2 void copyPanelsAvx2(const float* S, int64_t ld, int64_t rowOff, int64_t colOff, int64_t len,
                                       int64_t width, float* dst) {
   // dst panel p, row k: S[(rowOff + k) * ld + colOff + p * W + 0 .. W-1]
-  for (int64_t jp = 0; jp < width; jp += W) {
-    const int n = (int)std::min<int64_t>(W, width - jp);
-    float* d = dst + jp * len;
-    const float* s = S + rowOff * ld + colOff + jp;
-    if (n == W) {
-      for (int64_t k = 0; k < len; k++) std::memcpy(d + k * W, s + k * ld, W * sizeof(float));
-    } else {
-      for (int64_t k = 0; k < len; k++) {
-        for (int c = 0; c < n; c++) d[k * W + c] = s[k * ld + c];
-        for (int c = n; c < W; c++) d[k * W + c] = 0.0f;
+  constexpr int64_t KB = 8;
+  const float* s0 = S + rowOff * ld + colOff;
+  for (int64_t kb = 0; kb < len; kb += KB) {
+    const int64_t ke = std::min(len, kb + KB);
+    for (int64_t jp = 0; jp < width; jp += W) {
+      const int n = (int)std::min<int64_t>(W, width - jp);
+      float* d = dst + jp * len;
+      const float* s = s0 + jp;
+      if (n == W) {
+        for (int64_t k = kb; k < ke; k++) std::memcpy(d + k * W, s + k * ld, W * sizeof(float));
+      } else {
+        for (int64_t k = kb; k < ke; k++) {
+          for (int c = 0; c < n; c++) d[k * W + c] = s[k * ld + c];
+          for (int c = n; c < W; c++) d[k * W + c] = 0.0f;
+        }
       }
     }
   }
