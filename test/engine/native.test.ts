@@ -107,6 +107,8 @@ for (const tA of [false, true]) {
 gemmCases.push([false, false, 7, 4100, 3, 1, 0.5]); // N > NC
 gemmCases.push([false, false, 6, 16, 8, 1, 0], [false, false, 12, 32, 8, 1, 0]); // exact tiles
 gemmCases.push([false, true, 300, 200, 64, 1, 0], [true, false, 64, 257, 128, 0.3, -2]); // threaded split M / N
+// few rows, many columns, B stored [N, K] (small-M loop order: B panels packed as they are used), K > KC with a remainder
+gemmCases.push([false, true, 23, 301, 300, 0.7, 0.5], [true, true, 141, 530, 70, 1, 0]);
 
 test('native addon loads and reports its GEMM implementation', () => {
   assert.equal(nb.name, 'native');
