@@ -32,6 +32,8 @@ function timed(inner: Backend, acc: Map<string, number>): Backend {
       const r = fn(...a);
       let key = name;
       if (name === 'sgemm') key = `sgemm ${a[0] ? 'T' : 'N'}${a[1] ? 'T' : 'N'} ${a[2]}x${a[3]}x${a[4]}`;
+      if (name === 'axpby' && process.env.PROFILE_SIZES) key = `axpby n=${a[5]} a=${a[0]} b=${a[2]}`;
+      if (name === 'sgemmBatched') key = `sgemmBatched ${a[0]}x ${a[1] ? 'T' : 'N'}${a[2] ? 'T' : 'N'} ${a[3]}x${a[4]}x${a[5]}`;
       acc.set(key, (acc.get(key) ?? 0) + performance.now() - t0);
       return r;
     };
