@@ -6,11 +6,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { AdamW, Rng, backward, bertDecayExclusions, getBackend, setBackend, type Backend } from '../src/engine/index.js';
+import { AdamW, Rng, backward, bertDecayExclusions, getBackend, setBackend } from '../src/engine/index.js';
 import { bertMiniConfig } from '../src/model/config.js';
 import { BertForMaskedLM } from '../src/model/mlm.js';
 import { BENCH_CONFIG, readInputs } from './train-step-data.js';
 import { exitOnHelp } from './lib/help.js';
+import { timingBackend, type TimingKey } from './lib/timing.js';
 
 exitOnHelp(import.meta.url);
 
@@ -20,26 +21,13 @@ function arg(name: string, def: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
 }
 
-/** Wraps each backend kernel with a timer keyed by kernel name (and shape for sgemm). */
-function timed(inner: Backend, acc: Map<string, number>): Backend {
-  const w: Record<string, unknown> = { name: inner.name };
-  for (const name of Object.keys(inner)) {
-    const f = (inner as unknown as Record<string, unknown>)[name];
-    if (typeof f !== 'function') continue;
-    const fn = f as (...a: unknown[]) => unknown;
-    w[name] = (...a: unknown[]) => {
-      const t0 = performance.now();
-      const r = fn(...a);
-      let key = name;
-      if (name === 'sgemm') key = `sgemm ${a[0] ? 'T' : 'N'}${a[1] ? 'T' : 'N'} ${a[2]}x${a[3]}x${a[4]}`;
-      if (name === 'axpby' && process.env.PROFILE_SIZES) key = `axpby n=${a[5]} a=${a[0]} b=${a[2]}`;
-      if (name === 'sgemmBatched') key = `sgemmBatched ${a[0]}x ${a[1] ? 'T' : 'N'}${a[2] ? 'T' : 'N'} ${a[3]}x${a[4]}x${a[5]}`;
-      acc.set(key, (acc.get(key) ?? 0) + performance.now() - t0);
-      return r;
-    };
-  }
-  return w as unknown as Backend;
-}
+/** Time-table key: kernel name, with the shape for GEMMs (and the size for axpby when PROFILE_SIZES is set). */
+const keyOf: TimingKey = (name, a) => {
+  if (name === 'sgemm') return `sgemm ${a[0] ? 'T' : 'N'}${a[1] ? 'T' : 'N'} ${a[2]}x${a[3]}x${a[4]}`;
+  if (name === 'sgemmBatched') return `sgemmBatched ${a[0]}x ${a[1] ? 'T' : 'N'}${a[2] ? 'T' : 'N'} ${a[3]}x${a[4]}x${a[5]}`;
+  if (name === 'axpby' && process.env.PROFILE_SIZES) return `axpby n=${a[5]} a=${a[0]} b=${a[2]}`;
+  return name;
+};
 
 const inp = readInputs(join(root, 'bench/peers/train_step_inputs.json'));
 const cfg = bertMiniConfig({
@@ -86,14 +74,15 @@ const cpu = process.cpuUsage(cpu0);
 const cpuMs = (cpu.user + cpu.system) / 1e3 / steps; // CPU time of all threads: the work, whatever the machine's load
 times.sort((a, b) => a - b);
 const plain = { ...split };
-const acc = new Map<string, number>();
-setBackend(timed(base, acc));
+const timer = timingBackend(base, keyOf);
+setBackend(timer.backend);
 split.forward = split.backward = split.optimizer = split.total = 0;
 for (let i = 0; i < steps; i++) step();
 setBackend(base);
+const table = Object.entries(timer.table());
 let kern = 0;
-for (const v of acc.values()) kern += v;
+for (const [, v] of table) kern += v;
 const f = (x: number): string => (x / steps).toFixed(1);
 console.log(`threads ${base.getThreads()}: median ${times[times.length >> 1].toFixed(1)} ms, min ${times[0].toFixed(1)}, CPU ${cpuMs.toFixed(1)} ms/step; forward ${f(plain.forward)}, backward ${f(plain.backward)}, optimizer ${f(plain.optimizer)}`);
 console.log(`kernels ${f(kern)} ms/step, non-kernel (JS) ${f(split.total - kern)} ms/step`);
-for (const [k, v] of [...acc].sort((a, b) => b[1] - a[1])) console.log(`  ${f(v).padStart(7)}  ${k}`);
+for (const [k, v] of table) console.log(`  ${f(v).padStart(7)}  ${k}`);

@@ -29,6 +29,7 @@ import {
 } from './train-step-data.js';
 import { updateBenchmarksSection } from './train-step-report.js';
 import { exitOnHelp } from './lib/help.js';
+import { timingBackend } from './lib/timing.js';
 
 exitOnHelp(import.meta.url);
 
@@ -46,37 +47,6 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;
   return n % 2 ? s[(n - 1) / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-}
-
-/** Wraps every backend kernel with a timer; `table()` gives ms per kernel. */
-function timingBackend(inner: Backend): { backend: Backend; reset(): void; table(): Record<string, number>; gemmFlops(): number } {
-  const acc = new Map<string, number>();
-  let flops = 0; // 2·M·N·K summed over sgemm / sgemmBatched calls since reset
-  const wrapped: Record<string, unknown> = {};
-  const names = new Set<string>([...Object.keys(inner), ...Object.getOwnPropertyNames(Object.getPrototypeOf(inner))]);
-  for (const name of names) {
-    const v = (inner as unknown as Record<string, unknown>)[name];
-    if (typeof v !== 'function' || name === 'constructor') continue;
-    const f = v as (...a: unknown[]) => unknown;
-    wrapped[name] = ['getThreads', 'setThreads'].includes(name) ? f.bind(inner) : (...a: unknown[]) => {
-      const t0 = performance.now();
-      const r = f.apply(inner, a);
-      acc.set(name, (acc.get(name) ?? 0) + performance.now() - t0);
-      if (name === 'sgemm') flops += 2 * (a[2] as number) * (a[3] as number) * (a[4] as number);
-      if (name === 'sgemmBatched') flops += 2 * (a[0] as number) * (a[3] as number) * (a[4] as number) * (a[5] as number);
-      return r;
-    };
-  }
-  wrapped.name = inner.name;
-  return {
-    backend: wrapped as unknown as Backend,
-    reset: () => {
-      acc.clear();
-      flops = 0;
-    },
-    gemmFlops: () => flops,
-    table: () => Object.fromEntries([...acc].sort((a, b) => b[1] - a[1])),
-  };
 }
 
 interface OursResult {
