@@ -30,6 +30,7 @@ import {
 import { updateBenchmarksSection } from './train-step-report.js';
 import { exitOnHelp } from './lib/help.js';
 import { timingBackend } from './lib/timing.js';
+import { torchPython } from './lib/python.js';
 
 exitOnHelp(import.meta.url);
 
@@ -232,16 +233,6 @@ function runPeer(label: string, cmd: string, args: string[], timeoutMs: number):
   }
 }
 
-function torchPython(): string | null {
-  const candidates = [process.env.TORCH_PYTHON, join(root, '.venv/bin/python'), '/tmp/torchvenv/bin/python', '/tmp/venv/bin/python', 'python3'];
-  for (const c of candidates) {
-    if (!c || (c.includes('/') && !existsSync(c))) continue;
-    const r = spawnSync(c, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status === 0) return c;
-  }
-  return null;
-}
-
 function main(): void {
   if (flag('report-only')) {
     updateBenchmarksSection(join(root, 'BENCHMARKS.md'), JSON.parse(readFileSync(RESULT, 'utf8')) as Record<string, unknown>);
@@ -266,7 +257,7 @@ function main(): void {
     // the median of the per-round medians, and the per-round values are kept in the JSON.
     const rounds = Math.max(1, Number(arg('rounds', '2')));
     const notes: string[] = [];
-    const py = peers.includes('torch') ? torchPython() : null;
+    const py = peers.includes('torch') ? torchPython(root) : null;
     if (peers.includes('torch') && !py) notes.push('torch skipped: no Python with torch found (set TORCH_PYTHON, or pip install torch into .venv)');
     const oursRuns: Array<ReturnType<typeof runOurs>> = [];
     const torchRuns: Array<Record<string, unknown>> = [];
