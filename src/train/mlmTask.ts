@@ -102,6 +102,7 @@ export class MlmTask implements TrainTask {
     if (pr) {
       if (pr.docOf.length !== sequences.length) throw new RangeError(`MlmTask: pairs.docOf has ${pr.docOf.length} entries for ${sequences.length} sequences`);
       if (!(pr.queryLen >= 1 && pr.maxLen >= pr.queryLen + 1)) throw new RangeError(`MlmTask: pairs need queryLen >= 1 and maxLen > queryLen (got ${pr.queryLen}, ${pr.maxLen})`);
+      if (pr.ownShare !== undefined && !(pr.ownShare >= 0 && pr.ownShare <= 1)) throw new RangeError(`MlmTask: pairs.ownShare must be in [0, 1] (got ${pr.ownShare})`);
       // sequences of one document are contiguous (chunkDocuments): [first, end) of each sequence's document
       this.docFirst = new Int32Array(sequences.length);
       this.docEnd = new Int32Array(sequences.length);

@@ -264,7 +264,7 @@ export function validatePretrainConfig(c: PretrainConfig, file = '<config>'): Pr
   check(file, int(c.data.maxDocs, 0), 'data.maxDocs', 'must be an integer >= 0');
   check(file, int(c.data.seqLen, 2), 'data.seqLen', 'must be an integer >= 2');
   check(file, int(c.data.pairQueryLen, 0) && (c.data.pairQueryLen === 0 || c.data.pairQueryLen < c.data.seqLen), 'data.pairQueryLen', 'must be 0 (single segments) or an integer in [1, seqLen)');
-  check(file, c.data.pairOwnShare >= 0 && c.data.pairOwnShare <= 1, 'data.pairOwnShare', 'must be in [0, 1]');
+  check(file, typeof c.data.pairOwnShare === 'number' && c.data.pairOwnShare >= 0 && c.data.pairOwnShare <= 1, 'data.pairOwnShare', 'must be in [0, 1]');
   check(file, typeof c.data.pairMaskSecond === 'boolean', 'data.pairMaskSecond', 'must be true or false');
   check(file, c.data.maskProb > 0 && c.data.maskProb < 1, 'data.maskProb', 'must be in (0, 1)');
   check(file, c.data.heldoutFraction >= 0 && c.data.heldoutFraction < 1, 'data.heldoutFraction', 'must be in [0, 1)');

@@ -139,6 +139,7 @@ test('pair mode is refused with bad settings and trains end to end from a config
   const { docOf } = chunkDocuments(docs, 12);
   assert.throws(() => task({ queryLen: 4, maxLen: 14, docOf: docOf.subarray(1) }), /docOf has/);
   assert.throws(() => task({ queryLen: 4, maxLen: 4, docOf }), /maxLen > queryLen/);
+  assert.throws(() => task({ queryLen: 4, maxLen: 14, docOf, ownShare: 1.5 }), /ownShare/);
   const dir = mkdtempSync(join(tmpdir(), 'realm-mlm-pairs-'));
   try {
     const { corpus, vocab } = await writeTinyCorpus(dir);
@@ -148,6 +149,7 @@ test('pair mode is refused with bad settings and trains end to end from a config
       optim: { steps: 40, batchSize: 8, lr: 5e-3, warmupSteps: 4 }, checkpoint: { every: 20, keepLast: 1 }, log: { every: 1, quiet: true, throttleMs: 0 },
     };
     assert.throws(() => parsePretrainConfig({ ...base, data: { ...base.data, pairQueryLen: 24 } }, 'test', dir), (e: unknown) => e instanceof PretrainConfigError && /data\.pairQueryLen/.test(String(e)));
+    assert.throws(() => parsePretrainConfig({ ...base, data: { ...base.data, pairOwnShare: '0.5' } }, 'test', dir), (e: unknown) => e instanceof PretrainConfigError && /data\.pairOwnShare/.test(String(e)));
     await runPretrain(parsePretrainConfig(base, 'test', dir));
     const recs = MetricsLog.read(join(dir, 'out', 'metrics.jsonl'));
     const mean = (a: typeof recs): number => a.reduce((s, r) => s + (r.loss as number), 0) / a.length;
