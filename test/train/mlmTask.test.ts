@@ -32,6 +32,14 @@ function task(pairs?: MlmPairOptions, seed = 3, from = docs): { t: MlmTask; seqs
   return { t: new MlmTask(new BertForMaskedLM(cfg, rng, 'bert'), rng, cfg, TOKENS, sequences, { batchSize: 4, maskProb: 0.15, dataSeed: 1, pairs }), seqs: sequences };
 }
 
+/** Row r of a batch with every target restored to its original id (the unmasked input). */
+function unmaskedRow(b: ReturnType<MlmTask['nextBatch']>, r: number): number[] {
+  const T = b.inputs.seqLen;
+  const labels = new Map<number, number>();
+  b.positions.forEach((p, i) => labels.set(p, b.labels[i]));
+  return Array.from({ length: T }, (_, j) => labels.get(r * T + j) ?? b.inputs.inputIds[r * T + j]);
+}
+
 test('single-segment batches are exactly those of the implementation before pair mode', () => {
   const { t } = task();
   const out: Array<string | number> = [];
@@ -55,11 +63,9 @@ test('pair batches: [CLS] a [SEP] b [SEP], types 0/1, a from its sequence, b own
   for (let step = 0; step < 150; step++) {
     const b = t.nextBatch();
     const T = b.inputs.seqLen;
-    const labels = new Map<number, number>();
-    b.positions.forEach((p, i) => labels.set(p, b.labels[i]));
     masked += b.positions.length;
     for (let r = 0; r < 4; r++) {
-      const row = Array.from({ length: T }, (_, j) => labels.get(r * T + j) ?? b.inputs.inputIds[r * T + j]); // unmasked ids
+      const row = unmaskedRow(b, r);
       const types = Array.from(b.inputs.tokenTypeIds!.subarray(r * T, r * T + T));
       const mask = b.inputs.attentionMask as Uint8Array;
       const len = mask.subarray(r * T, r * T + T).reduce((s, x) => s + x, 0);
@@ -103,10 +109,8 @@ test('pair options: ownShare 1 gives only own-sequence b, maskSecond false puts 
   for (let step = 0; step < 60; step++) {
     const b = t.nextBatch();
     const T = b.inputs.seqLen;
-    const labels = new Map<number, number>();
-    b.positions.forEach((p, i) => labels.set(p, b.labels[i]));
     for (let r = 0; r < 4; r++) {
-      const row = Array.from({ length: T }, (_, j) => labels.get(r * T + j) ?? b.inputs.inputIds[r * T + j]);
+      const row = unmaskedRow(b, r);
       const sep1 = row.indexOf(TOKENS.sepId);
       const a = row.slice(1, sep1);
       const src = sequences.findIndex((s) => s.includes(a[0]));
