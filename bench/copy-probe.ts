@@ -9,14 +9,13 @@
  * Run: npx tsx bench/copy-probe.ts [--steps 1500] [--hidden 64] [--layers 2] [--lr 1e-3] [--peers torch|none] [--no-write]
  * Results: bench/results/copy-probe.json and the "Copy probe" section of BENCHMARKS.md.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AdamW, Rng, backward, getBackend } from '../src/engine/index.js';
 import { bertMiniConfig } from '../src/model/config.js';
 import { BertForMaskedLM } from '../src/model/mlm.js';
 import { MlmTask } from '../src/train/mlmTask.js';
 import { benchOption, exitOnHelp } from './lib/help.js';
-import { torchPython } from './lib/python.js';
+import { runPeer, torchPython } from './lib/peerProcess.js';
 import { machineInfo, markdownTable, updateMarkdownSection, writeJson } from './lib/report.js';
 
 exitOnHelp(import.meta.url);
@@ -58,16 +57,17 @@ function runOurs(): { curve: Array<{ step: number; loss: number }>; seconds: num
 }
 
 const ours = runOurs();
-let torch: { curve: Array<{ step: number; loss: number }>; torch: string; seconds: number } | null = null;
+type PeerRun = { curve: Array<{ step: number; loss: number }>; torch: string; seconds: number };
+let torch: PeerRun | null = null;
 const notes: string[] = [];
 if ((benchOption('peers') ?? 'torch') !== 'none') {
   const py = torchPython(root);
   if (!py) notes.push('torch skipped: no Python with torch found (set TORCH_PYTHON)');
   else {
-    const r = spawnSync(py, [join(root, 'bench/peers/torch_copy_probe.py'), '--steps', String(o.steps), '--hidden', String(o.hidden),
-      '--layers', String(o.layers), '--lr', String(o.lr)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (r.status === 0) torch = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    else notes.push(`torch failed: ${(r.stderr || '').trim().split('\n').pop()}`);
+    const r = runPeer(root, 'torch', py, ['bench/peers/torch_copy_probe.py', '--steps', String(o.steps), '--hidden', String(o.hidden),
+      '--layers', String(o.layers), '--lr', String(o.lr)], 3_600_000);
+    if (r.result) torch = r.result as unknown as PeerRun;
+    if (r.note) notes.push(r.note);
   }
 }
 const result = { bench: 'copy-probe', machine: machineInfo(), config: o, chance: Math.log(o.vocab - 5), ours, torch, notes };

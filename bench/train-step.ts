@@ -14,7 +14,6 @@
  *      the BENCHMARKS.md section from the last results JSON.
  * Writes bench/results/train-step.json and the BENCHMARKS.md section between the train-step markers.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +29,7 @@ import {
 import { updateBenchmarksSection } from './train-step-report.js';
 import { exitOnHelp } from './lib/help.js';
 import { timingBackend } from './lib/timing.js';
-import { torchPython } from './lib/python.js';
+import { runPeer, torchPython } from './lib/peerProcess.js';
 
 exitOnHelp(import.meta.url);
 
@@ -218,21 +217,6 @@ function mergeRounds(runs: Array<Record<string, unknown>>): Record<string, unkno
 }
 
 /** Runs a peer command; returns its JSON or a note saying why it was skipped. */
-function runPeer(label: string, cmd: string, args: string[], timeoutMs: number): { result: Record<string, unknown> | null; note: string } {
-  console.error(`running ${label}: ${cmd} ${args.join(' ')}`);
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 24 });
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').slice(-1)[0];
-    return { result: null, note: `${label} skipped: ${why}` };
-  }
-  const line = r.stdout.trim().split('\n').slice(-1)[0];
-  try {
-    return { result: JSON.parse(line) as Record<string, unknown>, note: '' };
-  } catch {
-    return { result: null, note: `${label} skipped: unparsable output ${line.slice(0, 200)}` };
-  }
-}
-
 function main(): void {
   if (flag('report-only')) {
     updateBenchmarksSection(join(root, 'BENCHMARKS.md'), JSON.parse(readFileSync(RESULT, 'utf8')) as Record<string, unknown>);
@@ -265,7 +249,7 @@ function main(): void {
       console.error(`round ${round + 1}/${rounds} (load average ${loadavg()[0].toFixed(2)})`);
       oursRuns.push(runOurs(weights, threads, steps, warmup, flag('profile') && round === 0));
       if (py) {
-        const r = runPeer('torch', py, ['bench/peers/torch_train_step.py', '--inputs', INPUTS, '--weights', weights,
+        const r = runPeer(root, 'torch', py, ['bench/peers/torch_train_step.py', '--inputs', INPUTS, '--weights', weights,
           '--threads', threads.join(','), '--steps', String(steps), '--warmup', String(warmup)], 1_800_000);
         if (r.result) torchRuns.push(r.result);
         if (r.note) notes.push(`round ${round + 1}: ${r.note}`);
@@ -278,7 +262,7 @@ function main(): void {
       if (!existsSync(join(root, 'bench/peers/node_modules/@tensorflow/tfjs-backend-wasm'))) {
         notes.push('tfjs-wasm skipped: run `npm install --prefix bench/peers` first');
       } else {
-        const r = runPeer('tfjs-wasm', process.execPath, ['--import', 'tsx', 'bench/peers/tfjs_train_step.ts', '--inputs', INPUTS,
+        const r = runPeer(root, 'tfjs-wasm', process.execPath, ['--import', 'tsx', 'bench/peers/tfjs_train_step.ts', '--inputs', INPUTS,
           '--weights', weights, '--steps', arg('tfjs-steps', '3'), '--warmup', '1'], 1_800_000);
         tfjs = r.result;
         if (r.note) notes.push(r.note);
