@@ -99,21 +99,21 @@ void rowBlocks(const MicroKernel& uk, bool transA, const float* A, int64_t lda, 
   }
 }
 
+// An on-by-default switch: false only when environment variable `name` is "0".
+bool envSwitchOn(const char* name) {
+  const char* env = std::getenv(name);
+  return !(env && std::strcmp(env, "0") == 0);
+}
+
 // Direct-A switch (REALM_GEMM_DIRECT=0 disables it; setGemmDirect for tests and A/B benchmarks).
 std::atomic<bool>& directAllowed() {
-  static std::atomic<bool> on{[] {
-    const char* env = std::getenv("REALM_GEMM_DIRECT");
-    return !(env && std::strcmp(env, "0") == 0);
-  }()};
+  static std::atomic<bool> on{envSwitchOn("REALM_GEMM_DIRECT")};
   return on;
 }
 
 // Small-M loop order in gemmSerial (REALM_GEMM_SMALLM=0 disables it, for A/B benchmarks; results are identical).
-std::atomic<bool>& smallMOrder() {
-  static std::atomic<bool> on{[] {
-    const char* env = std::getenv("REALM_GEMM_SMALLM");
-    return !(env && std::strcmp(env, "0") == 0);
-  }()};
+bool smallMOrder() {
+  static const bool on = envSwitchOn("REALM_GEMM_SMALLM");
   return on;
 }
 
@@ -148,7 +148,7 @@ void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int6
   const int64_t MC = bl.MC, KC = bl.KC, NC = bl.NC;
   const int NR = uk.nr;
   float* bufA = tlsA.get(MC * KC);
-  if (M <= MC && N > MC && transB && !direct && smallMOrder().load(std::memory_order_relaxed)) {
+  if (M <= MC && N > MC && transB && !direct && smallMOrder()) {
     // Few rows, many columns, B stored [N, K] (the tied MLM decoder's logits, 141 x 8000 x 256): A is one block,
     // packed once per K slice; each B panel (NR contiguous rows of B) is packed right before the micro-kernels sweep
     // it, so it is read from L1 while hot instead of from a multi-MB packed B block. C++ harness, 1 thread, 3 rounds:
