@@ -73,12 +73,22 @@ const BlockOverride& blockOverride() {
   return o;
 }
 
+// An epilogue placed at column col0 of the whole product (the column-split path runs on a slice of C).
+struct EpilogueAt {
+  const Epilogue* ep;
+  int64_t col0;
+  void operator()(float* C, int64_t ldc, int64_t i0, int64_t j0, int64_t rows, int64_t cols) const {
+    if (ep && rows > 0 && cols > 0) ep->fn(ep->ctx, C + i0 * ldc + j0, ldc, i0, col0 + j0, rows, cols);
+  }
+};
+
 // Rows [m0, m1) of C[:, jc:jc+nc] += op(A)[m0:m1, pc:pc+kc] @ packed B block (b = beta for the first k slice):
 // packs MC-row blocks of A into bufA and sweeps the micro-kernel over the MR x NR tiles. direct: full MR-row tiles
-// read A in place (uk.direct) and only a ragged last row tile is packed.
+// read A in place (uk.direct) and only a ragged last row tile is packed. On the last k slice (lastK) the epilogue
+// runs on each finished MC x nc block while it is still in L2.
 void rowBlocks(const MicroKernel& uk, bool transA, const float* A, int64_t lda, int64_t m0, int64_t m1, int64_t MC,
                int64_t pc, int64_t kc, int64_t jc, int64_t nc, const float* bufB, float* bufA, float alpha, float b,
-               float* C, int64_t ldc, bool direct) {
+               float* C, int64_t ldc, bool direct, const EpilogueAt& ep, bool lastK) {
   const int MR = uk.mr, NR = uk.nr;
   const int64_t rs = transA ? 1 : lda, cs = transA ? lda : 1;  // op(A)(i, k) at A[i * rs + k * cs]
   for (int64_t ic = m0; ic < m1; ic += MC) {
@@ -96,6 +106,7 @@ void rowBlocks(const MicroKernel& uk, bool transA, const float* A, int64_t lda, 
         uk.fn(kc, bufA + (ir - full) * kc, bp, cc + ir * ldc, ldc, alpha, b, mr, nr);
       }
     }
+    if (lastK) ep(C, ldc, ic, jc, mc, nc);
   }
 }
 
@@ -138,10 +149,11 @@ Blocks blocksFor(const MicroKernel& uk, int64_t M, int64_t N, int64_t K) {
 // The blocked algorithm on the calling thread.
 void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
-                bool direct) {
+                bool direct, const EpilogueAt& ep) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) {
     scaleC(M, N, beta, C, ldc);
+    ep(C, ldc, 0, 0, M, N);
     return;
   }
   const Blocks bl = blocksFor(uk, M, N, K);
@@ -167,6 +179,7 @@ void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int6
           const int mr = (int)std::min<int64_t>(MR, M - ir);
           uk.fn(kc, bufA + ir * kc, bufB, C + ir * ldc + jr, ldc, alpha, b, mr, nr);
         }
+        if (pc + kc >= K) ep(C, ldc, 0, jr, M, nr);  // this panel of C is final and hot
       }
     }
     return;
@@ -178,7 +191,7 @@ void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int6
       const int64_t kc = std::min(KC, K - pc);
       packB(transB, B, ldb, pc, kc, jc, nc, NR, bufB);
       rowBlocks(uk, transA, A, lda, 0, M, MC, pc, kc, jc, nc, bufB, bufA, alpha, pc == 0 ? beta : 1.0f, C, ldc,
-                direct);
+                direct, ep, pc + kc >= K);
     }
   }
 }
@@ -186,8 +199,10 @@ void gemmSerial(const MicroKernel& uk, bool transA, bool transB, int64_t M, int6
 // Splits one GEMM over the pool: row ranges when M >= N (B packed once, cooperatively, and shared), else column
 // ranges (each thread runs the blocked algorithm on its columns, packing its own panels).
 void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-             const float* B, int64_t ldb, float beta, float* C, int64_t ldc, bool allowThreads) {
+             const float* B, int64_t ldb, float beta, float* C, int64_t ldc, bool allowThreads,
+             const Epilogue* epilogue = nullptr) {
   const MicroKernel& uk = kernel();
+  const EpilogueAt ep{epilogue, 0};
   const bool direct = N <= kDirectMaxN && directAllowed().load(std::memory_order_relaxed);
   const int threads = allowThreads ? ThreadPool::instance().threads() : 1;
   const double flops = 2.0 * (double)M * (double)N * (double)K;
@@ -196,12 +211,12 @@ void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
   const int64_t units = ((splitM ? M : N) + unit - 1) / unit;
   const int64_t parts = std::min<int64_t>(threads, units);
   if (parts <= 1 || flops < 4e6) {
-    gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, direct);
+    gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, direct, ep);
     return;
   }
   if (splitM) {
     if (K <= 0 || alpha == 0.0f) {
-      gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, direct);
+      gemmSerial(uk, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, direct, ep);
       return;
     }
     // Row chunks sharing one packed B block (packed cooperatively, panel ranges per thread). About 4 chunks per
@@ -231,7 +246,7 @@ void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
           for (int64_t p = lo; p < hi; p++) {
             const int64_t m0 = p * chunkRows, m1 = std::min(M, m0 + chunkRows);
             rowBlocks(uk, transA, A, lda, m0, m1, bl.MC, pc, kc, jc, nc, bufB, bufA, alpha, pc == 0 ? beta : 1.0f,
-                      C, ldc, direct);
+                      C, ldc, direct, ep, pc + kc >= K);
           }
         });
       }
@@ -248,7 +263,8 @@ void gemmOwn(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
       const int64_t u0 = units * p / colParts, u1 = units * (p + 1) / colParts;
       const int64_t n0 = u0 * unit, n1 = std::min(N, u1 * unit);
       const float* b = transB ? B + n0 * ldb : B + n0;
-      gemmSerial(uk, transA, transB, M, n1 - n0, K, alpha, A, lda, b, ldb, beta, C + n0, ldc, direct);
+      gemmSerial(uk, transA, transB, M, n1 - n0, K, alpha, A, lda, b, ldb, beta, C + n0, ldc, direct,
+                 EpilogueAt{epilogue, n0});
     }
   });
 }
@@ -386,11 +402,20 @@ void syncThreads(int n) {
 
 void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  sgemmEpilogue(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr);
+}
+
+void sgemmEpilogue(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Epilogue* ep) {
   if (useOpenBlas(M, N, K)) {
     gemmOpenBlas(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (ep && M > 0 && N > 0)
+      parallelFor(M, std::max<int64_t>(1, (1 << 14) / N), [&](int64_t lo, int64_t hi) {
+        ep->fn(ep->ctx, C + lo * ldc, ldc, lo, 0, hi - lo, N);
+      });
     return;
   }
-  gemmOwn(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, true);
+  gemmOwn(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, true, ep);
 }
 
 void sgemmBatched(int64_t batch, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,

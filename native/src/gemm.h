@@ -45,6 +45,19 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alph
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 // `batch` GEMMs; operand i starts at i * stride (stride 0 broadcasts). lda/ldb/ldc are given explicitly.
+// Work applied to finished blocks of C while they are still in cache (C = alpha op(A) op(B) + beta C is complete
+// for the block): fn(ctx, c, ldc, i0, j0, rows, cols) gets the block's first element and its position in the whole C.
+// It must touch only that block of C (and state of its own indexed by the same rows / columns); blocks run in any
+// order and on any pool thread.
+struct Epilogue {
+  void (*fn)(const void* ctx, float* c, int64_t ldc, int64_t i0, int64_t j0, int64_t rows, int64_t cols);
+  const void* ctx;
+};
+
+// sgemm followed by `ep` over every block of C (ep == nullptr: plain sgemm).
+void sgemmEpilogue(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Epilogue* ep);
+
 void sgemmBatched(int64_t batch, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                   const float* A, int64_t strideA, int64_t lda, const float* B, int64_t strideB, int64_t ldb,
                   float beta, float* C, int64_t strideC, int64_t ldc);

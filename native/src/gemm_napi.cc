@@ -6,6 +6,7 @@
 
 #include "cpu.h"
 #include "gemm.h"
+#include "kernels.h"
 #include "kernels_args.h"
 #include "pool.h"
 #include "registry.h"
@@ -44,6 +45,46 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
                   "C must not overlap A or B")))
     return a.env().Undefined();
   gemm::sgemm(tA, tB, M, N, K, (float)alpha, A, lda, B, ldb, (float)beta, C, ldc);
+  return a.env().Undefined();
+}
+
+// Dense layer forward with the bias and activation applied as a GEMM epilogue (each finished block of the product,
+// still in cache): pre = x · wᵀ + bias, out = gelu(pre) for act 1 (erf) / 2 (tanh); act 0 writes only pre.
+struct BiasAct {
+  const float* bias;
+  float* out;
+  int64_t ldo;
+  int act;
+};
+
+void biasActEpilogue(const void* ctx, float* c, int64_t ldc, int64_t i0, int64_t j0, int64_t rows, int64_t cols) {
+  const BiasAct& e = *static_cast<const BiasAct*>(ctx);
+  kernels::biasActBlock(c, ldc, e.bias ? e.bias + j0 : nullptr, e.out ? e.out + i0 * e.ldo + j0 : nullptr, e.ldo, rows,
+                        cols, e.act);
+}
+
+Napi::Value LinearForward(const Napi::CallbackInfo& info) {
+  Args a(info, "linearForward", 9);
+  float *x, *w, *bias, *pre, *out;
+  int64_t nx, nw, nb, np, no, rows, nIn, nOut, act;
+  if (!(a.f32(0, "x", x, nx) && a.f32(1, "w", w, nw) && a.f32OrNull(2, "bias", bias, nb) && a.f32(3, "pre", pre, np) &&
+        a.f32OrNull(4, "out", out, no) && a.dim(5, "rows", rows) && a.dim(6, "nIn", nIn) && a.dim(7, "nOut", nOut) &&
+        a.dim(8, "act", act) && a.require(act <= 2, "act must be 0 (none), 1 (gelu) or 2 (gelu_new)") &&
+        a.require(act == 0 || out != nullptr, "out is required when act is not 0") &&
+        a.atLeast("x", nx, rows * nIn, "rows * nIn") && a.atLeast("w", nw, nOut * nIn, "nOut * nIn") &&
+        (bias == nullptr || a.atLeast("bias", nb, nOut, "nOut")) && a.atLeast("pre", np, rows * nOut, "rows * nOut") &&
+        (act == 0 || a.atLeast("out", no, rows * nOut, "rows * nOut"))))
+    return a.env().Undefined();
+  const int64_t sP = rows * nOut;
+  if (!a.require(!overlaps(pre, sP, x, nIn > 0 ? rows * nIn : 0) && !overlaps(pre, sP, w, nIn > 0 ? nOut * nIn : 0) &&
+                     !overlaps(pre, sP, bias, bias ? nOut : 0) && (act == 0 || !overlaps(out, sP, pre, sP)),
+                 "pre must not overlap x, w, bias or out"))
+    return a.env().Undefined();
+  const BiasAct ctx{bias, out, nOut, (int)act};
+  const gemm::Epilogue ep{biasActEpilogue, &ctx};
+  const bool needEp = bias != nullptr || act != 0;
+  gemm::sgemmEpilogue(false, true, rows, nOut, nIn, 1.0f, x, std::max<int64_t>(1, nIn), w, std::max<int64_t>(1, nIn),
+                      0.0f, pre, std::max<int64_t>(1, nOut), needEp ? &ep : nullptr);
   return a.env().Undefined();
 }
 
@@ -144,6 +185,7 @@ Napi::Value SetGemmDirect(const Napi::CallbackInfo& info) {
 REALM_EXPORT("sgemm", Sgemm);
 REALM_EXPORT("setGemmDirect", SetGemmDirect);
 REALM_EXPORT("sgemmBatched", SgemmBatched);
+REALM_EXPORT("linearForward", LinearForward);
 REALM_EXPORT("getThreads", GetThreads);
 REALM_EXPORT("setThreads", SetThreads);
 REALM_EXPORT("gemmImpl", GemmImpl);

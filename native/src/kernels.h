@@ -20,6 +20,14 @@ void layerNormBackward(const float* dy, const float* x, const float* gamma, cons
 
 void gelu(const float* x, float* out, int64_t n, bool tanhApprox);
 void geluBackward(const float* x, const float* dy, float* dx, int64_t n, bool tanhApprox);
+// Epilogue of a dense layer on a rows x cols block (row strides ldc / ldo): c += bias (per column; bias may be null),
+// then out = gelu(c) when act is 1 (erf form) or 2 (tanh form); act 0 leaves out untouched (may be null). One thread.
+void biasActBlock(float* c, int64_t ldc, const float* bias, float* out, int64_t ldo, int64_t rows, int64_t cols,
+                  int act);
+// dx = dy * gelu'(x) over a rows x cols matrix and, when colSums is not null, colSums = column sums of dx (the bias
+// gradient of the dense layer), in one pass; dx may alias dy.
+void geluBackwardColSums(const float* x, const float* dy, float* dx, int64_t rows, int64_t cols, bool tanhApprox,
+                         float* colSums);
 
 // Indices must already be validated (0 <= idx[i] < table rows).
 void gatherRows(const float* table, const int32_t* idx, int64_t n, float* out, int64_t cols);

@@ -33,6 +33,16 @@ class Args {
     len = (int64_t)a.ElementLength();
     return true;
   }
+  // Float32Array argument i, or null (data = nullptr, len = 0).
+  bool f32OrNull(size_t i, const char* name, float*& data, int64_t& len) {
+    if (!ok_) return false;
+    if (info_[i].IsNull()) {
+      data = nullptr;
+      len = 0;
+      return true;
+    }
+    return f32(i, (std::string(name) + " (or null)").c_str(), data, len);
+  }
   // Int32Array argument i.
   bool i32(size_t i, const char* name, int32_t*& data, int64_t& len) {
     if (!ok_) return false;

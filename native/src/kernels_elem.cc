@@ -58,6 +58,49 @@ REALM_DISPATCH(geluBackwardRange,
                (const float* x, const float* dy, float* dx, int64_t lo, int64_t hi, bool tanhApprox),
                (x, dy, dx, lo, hi, tanhApprox))
 
+REALM_INLINE void biasActBlockRangeBody(float* c, int64_t ldc, const float* bias, float* out, int64_t ldo, int64_t rows,
+                                   int64_t cols, int act) {
+  for (int64_t r = 0; r < rows; r++) {
+    float* cr = c + r * ldc;
+    if (bias)
+      for (int64_t j = 0; j < cols; j++) cr[j] += bias[j];
+    if (act != 0) geluRangeBody(cr, out + r * ldo, 0, cols, act == 2);
+  }
+}
+REALM_DISPATCH(biasActBlockRange,
+               (float* c, int64_t ldc, const float* bias, float* out, int64_t ldo, int64_t rows, int64_t cols, int act),
+               (c, ldc, bias, out, ldo, rows, cols, act))
+
+// Columns [c0, c1): dx = dy * gelu'(x) in row segments of at most 256 columns, summing each segment into the column
+// totals while it is in L1 (float within blocks of 64 rows, double across blocks, as colSums).
+REALM_INLINE void geluBackwardColSumsRangeBody(const float* x, const float* dy, float* dx, int64_t rows, int64_t cols,
+                                          bool tanhApprox, float* sums, int64_t c0, int64_t c1) {
+  constexpr int64_t CB = 256;
+  for (int64_t cb = c0; cb < c1; cb += CB) {
+    const int64_t w = std::min(c1, cb + CB) - cb;
+    double tot[CB];
+    float acc[CB];
+    for (int64_t j = 0; j < w; j++) tot[j] = 0.0;
+    for (int64_t r0 = 0; r0 < rows; r0 += 64) {
+      const int64_t re = std::min(rows, r0 + 64);
+      for (int64_t j = 0; j < w; j++) acc[j] = 0.0f;
+      for (int64_t r = r0; r < re; r++) {
+        const int64_t o = r * cols + cb;
+        geluBackwardRangeBody(x + o, dy + o, dx + o, 0, w, tanhApprox);
+        if (sums)
+          for (int64_t j = 0; j < w; j++) acc[j] += dx[o + j];
+      }
+      for (int64_t j = 0; j < w; j++) tot[j] += acc[j];
+    }
+    if (sums)
+      for (int64_t j = 0; j < w; j++) sums[cb + j] = (float)tot[j];
+  }
+}
+REALM_DISPATCH(geluBackwardColSumsRange,
+               (const float* x, const float* dy, float* dx, int64_t rows, int64_t cols, bool tanhApprox, float* sums,
+                int64_t c0, int64_t c1),
+               (x, dy, dx, rows, cols, tanhApprox, sums, c0, c1))
+
 struct AdamConst {
   float lrwd, b1, omb1, b2, omb2, invBc1, invBc2, lr, eps;
 };
@@ -100,6 +143,34 @@ void gelu(const float* x, float* out, int64_t n, bool tanhApprox) {
 
 void geluBackward(const float* x, const float* dy, float* dx, int64_t n, bool tanhApprox) {
   forRange(n, [&](int64_t lo, int64_t hi) { geluBackwardRange(x, dy, dx, lo, hi, tanhApprox); });
+}
+
+void biasActBlock(float* c, int64_t ldc, const float* bias, float* out, int64_t ldo, int64_t rows, int64_t cols,
+                  int act) {
+  if (rows > 0 && cols > 0) biasActBlockRange(c, ldc, bias, out, ldo, rows, cols, act);
+}
+
+void geluBackwardColSums(const float* x, const float* dy, float* dx, int64_t rows, int64_t cols, bool tanhApprox,
+                         float* colSums) {
+  if (rows <= 0 || cols <= 0) {
+    if (colSums)
+      for (int64_t j = 0; j < cols; j++) colSums[j] = 0.0f;
+    return;
+  }
+  // Column parts in multiples of 16 (whole cache lines per thread), handed out dynamically.
+  const int64_t threads = ThreadPool::instance().threads();
+  const int64_t blocks = (cols + 15) / 16;
+  const int64_t parts = rows * cols < (1 << 16) ? 1 : std::min<int64_t>(blocks, 2 * threads);
+  if (parts <= 1) {
+    geluBackwardColSumsRange(x, dy, dx, rows, cols, tanhApprox, colSums, 0, cols);
+    return;
+  }
+  parallelFor(parts, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; p++) {
+      const int64_t c0 = std::min(cols, blocks * p / parts * 16), c1 = std::min(cols, blocks * (p + 1) / parts * 16);
+      geluBackwardColSumsRange(x, dy, dx, rows, cols, tanhApprox, colSums, c0, c1);
+    }
+  });
 }
 
 void adamwStep(float* param, const float* grad, float* m, float* v, int64_t n, double lr, double beta1, double beta2,

@@ -120,6 +120,20 @@ Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
   return a.env().Undefined();
 }
 
+Napi::Value GeluBackwardColSums(const Napi::CallbackInfo& info) {
+  Args a(info, "geluBackwardColSums", 7);
+  float *x, *dy, *dx, *sums;
+  int64_t nx, ndy, ndx, ns, rows, cols;
+  bool tanhApprox;
+  if (!(a.f32(0, "x", x, nx) && a.f32(1, "dy", dy, ndy) && a.f32(2, "dx", dx, ndx) && a.dim(3, "rows", rows) &&
+        a.dim(4, "cols", cols) && a.flag(5, "tanhApprox", tanhApprox) && a.f32OrNull(6, "colSums", sums, ns) &&
+        a.atLeast("x", nx, rows * cols, "rows * cols") && a.atLeast("dy", ndy, rows * cols, "rows * cols") &&
+        a.atLeast("dx", ndx, rows * cols, "rows * cols") && (sums == nullptr || a.atLeast("colSums", ns, cols, "cols"))))
+    return a.env().Undefined();
+  kernels::geluBackwardColSums(x, dy, dx, rows, cols, tanhApprox, sums);
+  return a.env().Undefined();
+}
+
 Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   Args a(info, "gatherRows", 4);
   float *table, *out;
@@ -189,6 +203,7 @@ REALM_EXPORT("layerNormForward", LayerNormForward);
 REALM_EXPORT("layerNormBackward", LayerNormBackward);
 REALM_EXPORT("gelu", Gelu);
 REALM_EXPORT("geluBackward", GeluBackward);
+REALM_EXPORT("geluBackwardColSums", GeluBackwardColSums);
 REALM_EXPORT("gatherRows", GatherRows);
 REALM_EXPORT("scatterAddRows", ScatterAddRows);
 REALM_EXPORT("adamwStep", AdamwStep);

@@ -94,6 +94,24 @@ export interface Backend {
    * rowsPerBias)]), bias [ceil(rows / rowsPerBias), cols] (attention scores + padding mask). out may alias x.
    */
   softmaxRowsBias(x: Float32Array, bias: Float32Array, out: Float32Array, rows: number, cols: number, rowsPerBias: number): void;
+  /**
+   * Dense layer forward: pre [rows, nOut] = x [rows, nIn] · wᵀ (w [nOut, nIn], PyTorch layout) + bias [nOut] (bias may
+   * be null), then out = GELU(pre) for act 1 (erf form) or 2 (tanh form "gelu_new"); act 0 writes only pre (out may
+   * be null). The native backend applies bias and GELU to each finished block of the product while it is in cache.
+   * pre must not overlap x, w, bias or out.
+   */
+  linearForward(
+    x: Float32Array, w: Float32Array, bias: Float32Array | null, pre: Float32Array, out: Float32Array | null,
+    rows: number, nIn: number, nOut: number, act: 0 | 1 | 2,
+  ): void;
+  /**
+   * Dense layer GELU backward: dx = dy * GELU'(x) over [rows, cols] and, when colSums is not null, colSums[j] = sum
+   * over r of dx[r, j] (the layer's bias gradient), in one pass. dx may alias dy.
+   */
+  geluBackwardColSums(
+    x: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number, tanhApprox: boolean,
+    colSums: Float32Array | null,
+  ): void;
   /** x[r, :] += bias for every row of x [rows, cols] (dense-layer bias after a beta = 0 sgemm). */
   addRowBias(x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
   /** out[j] = sum over r of x[r, j] for x [rows, cols] (bias gradients); out is overwritten. */

@@ -423,6 +423,21 @@ export const jsBackend: Backend = {
     }
   },
 
+  linearForward(x, w, bias, pre, out, rows, nIn, nOut, act): void {
+    if (act !== 0 && act !== 1 && act !== 2) throw new RangeError(`linearForward: act must be 0, 1 or 2, got ${String(act)}`);
+    if (act !== 0 && out === null) throw new RangeError('linearForward: out is required when act is not 0');
+    checkLen('linearForward', pre, rows * nOut);
+    this.sgemm(false, true, rows, nOut, nIn, 1, x, Math.max(1, nIn), w, Math.max(1, nIn), 0, pre, Math.max(1, nOut));
+    if (bias) this.addRowBias(pre, bias, rows, nOut);
+    if (act !== 0) this.gelu(pre, out as Float32Array, rows * nOut, act === 2);
+  },
+
+  geluBackwardColSums(x, dy, dx, rows, cols, tanhApprox, colSums): void {
+    checkLen('geluBackwardColSums', x, rows * cols);
+    this.geluBackward(x, dy, dx, rows * cols, tanhApprox);
+    if (colSums) this.colSums(dx, rows, cols, colSums);
+  },
+
   addRowBias(x, bias, rows, cols): void {
     checkLen('addRowBias', x, rows * cols);
     checkLen('addRowBias', bias, cols);

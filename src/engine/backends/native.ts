@@ -70,7 +70,8 @@ function load(): { addon: NativeAddon } | { error: string } {
       cached = { error: `native addon not built (${path} is missing; run \`npm run build:native\`)` };
     } else {
       const addon = createRequire(join(root, 'package.json'))(path) as NativeAddon;
-      if (typeof addon.sgemm !== 'function' || typeof addon.topk !== 'function' || typeof addon.axpby !== 'function') {
+      if (typeof addon.sgemm !== 'function' || typeof addon.topk !== 'function' || typeof addon.axpby !== 'function' ||
+        typeof addon.linearForward !== 'function') {
         cached = { error: `${path} does not export the engine kernels (stale build? run \`npm run build:native\`)` };
       } else {
         cached = { addon };
@@ -117,6 +118,9 @@ export function tryLoadNative(): { backend: Backend } | { error: string } {
       a.adamwStep(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2),
     dropoutApply: (x, out, n, p, seed0, seed1) => a.dropoutApply(x, out, n, p, seed0, seed1),
     softmaxRowsBias: (x, bias, out, rows, cols, rowsPerBias) => a.softmaxRowsBias(x, bias, out, rows, cols, rowsPerBias),
+    linearForward: (x, w, bias, pre, out, rows, nIn, nOut, act) => a.linearForward(x, w, bias, pre, out, rows, nIn, nOut, act),
+    geluBackwardColSums: (x, dy, dx, rows, cols, tanhApprox, colSums) =>
+      a.geluBackwardColSums(x, dy, dx, rows, cols, tanhApprox, colSums),
     addRowBias: (x, bias, rows, cols) => a.addRowBias(x, bias, rows, cols),
     colSums: (x, rows, cols, out) => a.colSums(x, rows, cols, out),
     axpby: (alpha, x, beta, y, out, n) => a.axpby(alpha, x, beta, y, out, n),

@@ -1,7 +1,8 @@
 /**
  * Fused dense layer: y = act(x · Wᵀ + b) in one op (BERT's intermediate dense + GELU, and every plain dense layer).
- * Forward is one sgemm, the backend row-bias add and the backend GELU (no separate autograd ops);
- * backward applies the backend GELU derivative, computes dx and dW with sgemm and the bias gradient as column sums.
+ * Forward is one backend linearForward (the GEMM with bias and GELU applied to each finished block while it is in
+ * cache; no separate autograd ops); backward applies the GELU derivative and sums the bias gradient in one pass
+ * (geluBackwardColSums), then computes dx and dW with sgemm.
  */
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/index.js';
@@ -22,28 +23,24 @@ export function fusedLinear(x: Tensor, weight: Tensor, bias: Tensor | null, act:
   if (act !== 'none' && act !== 'gelu' && act !== 'gelu_new') throw new TensorError(`fusedLinear: unknown activation ${String(act)}`);
   const rows = x.size / nIn;
   const be = getBackend();
-  const pre = allocUninit(rows * nOut); // fully written by the beta = 0 sgemm
-  if (rows > 0) {
-    be.sgemm(false, true, rows, nOut, nIn, 1, x.data, nIn, weight.data, nIn, 0, pre, nOut);
-    if (bias) be.addRowBias(pre, bias.data, rows, nOut);
-  }
   const tanhApprox = act === 'gelu_new';
-  let y = pre;
-  if (act !== 'none') {
-    y = allocUninit(pre.length);
-    be.gelu(pre, y, pre.length, tanhApprox);
-  }
+  const pre = allocUninit(rows * nOut); // fully written by the beta = 0 product
+  const y = act === 'none' ? pre : allocUninit(pre.length);
+  if (rows > 0) be.linearForward(x.data, weight.data, bias ? bias.data : null, pre, act === 'none' ? null : y, rows, nIn, nOut, act === 'none' ? 0 : tanhApprox ? 2 : 1);
   const out = new Tensor(y, [...x.shape.slice(0, -1), nOut]);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(out, inputs, `fusedLinear(${act})`, (g) => {
+    // d = g * GELU'(pre), and the bias gradient (its column sums) in the same pass.
     let d = g;
+    const gb: Float32Array | null = bias && bias.requiresGrad ? new Float32Array(nOut) : null;
     if (act !== 'none') {
       d = allocUninit(g.length);
-      be.geluBackward(pre, g, d, g.length, tanhApprox);
+      be.geluBackwardColSums(pre, g, d, rows, nOut, tanhApprox, gb);
+    } else if (gb) {
+      be.colSums(d, rows, nOut, gb); // db = column sums of d (a 1-row sgemm would pack all of d)
     }
     let gx: Float32Array | null = null;
     let gw: Float32Array | null = null;
-    let gb: Float32Array | null = null;
     if (x.requiresGrad) {
       gx = allocUninit(x.size);
       be.sgemm(false, false, rows, nIn, nOut, 1, d, nOut, weight.data, nIn, 0, gx, nIn); // dx = d · W
@@ -51,11 +48,6 @@ export function fusedLinear(x: Tensor, weight: Tensor, bias: Tensor | null, act:
     if (weight.requiresGrad) {
       gw = allocUninit(weight.size);
       be.sgemm(true, false, nOut, nIn, rows, 1, d, nOut, x.data, nIn, 0, gw, nIn); // dW = dᵀ · x
-    }
-    if (bias && bias.requiresGrad) {
-      // db = column sums of d (backend colSums; a 1-row sgemm would pack all of d).
-      gb = new Float32Array(nOut);
-      be.colSums(d, rows, nOut, gb);
     }
     if (d !== g) release(d);
     return bias ? [gx, gw, gb] : [gx, gw];

@@ -1,0 +1,99 @@
+/**
+ * The dense-layer kernels behind fusedLinear: backend linearForward (GEMM with the bias and GELU applied as an
+ * epilogue) and geluBackwardColSums (GELU derivative + bias-gradient column sums in one pass), against float64
+ * references, on shapes that take every path of the native GEMM driver (serial, row-split, column-split, small-M
+ * order, several K slices), at 1 and 2 threads.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng, availableBackends } from '../../src/engine/index.js';
+import { geluRef } from './reference-math.js';
+
+function randArr(rng: Rng, n: number, scale = 1): Float32Array {
+  return rng.fillNormal(new Float32Array(n), 0, scale);
+}
+
+function close(a: ArrayLike<number>, e: ArrayLike<number>, rtol: number, atol: number, what: string): void {
+  assert.equal(a.length, e.length, `${what}: length`);
+  for (let i = 0; i < a.length; i++) {
+    if (!(Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]))) assert.fail(`${what}[${i}]: got ${a[i]}, expected ${e[i]}`);
+  }
+}
+
+/** d/dx GELU in float64 (central difference of the float64 reference; error ~1e-10). */
+function geluGradRef(x: number, tanhApprox: boolean): number {
+  const h = 1e-5;
+  return (geluRef(x + h, tanhApprox) - geluRef(x - h, tanhApprox)) / (2 * h);
+}
+
+// rows x nIn -> nOut: tiny (serial), M >= N (row chunks sharing packed B), N >> M (column ranges, small-M order per
+// range), M <= MC with N > MC (small-M order), K > KC (epilogue only after the last K slice), ragged edges everywhere.
+const SHAPES: Array<[number, number, number]> = [
+  [3, 5, 7], [300, 64, 200], [40, 64, 1100], [50, 40, 700], [50, 600, 700], [130, 600, 90], [97, 300, 333],
+];
+
+for (const be of availableBackends()) {
+  for (const threads of [1, 2]) {
+    test(`linearForward: pre = x·Wᵀ + b and out = GELU(pre), every GEMM path (${be.name}, ${threads} thread(s))`, () => {
+      const saved = be.getThreads();
+      be.setThreads(threads);
+      try {
+        const rng = new Rng(21);
+        for (const [rows, nIn, nOut] of SHAPES) {
+          const x = randArr(rng, rows * nIn, 0.5);
+          const w = randArr(rng, nOut * nIn, 0.1);
+          const b = randArr(rng, nOut);
+          const exact = new Float64Array(rows * nOut);
+          for (let r = 0; r < rows; r++) {
+            for (let o = 0; o < nOut; o++) {
+              let s = 0;
+              for (let k = 0; k < nIn; k++) s += x[r * nIn + k] * w[o * nIn + k];
+              exact[r * nOut + o] = s;
+            }
+          }
+          for (const act of [0, 1, 2] as const) {
+            for (const withBias of [true, false]) {
+              const pre = new Float32Array(rows * nOut).fill(Number.NaN); // beta = 0 must ignore old contents
+              const out = act === 0 ? null : new Float32Array(rows * nOut).fill(Number.NaN);
+              be.linearForward(x, w, withBias ? b : null, pre, out, rows, nIn, nOut, act);
+              const want = Array.from(exact, (v, i) => v + (withBias ? b[i % nOut] : 0));
+              const tag = `${rows}x${nIn}->${nOut} act ${act} bias ${withBias}`;
+              close(pre, want, 1e-4, 1e-5, `pre ${tag}`);
+              if (out) close(out, want.map((v) => geluRef(v, act === 2)), 1e-4, 1e-5, `out ${tag}`);
+            }
+          }
+        }
+      } finally {
+        be.setThreads(saved);
+      }
+    });
+  }
+
+  test(`linearForward: bad act or a missing out is refused (${be.name})`, () => {
+    const x = new Float32Array(6), w = new Float32Array(6), pre = new Float32Array(4);
+    assert.throws(() => be.linearForward(x, w, null, pre, null, 2, 3, 2, 1), /out is required/);
+    assert.throws(() => be.linearForward(x, w, null, pre, pre, 2, 3, 2, 3 as 0), /act must be/);
+  });
+
+  test(`geluBackwardColSums: dx = dy·GELU'(x) and the column sums of dx, in place too (${be.name})`, () => {
+    const rng = new Rng(22);
+    for (const [rows, cols] of [[1, 1], [7, 33], [300, 1024], [1024, 300], [64, 17]] as Array<[number, number]>) {
+      const x = randArr(rng, rows * cols, 2);
+      const dy = randArr(rng, rows * cols);
+      for (const tanhApprox of [false, true]) {
+        const dxRef = Array.from(x, (v, i) => dy[i] * geluGradRef(v, tanhApprox));
+        const sumRef = new Array<number>(cols).fill(0);
+        dxRef.forEach((v, i) => { sumRef[i % cols] += v; });
+        const dx = new Float32Array(rows * cols);
+        const sums = new Float32Array(cols).fill(Number.NaN);
+        be.geluBackwardColSums(x, dy, dx, rows, cols, tanhApprox, sums);
+        const tag = `${rows}x${cols} tanh=${tanhApprox}`;
+        close(dx, dxRef, 1e-5, 1e-6, `dx ${tag}`);
+        close(sums, sumRef, 1e-4, 1e-4 * Math.sqrt(rows), `colSums ${tag}`);
+        const inPlace = dy.slice();
+        be.geluBackwardColSums(x, inPlace, inPlace, rows, cols, tanhApprox, null);
+        assert.deepEqual(inPlace, dx, `in place (dx = dy) ${tag}`);
+      }
+    }
+  });
+}
