@@ -9,6 +9,10 @@ namespace kernels {
 
 void softmaxRows(const float* x, float* out, int64_t rows, int64_t cols);
 void logSoftmaxRows(const float* x, float* out, int64_t rows, int64_t cols);
+// Softmax cross-entropy per row: loss[r] = logsumexp(x[r]) - x[r, targets[r]] (0 for ignoreIndex rows) and, when
+// grad is not null, grad[r] = scale * (softmax(x[r]) - onehot(targets[r])) (0 for ignored rows). Targets validated.
+void softmaxCrossEntropy(const float* x, const int32_t* targets, int64_t rows, int64_t cols, int32_t ignoreIndex,
+                         float scale, float* grad, float* loss);
 // dx = y * (dy - sum(dy * y)) per row; dx may alias dy.
 void softmaxBackward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
 

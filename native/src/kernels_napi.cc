@@ -1,6 +1,7 @@
 // N-API bindings of the non-GEMM kernels of src/engine/backend.ts. Every argument is checked (typed-array kind,
 // lengths against the given dims, index ranges, k range) and a bad one throws a TypeError/RangeError naming the
 // function and argument; arrays are used in place (zero copy).
+#include <cmath>
 #include <string>
 
 #include "kernels.h"
@@ -134,6 +135,34 @@ Napi::Value GeluBackwardColSums(const Napi::CallbackInfo& info) {
   return a.env().Undefined();
 }
 
+Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
+  Args a(info, "softmaxCrossEntropy", 8);
+  float *x, *grad, *loss;
+  int32_t* targets;
+  int64_t nx, nt, ng, nl, rows, cols;
+  double ignore, scale;
+  if (!(a.f32(0, "logits", x, nx) && a.i32(1, "targets", targets, nt) && a.dim(2, "rows", rows) &&
+        a.dim(3, "cols", cols) && a.number(4, "ignoreIndex", ignore) && a.number(5, "scale", scale) &&
+        a.f32OrNull(6, "grad", grad, ng) && a.f32(7, "loss", loss, nl) &&
+        a.require(ignore == std::floor(ignore) && ignore >= -2147483648.0 && ignore <= 2147483647.0,
+                  "ignoreIndex must be a 32-bit integer") &&
+        a.require(cols >= 1 || rows == 0, "cols must be >= 1") && a.atLeast("logits", nx, rows * cols, "rows * cols") &&
+        a.atLeast("targets", nt, rows, "rows") && (grad == nullptr || a.atLeast("grad", ng, rows * cols, "rows * cols")) &&
+        a.atLeast("loss", nl, rows, "rows")))
+    return a.env().Undefined();
+  const int32_t ig = (int32_t)ignore;
+  for (int64_t r = 0; r < rows; r++) {
+    const int32_t t = targets[r];
+    if (t != ig && (t < 0 || t >= cols)) {
+      a.rangeError("target " + std::to_string(t) + " at row " + std::to_string(r) + " out of range [0, " +
+                   std::to_string(cols) + ")");
+      return a.env().Undefined();
+    }
+  }
+  kernels::softmaxCrossEntropy(x, targets, rows, cols, ig, (float)scale, grad, loss);
+  return a.env().Undefined();
+}
+
 Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   Args a(info, "gatherRows", 4);
   float *table, *out;
@@ -204,6 +233,7 @@ REALM_EXPORT("layerNormBackward", LayerNormBackward);
 REALM_EXPORT("gelu", Gelu);
 REALM_EXPORT("geluBackward", GeluBackward);
 REALM_EXPORT("geluBackwardColSums", GeluBackwardColSums);
+REALM_EXPORT("softmaxCrossEntropy", SoftmaxCrossEntropy);
 REALM_EXPORT("gatherRows", GatherRows);
 REALM_EXPORT("scatterAddRows", ScatterAddRows);
 REALM_EXPORT("adamwStep", AdamwStep);

@@ -1,5 +1,6 @@
-// Row-wise kernels: softmax, log-softmax (max-subtracted, numerically stable), softmax backward, LayerNorm forward
-// (two-pass mean / biased variance) and backward (BERT's attention probabilities and every sub-layer norm).
+// Row-wise kernels: softmax, log-softmax (max-subtracted, numerically stable), softmax backward, softmax
+// cross-entropy (loss and gradient in one pass: the MLM loss over the vocabulary), LayerNorm forward (two-pass mean /
+// biased variance) and backward (BERT's attention probabilities and every sub-layer norm).
 // Rows are split over the thread pool when the tensor is large; each row is vectorised (AVX2 clone at run time).
 #include <algorithm>
 #include <cmath>
@@ -63,6 +64,55 @@ REALM_INLINE void softmaxRangeBody(const float* x, float* out, int64_t lo, int64
 }
 REALM_DISPATCH(softmaxRange, (const float* x, float* out, int64_t lo, int64_t hi, int64_t cols, bool logForm),
                (x, out, lo, hi, cols, logForm))
+
+// Rows [lo, hi): loss[r] = logsumexp(x[r]) - x[r, t] for t = targets[r] (0 when t == ignoreIndex); when grad is not
+// null, grad[r] = scale * (softmax(x[r]) - onehot(t)) (zeros for an ignored row). Targets are already validated.
+REALM_INLINE void softmaxXentRangeBody(const float* x, const int32_t* targets, int64_t lo, int64_t hi, int64_t cols,
+                                      int32_t ignoreIndex, float scale, float* grad, float* loss) {
+  for (int64_t r = lo; r < hi; r++) {
+    const float* xr = x + r * cols;
+    const int32_t t = targets[r];
+    float* g = grad ? grad + r * cols : nullptr;
+    if (t == ignoreIndex) {
+      loss[r] = 0.0f;
+      if (g)
+        for (int64_t j = 0; j < cols; j++) g[j] = 0.0f;
+      continue;
+    }
+    const float mx = kmath::rowMax(xr, cols);
+    const float m = mx == -INFINITY ? 0.0f : mx;
+    float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = 0;
+    if (g) {
+      for (; j + 8 <= cols; j += 8)
+        for (int l = 0; l < 8; l++) {
+          const float e = kmath::expf(xr[j + l] - m);
+          g[j + l] = e;
+          s[l] += e;
+        }
+      for (; j < cols; j++) {
+        const float e = kmath::expf(xr[j] - m);
+        g[j] = e;
+        s[0] += e;
+      }
+    } else {
+      for (; j + 8 <= cols; j += 8)
+        for (int l = 0; l < 8; l++) s[l] += kmath::expf(xr[j + l] - m);
+      for (; j < cols; j++) s[0] += kmath::expf(xr[j] - m);
+    }
+    const float sum = laneSum(s);
+    loss[r] = std::log(sum) - (xr[t] - m);
+    if (g) {
+      const float k = scale / sum;
+      for (j = 0; j < cols; j++) g[j] *= k;
+      g[t] -= scale;
+    }
+  }
+}
+REALM_DISPATCH(softmaxXentRange,
+               (const float* x, const int32_t* targets, int64_t lo, int64_t hi, int64_t cols, int32_t ignoreIndex,
+                float scale, float* grad, float* loss),
+               (x, targets, lo, hi, cols, ignoreIndex, scale, grad, loss))
 
 REALM_INLINE void softmaxBackwardRangeBody(const float* y, const float* dy, float* dx, int64_t lo, int64_t hi,
                                       int64_t cols) {
@@ -168,6 +218,13 @@ void softmaxRows(const float* x, float* out, int64_t rows, int64_t cols) {
 
 void logSoftmaxRows(const float* x, float* out, int64_t rows, int64_t cols) {
   forRows(rows, cols, [&](int64_t lo, int64_t hi) { softmaxRange(x, out, lo, hi, cols, true); });
+}
+
+void softmaxCrossEntropy(const float* x, const int32_t* targets, int64_t rows, int64_t cols, int32_t ignoreIndex,
+                         float scale, float* grad, float* loss) {
+  forRows(rows, cols, [&](int64_t lo, int64_t hi) {
+    softmaxXentRange(x, targets, lo, hi, cols, ignoreIndex, scale, grad, loss);
+  });
 }
 
 void softmaxBackward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {

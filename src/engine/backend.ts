@@ -112,6 +112,16 @@ export interface Backend {
     x: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number, tanhApprox: boolean,
     colSums: Float32Array | null,
   ): void;
+  /**
+   * Softmax cross-entropy over rows of logits [rows, cols]: loss[r] = logsumexp(logits[r]) - logits[r, targets[r]]
+   * (0 where targets[r] === ignoreIndex) and, when grad is not null, grad[r] = scale * (softmax(logits[r]) -
+   * onehot(targets[r])) (zeros for an ignored row) — loss and gradient in one pass. Throws RangeError on a target
+   * outside [0, cols) that is not ignoreIndex.
+   */
+  softmaxCrossEntropy(
+    logits: Float32Array, targets: Int32Array, rows: number, cols: number, ignoreIndex: number, scale: number,
+    grad: Float32Array | null, loss: Float32Array,
+  ): void;
   /** x[r, :] += bias for every row of x [rows, cols] (dense-layer bias after a beta = 0 sgemm). */
   addRowBias(x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
   /** out[j] = sum over r of x[r, j] for x [rows, cols] (bias gradients); out is overwritten. */

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, Tensor, availableBackends, backward, crossEntropy, gelu, linear, mul, noGrad, setBackend, sum } from '../../src/engine/index.js';
+import { Rng, Tensor, availableBackends, backward, crossEntropy, gelu, linear, mul, noGrad, scale, setBackend, sum } from '../../src/engine/index.js';
 import { fusedLinear, type FusedActivation } from '../../src/engine/ops/fused-linear.js';
 import { fusedCrossEntropy } from '../../src/engine/ops/fused-cross-entropy.js';
 
@@ -87,5 +87,49 @@ for (const be of availableBackends()) {
     logits.grad = null;
     fdCheck(() => fusedCrossEntropy(logits, targets), [logits]);
     assert.throws(() => fusedCrossEntropy(logits, Int32Array.from([1, 2, 3, 7, 0])), /target 7 at row 3/);
+  });
+  test(`fusedCrossEntropy at vocabulary size: upstream gradient, retainGraph, -inf logits, all rows ignored (${be.name})`, () => {
+    setBackend(be);
+    const rng = new Rng(3);
+    const [N, C] = [141, 8000]; // the benchmark's MLM logits (rows split over threads natively)
+    const logits = leaf([N, C], rng, 3);
+    logits.data.fill(-Infinity, 5 * C, 5 * C + C / 2); // half a row masked out
+    const targets = Int32Array.from({ length: N }, (_, i) => (i % 3 === 1 ? -100 : (i * 7919) % C));
+    targets[5] = C - 1; // a live logit in the masked row
+    let want = 0;
+    let count = 0;
+    const gradRef = new Float64Array(N * C);
+    for (let i = 0; i < N; i++) {
+      if (targets[i] === -100) continue;
+      count++;
+      const row = logits.data.subarray(i * C, (i + 1) * C);
+      let mx = -Infinity;
+      for (const v of row) mx = Math.max(mx, v);
+      let s = 0;
+      for (const v of row) s += Math.exp(v - mx);
+      want += mx + Math.log(s) - row[targets[i]];
+      for (let j = 0; j < C; j++) gradRef[i * C + j] = Math.exp(row[j] - mx) / s - (j === targets[i] ? 1 : 0);
+    }
+    const loss = fusedCrossEntropy(logits, targets);
+    assert.ok(Math.abs(loss.item() - want / count) < 1e-4 * (want / count), `loss ${loss.item()} vs ${want / count}`);
+    backward(scale(loss, 3), undefined, { retainGraph: true }); // upstream gradient 3
+    const g = logits.grad!.data;
+    for (let i = 0; i < g.length; i++) {
+      const e = (3 * gradRef[i]) / count;
+      if (!(Math.abs(g[i] - e) <= 1e-7 + 1e-4 * Math.abs(e))) assert.fail(`grad[${i}] ${g[i]} vs ${e}`);
+    }
+    const first = g.slice();
+    backward(scale(loss, 3)); // second pass through the retained graph: the gradient is recomputed, not reused
+    const g2 = logits.grad!.data;
+    for (let i = 0; i < g2.length; i++) if (!(Math.abs(g2[i] - 2 * first[i]) <= 1e-7 + 1e-5 * Math.abs(first[i]))) assert.fail(`2nd pass grad[${i}]`);
+    logits.grad = null;
+    const none = fusedCrossEntropy(logits, new Int32Array(N).fill(-100));
+    assert.equal(none.item(), 0);
+    backward(none);
+    assert.ok(logits.grad!.data.every((v) => v === 0));
+    logits.grad = null;
+    const bad = Int32Array.from({ length: N }, () => 0);
+    bad[7] = C;
+    assert.throws(() => be.softmaxCrossEntropy(logits.data, bad, N, C, -100, 1, null, new Float32Array(N)), /target 8000 at row 7 out of range/);
   });
 }

@@ -438,6 +438,33 @@ export const jsBackend: Backend = {
     if (colSums) this.colSums(dx, rows, cols, colSums);
   },
 
+  softmaxCrossEntropy(logits, targets, rows, cols, ignoreIndex, scale, grad, loss): void {
+    checkLen('softmaxCrossEntropy', logits, rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const t = targets[r];
+      if (t !== ignoreIndex && !(t >= 0 && t < cols)) throw new RangeError(`softmaxCrossEntropy: target ${t} at row ${r} out of range [0, ${cols})`);
+    }
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      const t = targets[r];
+      if (t === ignoreIndex) {
+        loss[r] = 0;
+        if (grad) grad.fill(0, o, o + cols);
+        continue;
+      }
+      let mx = -Infinity;
+      for (let j = 0; j < cols; j++) if (logits[o + j] > mx) mx = logits[o + j];
+      const m = mx === -Infinity ? 0 : mx;
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += Math.exp(logits[o + j] - m);
+      loss[r] = Math.log(s) - (logits[o + t] - m);
+      if (grad) {
+        for (let j = 0; j < cols; j++) grad[o + j] = (scale * Math.exp(logits[o + j] - m)) / s;
+        grad[o + t] -= scale;
+      }
+    }
+  },
+
   addRowBias(x, bias, rows, cols): void {
     checkLen('addRowBias', x, rows * cols);
     checkLen('addRowBias', bias, cols);

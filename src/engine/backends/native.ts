@@ -71,7 +71,7 @@ function load(): { addon: NativeAddon } | { error: string } {
     } else {
       const addon = createRequire(join(root, 'package.json'))(path) as NativeAddon;
       if (typeof addon.sgemm !== 'function' || typeof addon.topk !== 'function' || typeof addon.axpby !== 'function' ||
-        typeof addon.linearForward !== 'function') {
+        typeof addon.linearForward !== 'function' || typeof addon.softmaxCrossEntropy !== 'function') {
         cached = { error: `${path} does not export the engine kernels (stale build? run \`npm run build:native\`)` };
       } else {
         cached = { addon };
@@ -121,6 +121,8 @@ export function tryLoadNative(): { backend: Backend } | { error: string } {
     linearForward: (x, w, bias, pre, out, rows, nIn, nOut, act) => a.linearForward(x, w, bias, pre, out, rows, nIn, nOut, act),
     geluBackwardColSums: (x, dy, dx, rows, cols, tanhApprox, colSums) =>
       a.geluBackwardColSums(x, dy, dx, rows, cols, tanhApprox, colSums),
+    softmaxCrossEntropy: (logits, targets, rows, cols, ignoreIndex, scale, grad, loss) =>
+      a.softmaxCrossEntropy(logits, targets, rows, cols, ignoreIndex, scale, grad, loss),
     addRowBias: (x, bias, rows, cols) => a.addRowBias(x, bias, rows, cols),
     colSums: (x, rows, cols, out) => a.colSums(x, rows, cols, out),
     axpby: (alpha, x, beta, y, out, n) => a.axpby(alpha, x, beta, y, out, n),

@@ -1,9 +1,9 @@
 /**
- * Softmax cross-entropy whose forward and backward both run on backend row kernels (log-softmax forward; softmax
- * for the gradient) instead of a JS exp loop over the [N, C] logits — the MLM loss over the vocabulary (BERT §3.1,
+ * Softmax cross-entropy on one backend row kernel (softmaxCrossEntropy: the loss and, when a graph is recorded, the
+ * gradient in the same pass) instead of a JS exp loop over the [N, C] logits — the MLM loss over the vocabulary (BERT §3.1,
  * REALM §3.2), where C is the vocabulary size. Same semantics as `crossEntropy` with reduction 'mean'.
  */
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { getBackend } from '../backends/index.js';
 import { allocUninit, release } from '../pool.js';
 import { Tensor, TensorError } from './util.js';
@@ -21,22 +21,27 @@ export function fusedCrossEntropy(logits: Tensor, targets: Int32Array, ignoreInd
     count++;
   }
   const be = getBackend();
-  const lsm = allocUninit(N * C);
-  be.logSoftmaxRows(logits.data, lsm, N, C);
-  let total = 0;
-  for (let i = 0; i < N; i++) if (targets[i] !== ignoreIndex) total -= lsm[i * C + targets[i]];
-  release(lsm);
   const denom = Math.max(count, 1);
   const tg = targets.slice();
+  // With a graph to record, the gradient for an upstream gradient of 1 is computed in the same pass as the loss and
+  // kept for backward (one pass over the [N, C] logits instead of log-softmax, softmax and a scaling pass).
+  let grad: Float32Array | null = isGradEnabled() && logits.requiresGrad ? allocUninit(N * C) : null;
+  const losses = new Float32Array(N);
+  be.softmaxCrossEntropy(logits.data, tg, N, C, ignoreIndex, 1 / denom, grad, losses);
+  let total = 0;
+  for (let i = 0; i < N; i++) total += losses[i];
   return record(new Tensor(Float32Array.of(total / denom), []), [logits], 'fusedCrossEntropy', (g) => {
-    const r = allocUninit(N * C);
-    be.softmaxRows(logits.data, r, N, C);
-    for (let i = 0; i < N; i++) {
-      const o = i * C;
-      if (tg[i] === ignoreIndex) r.fill(0, o, o + C);
-      else r[o + tg[i]] -= 1;
+    let r = grad;
+    grad = null; // handed to the engine; a second backward (retainGraph) recomputes
+    if (r === null) {
+      r = allocUninit(N * C);
+      be.softmaxCrossEntropy(logits.data, tg, N, C, ignoreIndex, g[0] / denom, r, new Float32Array(N));
+    } else if (g[0] !== 1) {
+      be.axpby(g[0], r, 0, r, r, N * C); // r *= g
     }
-    be.axpby(g[0] / denom, r, 0, r, r, N * C); // r *= g / denom
     return [r];
+  }, () => {
+    if (grad) release(grad);
+    grad = null;
   });
 }

@@ -25,12 +25,12 @@ export function fusedQkvLinear(x: Tensor, weights: readonly [Tensor, Tensor, Ten
   weights.forEach((t, i) => w.set(t.data, i * H * nIn));
   const y = allocUninit(rows * H3); // fully written by the beta = 0 sgemm
   if (rows > 0) {
-    be.sgemm(false, true, rows, H3, nIn, 1, x.data, nIn, w, nIn, 0, y, H3);
+    let b: Float32Array | null = null;
     if (biases) {
-      const b = new Float32Array(H3);
-      biases.forEach((t, i) => b.set(t.data, i * H));
-      be.addRowBias(y, b, rows, H3);
+      b = new Float32Array(H3);
+      biases.forEach((t, i) => b!.set(t.data, i * H));
     }
+    be.linearForward(x.data, w, b, y, null, rows, nIn, H3, 0); // y = x · Wᵀ + b (bias added block by block, in cache)
   }
   const out = new Tensor(y, [...x.shape.slice(0, -1), H3]);
   const inputs = biases ? [x, ...weights, ...biases] : [x, ...weights];
