@@ -194,7 +194,9 @@ async function main(): Promise<void> {
   );
   console.log(table);
   console.log(`embedding: ${throughput.blocks_per_s} blocks/s (${throughput.threads} threads, load ${throughput.loadavg_1m})`);
-  if (write && outJson) writeJson(outJson, json);
+  // The learning curve (earlier runs of the same benchmark, recorded by hand) is carried over from the previous file.
+  const previous = outJson && existsSync(outJson) ? (JSON.parse(readFileSync(outJson, 'utf8')) as { learning_curve?: unknown }) : {};
+  if (write && outJson) writeJson(outJson, previous.learning_curve ? { ...json, learning_curve: previous.learning_curve } : json);
   if (write && outMd) {
     const gap = (k: 'ct' | 'wq' | 'squad'): string => `${(results[k].ict_r20 - results[k].bm25_r20).toFixed(1)}`;
     const notes = [

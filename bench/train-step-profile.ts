@@ -24,6 +24,7 @@ function arg(name: string, def: string): string {
 /** Time-table key: kernel name, with the shape for GEMMs (and the size for axpby when PROFILE_SIZES is set). */
 const keyOf: TimingKey = (name, a) => {
   if (name === 'sgemm') return `sgemm ${a[0] ? 'T' : 'N'}${a[1] ? 'T' : 'N'} ${a[2]}x${a[3]}x${a[4]}`;
+  if (name === 'linearForward') return `linearForward ${a[5]}x${a[7]}x${a[6]} act ${a[8]}`;
   if (name === 'sgemmBatched') return `sgemmBatched ${a[0]}x ${a[1] ? 'T' : 'N'}${a[2] ? 'T' : 'N'} ${a[3]}x${a[4]}x${a[5]}`;
   if (name === 'axpby' && process.env.PROFILE_SIZES) return `axpby n=${a[5]} a=${a[0]} b=${a[2]}`;
   return name;

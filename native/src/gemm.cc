@@ -85,7 +85,7 @@ struct EpilogueAt {
 // Rows [m0, m1) of C[:, jc:jc+nc] += op(A)[m0:m1, pc:pc+kc] @ packed B block (b = beta for the first k slice):
 // packs MC-row blocks of A into bufA and sweeps the micro-kernel over the MR x NR tiles. direct: full MR-row tiles
 // read A in place (uk.direct) and only a ragged last row tile is packed. On the last k slice (lastK) the epilogue
-// runs on each finished MC x nc block while it is still in L2.
+// runs on each finished mc x NR strip of C right after its micro-kernels, while it is still in L1.
 void rowBlocks(const MicroKernel& uk, bool transA, const float* A, int64_t lda, int64_t m0, int64_t m1, int64_t MC,
                int64_t pc, int64_t kc, int64_t jc, int64_t nc, const float* bufB, float* bufA, float alpha, float b,
                float* C, int64_t ldc, bool direct, const EpilogueAt& ep, bool lastK) {
@@ -105,8 +105,8 @@ void rowBlocks(const MicroKernel& uk, bool transA, const float* A, int64_t lda, 
         const int mr = (int)std::min<int64_t>(MR, mc - ir);
         uk.fn(kc, bufA + (ir - full) * kc, bp, cc + ir * ldc, ldc, alpha, b, mr, nr);
       }
+      if (lastK) ep(C, ldc, ic, jc + jr, mc, nr);  // this mc x NR strip of C is final and still in L1
     }
-    if (lastK) ep(C, ldc, ic, jc, mc, nc);
   }
 }
 

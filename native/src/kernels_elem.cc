@@ -3,6 +3,7 @@
 // (embedding gradient; repeated indices accumulate, parallel over column ranges so no two threads share a cell).
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels.h"
 #include "kernels_math.h"
@@ -71,35 +72,30 @@ REALM_DISPATCH(biasActBlockRange,
                (float* c, int64_t ldc, const float* bias, float* out, int64_t ldo, int64_t rows, int64_t cols, int act),
                (c, ldc, bias, out, ldo, rows, cols, act))
 
-// Columns [c0, c1): dx = dy * gelu'(x) in row segments of at most 256 columns, summing each segment into the column
-// totals while it is in L1 (float within blocks of 64 rows, double across blocks, as colSums).
-REALM_INLINE void geluBackwardColSumsRangeBody(const float* x, const float* dy, float* dx, int64_t rows, int64_t cols,
-                                          bool tanhApprox, float* sums, int64_t c0, int64_t c1) {
-  constexpr int64_t CB = 256;
-  for (int64_t cb = c0; cb < c1; cb += CB) {
-    const int64_t w = std::min(c1, cb + CB) - cb;
-    double tot[CB];
-    float acc[CB];
-    for (int64_t j = 0; j < w; j++) tot[j] = 0.0;
-    for (int64_t r0 = 0; r0 < rows; r0 += 64) {
-      const int64_t re = std::min(rows, r0 + 64);
-      for (int64_t j = 0; j < w; j++) acc[j] = 0.0f;
-      for (int64_t r = r0; r < re; r++) {
-        const int64_t o = r * cols + cb;
-        geluBackwardRangeBody(x + o, dy + o, dx + o, 0, w, tanhApprox);
-        if (sums)
-          for (int64_t j = 0; j < w; j++) acc[j] += dx[o + j];
-      }
-      for (int64_t j = 0; j < w; j++) tot[j] += acc[j];
+// Rows [lo, hi): dx = dy * gelu'(x) row by row (contiguous streams) and, when sums is not null, sums[j] = the column
+// sums of those dx rows (float within blocks of 64 rows, double across blocks, as colSums).
+REALM_INLINE void geluBackwardRowsRangeBody(const float* x, const float* dy, float* dx, int64_t lo, int64_t hi,
+                                           int64_t cols, bool tanhApprox, double* sums, float* acc) {
+  if (sums)
+    for (int64_t j = 0; j < cols; j++) sums[j] = 0.0;
+  for (int64_t r0 = lo; r0 < hi; r0 += 64) {
+    const int64_t re = std::min(hi, r0 + 64);
+    if (sums)
+      for (int64_t j = 0; j < cols; j++) acc[j] = 0.0f;
+    for (int64_t r = r0; r < re; r++) {
+      const int64_t o = r * cols;
+      geluBackwardRangeBody(x + o, dy + o, dx + o, 0, cols, tanhApprox);
+      if (sums)
+        for (int64_t j = 0; j < cols; j++) acc[j] += dx[o + j];
     }
     if (sums)
-      for (int64_t j = 0; j < w; j++) sums[cb + j] = (float)tot[j];
+      for (int64_t j = 0; j < cols; j++) sums[j] += acc[j];
   }
 }
-REALM_DISPATCH(geluBackwardColSumsRange,
-               (const float* x, const float* dy, float* dx, int64_t rows, int64_t cols, bool tanhApprox, float* sums,
-                int64_t c0, int64_t c1),
-               (x, dy, dx, rows, cols, tanhApprox, sums, c0, c1))
+REALM_DISPATCH(geluBackwardRowsRange,
+               (const float* x, const float* dy, float* dx, int64_t lo, int64_t hi, int64_t cols, bool tanhApprox,
+                double* sums, float* acc),
+               (x, dy, dx, lo, hi, cols, tanhApprox, sums, acc))
 
 struct AdamConst {
   float lrwd, b1, omb1, b2, omb2, invBc1, invBc2, lr, eps;
@@ -157,20 +153,29 @@ void geluBackwardColSums(const float* x, const float* dy, float* dx, int64_t row
       for (int64_t j = 0; j < cols; j++) colSums[j] = 0.0f;
     return;
   }
-  // Column parts in multiples of 16 (whole cache lines per thread), handed out dynamically.
+  // Fixed row chunks (handed out dynamically; each chunk's partial sums go to its own slot, added in chunk order, so
+  // the result does not depend on the thread count or on which thread ran a chunk).
   const int64_t threads = ThreadPool::instance().threads();
-  const int64_t blocks = (cols + 15) / 16;
-  const int64_t parts = rows * cols < (1 << 16) ? 1 : std::min<int64_t>(blocks, 2 * threads);
-  if (parts <= 1) {
-    geluBackwardColSumsRange(x, dy, dx, rows, cols, tanhApprox, colSums, 0, cols);
-    return;
-  }
-  parallelFor(parts, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t p = lo; p < hi; p++) {
-      const int64_t c0 = std::min(cols, blocks * p / parts * 16), c1 = std::min(cols, blocks * (p + 1) / parts * 16);
-      geluBackwardColSumsRange(x, dy, dx, rows, cols, tanhApprox, colSums, c0, c1);
+  const int64_t chunks = rows * cols < (1 << 16) ? 1 : std::min<int64_t>(rows, 4 * threads);
+  const int64_t step = (rows + chunks - 1) / chunks;
+  std::vector<double> partial(colSums ? chunks * cols : 0);
+  std::vector<float> accs(colSums ? chunks * cols : 0);
+  auto run = [&](int64_t c) {
+    const int64_t lo = c * step, hi = std::min(rows, lo + step);
+    if (lo < hi)
+      geluBackwardRowsRange(x, dy, dx, lo, hi, cols, tanhApprox, colSums ? partial.data() + c * cols : nullptr,
+                            colSums ? accs.data() + c * cols : nullptr);
+    else if (colSums)
+      std::fill(partial.begin() + c * cols, partial.begin() + (c + 1) * cols, 0.0);
+  };
+  if (chunks == 1) run(0);
+  else parallelFor(chunks, 1, [&](int64_t lo, int64_t hi) { for (int64_t c = lo; c < hi; c++) run(c); });
+  if (colSums)
+    for (int64_t j = 0; j < cols; j++) {
+      double t = 0.0;
+      for (int64_t c = 0; c < chunks; c++) t += partial[c * cols + j];
+      colSums[j] = (float)t;
     }
-  });
 }
 
 void adamwStep(float* param, const float* grad, float* m, float* v, int64_t n, double lr, double beta1, double beta2,
