@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, availableBackends } from '../../src/engine/index.js';
+import { Rng, availableBackends, type Backend } from '../../src/engine/index.js';
+import { nativeAddon } from '../../src/engine/backends/native.js';
 import { geluRef } from './reference-math.js';
 
 function randArr(rng: Rng, n: number, scale = 1): Float32Array {
@@ -32,37 +33,42 @@ const SHAPES: Array<[number, number, number]> = [
   [3, 5, 7], [300, 64, 200], [40, 64, 1100], [50, 40, 700], [50, 600, 700], [130, 600, 90], [97, 300, 333],
 ];
 
+/** linearForward on every shape, act and bias choice against float64 references. */
+function checkLinearForward(be: Backend, shapes: Array<[number, number, number]>): void {
+  const rng = new Rng(21);
+  for (const [rows, nIn, nOut] of shapes) {
+    const x = randArr(rng, rows * nIn, 0.5);
+    const w = randArr(rng, nOut * nIn, 0.1);
+    const b = randArr(rng, nOut);
+    const exact = new Float64Array(rows * nOut);
+    for (let r = 0; r < rows; r++) {
+      for (let o = 0; o < nOut; o++) {
+        let s = 0;
+        for (let k = 0; k < nIn; k++) s += x[r * nIn + k] * w[o * nIn + k];
+        exact[r * nOut + o] = s;
+      }
+    }
+    for (const act of [0, 1, 2] as const) {
+      for (const withBias of [true, false]) {
+        const pre = new Float32Array(rows * nOut).fill(Number.NaN); // beta = 0 must ignore old contents
+        const out = act === 0 ? null : new Float32Array(rows * nOut).fill(Number.NaN);
+        be.linearForward(x, w, withBias ? b : null, pre, out, rows, nIn, nOut, act);
+        const want = Array.from(exact, (v, i) => v + (withBias ? b[i % nOut] : 0));
+        const tag = `${rows}x${nIn}->${nOut} act ${act} bias ${withBias}`;
+        close(pre, want, 1e-4, 1e-5, `pre ${tag}`);
+        if (out) close(out, want.map((v) => geluRef(v, act === 2)), 1e-4, 1e-5, `out ${tag}`);
+      }
+    }
+  }
+}
+
 for (const be of availableBackends()) {
   for (const threads of [1, 2]) {
     test(`linearForward: pre = x·Wᵀ + b and out = GELU(pre), every GEMM path (${be.name}, ${threads} thread(s))`, () => {
       const saved = be.getThreads();
       be.setThreads(threads);
       try {
-        const rng = new Rng(21);
-        for (const [rows, nIn, nOut] of SHAPES) {
-          const x = randArr(rng, rows * nIn, 0.5);
-          const w = randArr(rng, nOut * nIn, 0.1);
-          const b = randArr(rng, nOut);
-          const exact = new Float64Array(rows * nOut);
-          for (let r = 0; r < rows; r++) {
-            for (let o = 0; o < nOut; o++) {
-              let s = 0;
-              for (let k = 0; k < nIn; k++) s += x[r * nIn + k] * w[o * nIn + k];
-              exact[r * nOut + o] = s;
-            }
-          }
-          for (const act of [0, 1, 2] as const) {
-            for (const withBias of [true, false]) {
-              const pre = new Float32Array(rows * nOut).fill(Number.NaN); // beta = 0 must ignore old contents
-              const out = act === 0 ? null : new Float32Array(rows * nOut).fill(Number.NaN);
-              be.linearForward(x, w, withBias ? b : null, pre, out, rows, nIn, nOut, act);
-              const want = Array.from(exact, (v, i) => v + (withBias ? b[i % nOut] : 0));
-              const tag = `${rows}x${nIn}->${nOut} act ${act} bias ${withBias}`;
-              close(pre, want, 1e-4, 1e-5, `pre ${tag}`);
-              if (out) close(out, want.map((v) => geluRef(v, act === 2)), 1e-4, 1e-5, `out ${tag}`);
-            }
-          }
-        }
+        checkLinearForward(be, SHAPES);
       } finally {
         be.setThreads(saved);
       }
@@ -94,6 +100,19 @@ for (const be of availableBackends()) {
         be.geluBackwardColSums(x, inPlace, inPlace, rows, cols, tanhApprox, null);
         assert.deepEqual(inPlace, dx, `in place (dx = dy) ${tag}`);
       }
+    }
+  });
+}
+
+const addon = nativeAddon();
+const native = availableBackends().find((b) => b.name === 'native');
+if (addon && native && addon.gemmInfo().openblas) {
+  test('linearForward through OpenBLAS (epilogue after cblas_sgemm)', () => {
+    addon.setGemmImpl('openblas');
+    try {
+      checkLinearForward(native, [[260, 520, 270], [40, 64, 1100]]);
+    } finally {
+      addon.setGemmImpl('auto');
     }
   });
 }
