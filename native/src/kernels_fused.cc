@@ -51,23 +51,8 @@ REALM_INLINE void softmaxBiasRangeBody(const float* x, const float* bias, float*
     const float* br = bias + (r / rowsPerBias) * cols;
     float* o = out + r * cols;
     for (int64_t j = 0; j < cols; j++) o[j] = xr[j] + br[j];
-    const float mx = kmath::rowMax(o, cols);
-    const float m = mx == -INFINITY ? 0.0f : mx;
-    float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t j = 0;
-    for (; j + 8 <= cols; j += 8)
-      for (int l = 0; l < 8; l++) {
-        const float e = kmath::expf(o[j + l] - m);
-        o[j + l] = e;
-        s[l] += e;
-      }
-    for (; j < cols; j++) {
-      const float e = kmath::expf(o[j] - m);
-      o[j] = e;
-      s[0] += e;
-    }
-    const float inv = 1.0f / kmath::laneSum(s);
-    for (j = 0; j < cols; j++) o[j] *= inv;
+    const float inv = 1.0f / kmath::expShiftSum(o, kmath::softmaxShift(o, cols), o, cols);
+    for (int64_t j = 0; j < cols; j++) o[j] *= inv;
   }
 }
 REALM_DISPATCH(softmaxBiasRange,

@@ -77,6 +77,36 @@ REALM_INLINE float laneSum(const float* s) {
   return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
 }
 
+// Row max for a softmax shift: a fully masked row (all -inf) gives 0 so x - max stays defined (js does the same).
+REALM_INLINE float softmaxShift(const float* x, int64_t n) {
+  const float mx = rowMax(x, n);
+  return mx == -INFINITY ? 0.0f : mx;
+}
+
+// sum_j e^(x[j] - m) with 8 lane accumulators; out[j] = e^(x[j] - m) as well unless out is null (out may alias x).
+REALM_INLINE float expShiftSum(const float* x, float m, float* out, int64_t n) {
+  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  if (out) {
+    for (; j + 8 <= n; j += 8)
+      for (int l = 0; l < 8; l++) {
+        const float e = expf(x[j + l] - m);
+        out[j + l] = e;
+        s[l] += e;
+      }
+    for (; j < n; j++) {
+      const float e = expf(x[j] - m);
+      out[j] = e;
+      s[0] += e;
+    }
+  } else {
+    for (; j + 8 <= n; j += 8)
+      for (int l = 0; l < 8; l++) s[l] += expf(x[j + l] - m);
+    for (; j < n; j++) s[0] += expf(x[j] - m);
+  }
+  return laneSum(s);
+}
+
 }  // namespace kmath
 }  // namespace realm
 

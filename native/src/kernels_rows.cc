@@ -33,32 +33,14 @@ REALM_INLINE void softmaxRangeBody(const float* x, float* out, int64_t lo, int64
   for (int64_t r = lo; r < hi; r++) {
     const float* xr = x + r * cols;
     float* o = out + r * cols;
-    const float mx = kmath::rowMax(xr, cols);
-    // A fully masked row (all -inf) has max -inf: use 0 so x - max stays defined (js does the same).
-    const float m = mx == -INFINITY ? 0.0f : mx;
-    float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t j = 0;
+    const float m = kmath::softmaxShift(xr, cols);
     if (logForm) {
-      for (; j + 8 <= cols; j += 8)
-        for (int l = 0; l < 8; l++) s[l] += kmath::expf(xr[j + l] - m);
-      for (; j < cols; j++) s[0] += kmath::expf(xr[j] - m);
       // (x - max) - log(sum): both parts are small, so large logits keep their precision.
-      const float ls = std::log(laneSum(s));
-      for (j = 0; j < cols; j++) o[j] = (xr[j] - m) - ls;
+      const float ls = std::log(kmath::expShiftSum(xr, m, nullptr, cols));
+      for (int64_t j = 0; j < cols; j++) o[j] = (xr[j] - m) - ls;
     } else {
-      for (; j + 8 <= cols; j += 8)
-        for (int l = 0; l < 8; l++) {
-          const float e = kmath::expf(xr[j + l] - m);
-          o[j + l] = e;
-          s[l] += e;
-        }
-      for (; j < cols; j++) {
-        const float e = kmath::expf(xr[j] - m);
-        o[j] = e;
-        s[0] += e;
-      }
-      const float inv = 1.0f / laneSum(s);
-      for (j = 0; j < cols; j++) o[j] *= inv;
+      const float inv = 1.0f / kmath::expShiftSum(xr, m, o, cols);
+      for (int64_t j = 0; j < cols; j++) o[j] *= inv;
     }
   }
 }
@@ -79,32 +61,12 @@ REALM_INLINE void softmaxXentRangeBody(const float* x, const int32_t* targets, i
         for (int64_t j = 0; j < cols; j++) g[j] = 0.0f;
       continue;
     }
-    const float mx = kmath::rowMax(xr, cols);
-    const float m = mx == -INFINITY ? 0.0f : mx;
-    float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t j = 0;
-    if (g) {
-      for (; j + 8 <= cols; j += 8)
-        for (int l = 0; l < 8; l++) {
-          const float e = kmath::expf(xr[j + l] - m);
-          g[j + l] = e;
-          s[l] += e;
-        }
-      for (; j < cols; j++) {
-        const float e = kmath::expf(xr[j] - m);
-        g[j] = e;
-        s[0] += e;
-      }
-    } else {
-      for (; j + 8 <= cols; j += 8)
-        for (int l = 0; l < 8; l++) s[l] += kmath::expf(xr[j + l] - m);
-      for (; j < cols; j++) s[0] += kmath::expf(xr[j] - m);
-    }
-    const float sum = laneSum(s);
+    const float m = kmath::softmaxShift(xr, cols);
+    const float sum = kmath::expShiftSum(xr, m, g, cols);
     loss[r] = std::log(sum) - (xr[t] - m);
     if (g) {
       const float k = scale / sum;
-      for (j = 0; j < cols; j++) g[j] *= k;
+      for (int64_t j = 0; j < cols; j++) g[j] *= k;
       g[t] -= scale;
     }
   }

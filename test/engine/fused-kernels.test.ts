@@ -10,17 +10,9 @@ import {
   setBackend, sum,
 } from '../../src/engine/index.js';
 import { addLayerNorm } from '../../src/engine/ops/fused-add-layernorm.js';
+import { assertClose, randArr } from './reference-math.js';
 
-function randArr(rng: Rng, n: number, scale = 1): Float32Array {
-  return rng.fillNormal(new Float32Array(n), 0, scale);
-}
 
-function close(a: ArrayLike<number>, e: ArrayLike<number>, rtol: number, atol: number, what: string): void {
-  assert.equal(a.length, e.length, `${what}: length`);
-  for (let i = 0; i < a.length; i++) {
-    if (!(Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]))) assert.fail(`${what}[${i}]: got ${a[i]}, expected ${e[i]}`);
-  }
-}
 
 /** murmur3 fmix32 of i * 0x9E3779B1 + s0 with s1 mixed in, in BigInt arithmetic (independent of Math.imul). */
 function hashRef(i: number, s0: number, s1: number): number {
@@ -76,34 +68,34 @@ for (const be of availableBackends()) {
       const s = e.reduce((a, b) => a + b, 0);
       e.forEach((v, j) => (want[r * cols + j] = v / s));
     }
-    close(out, want, 1e-5, 1e-7, 'softmaxRowsBias');
+    assertClose(out, want, 1e-5, 1e-7, 'softmaxRowsBias');
     const inPlace = x.slice();
     be.softmaxRowsBias(inPlace, bias, inPlace, rows, cols, per);
-    close(inPlace, out, 0, 0, 'softmaxRowsBias in place');
+    assertClose(inPlace, out, 0, 0, 'softmaxRowsBias in place');
 
     const [R, C] = [300, 1000]; // big enough to take the threaded path natively
     const m = randArr(rng, R * C);
     const rb = randArr(rng, C);
     const mb = m.slice();
     be.addRowBias(mb, rb, R, C);
-    close(mb, Array.from(m, (v, i) => v + rb[i % C]), 1e-6, 1e-6, 'addRowBias');
+    assertClose(mb, Array.from(m, (v, i) => v + rb[i % C]), 1e-6, 1e-6, 'addRowBias');
     const cs = new Float32Array(C);
     be.colSums(m, R, C, cs);
     const csRef = new Float64Array(C);
     for (let r = 0; r < R; r++) for (let j = 0; j < C; j++) csRef[j] += m[r * C + j];
-    close(cs, csRef, 1e-5, 1e-4, 'colSums');
+    assertClose(cs, csRef, 1e-5, 1e-4, 'colSums');
 
     const n = R * C;
     const a = randArr(rng, n);
     const b = randArr(rng, n);
     const o = new Float32Array(n);
     be.axpby(0.5, a, -2, b, o, n);
-    close(o, Array.from(a, (v, i) => 0.5 * v - 2 * b[i]), 1e-6, 1e-6, 'axpby');
+    assertClose(o, Array.from(a, (v, i) => 0.5 * v - 2 * b[i]), 1e-6, 1e-6, 'axpby');
     be.axpby(1, a, 1, b, o, n);
-    close(o, Array.from(a, (v, i) => v + b[i]), 1e-6, 1e-6, 'axpby 1,1');
+    assertClose(o, Array.from(a, (v, i) => v + b[i]), 1e-6, 1e-6, 'axpby 1,1');
     const nanY = new Float32Array(n).fill(NaN);
     be.axpby(3, a, 0, nanY, o, n);
-    close(o, Array.from(a, (v) => 3 * v), 1e-6, 1e-6, 'axpby beta 0 ignores y');
+    assertClose(o, Array.from(a, (v) => 3 * v), 1e-6, 1e-6, 'axpby beta 0 ignores y');
   });
 
   test(`addLayerNorm matches layerNorm(add(a, b)) and finite differences (${be.name})`, () => {
@@ -119,7 +111,7 @@ for (const be of availableBackends()) {
       const w = Tensor.randn([3, 4, 6], rng);
       const fused = noGrad(() => addLayerNorm(a, b, g, bt, 1e-5));
       const ref = noGrad(() => layerNorm(add(a, b), g, bt, 1e-5));
-      close(fused.data, ref.data, 1e-5, 1e-5, 'forward');
+      assertClose(fused.data, ref.data, 1e-5, 1e-5, 'forward');
       const f = (): Tensor => sum(mul(addLayerNorm(a, b, g, bt, 1e-5), w));
       backward(f());
       for (const p of [a, b, g, bt]) {
@@ -157,11 +149,11 @@ if (nb) test('native and TypeScript kernels agree: dropout mask bit for bit, sof
   const [sj, sn] = [new Float32Array(rows * cols), new Float32Array(rows * cols)];
   jsBackend.softmaxRowsBias(s, bias, sj, rows, cols, per);
   nb.softmaxRowsBias(s, bias, sn, rows, cols, per);
-  close(sn, sj, 1e-4, 1e-7, 'softmaxRowsBias');
+  assertClose(sn, sj, 1e-4, 1e-7, 'softmaxRowsBias');
   const [cj, cn] = [new Float32Array(cols), new Float32Array(cols)];
   jsBackend.colSums(s, rows, cols, cj);
   nb.colSums(s, rows, cols, cn);
-  close(cn, cj, 1e-4, 1e-4, 'colSums');
+  assertClose(cn, cj, 1e-4, 1e-4, 'colSums');
 });
 
 if (nb) test('dropout op: same mask on both backends for the same rng state', () => {

@@ -6,20 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, availableBackends } from '../../src/engine/index.js';
-import { erfRef, geluRef } from './reference-math.js';
+import { assertClose, erfRef, geluRef, randArr } from './reference-math.js';
 
-function randArr(rng: Rng, n: number, scale = 1): Float32Array {
-  return rng.fillNormal(new Float32Array(n), 0, scale);
-}
 
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) assert.fail(`${what}[${i}]: got ${a}, expected ${e}`);
-  }
-}
 
 function layerNormRef(x: Float64Array | Float32Array, g: Float32Array, b: Float32Array, cols: number, eps: number): Float64Array {
   const rows = x.length / cols;

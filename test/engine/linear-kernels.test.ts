@@ -8,18 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, availableBackends, type Backend } from '../../src/engine/index.js';
 import { nativeAddon } from '../../src/engine/backends/native.js';
-import { geluRef } from './reference-math.js';
+import { assertClose, geluRef, randArr } from './reference-math.js';
 
-function randArr(rng: Rng, n: number, scale = 1): Float32Array {
-  return rng.fillNormal(new Float32Array(n), 0, scale);
-}
 
-function close(a: ArrayLike<number>, e: ArrayLike<number>, rtol: number, atol: number, what: string): void {
-  assert.equal(a.length, e.length, `${what}: length`);
-  for (let i = 0; i < a.length; i++) {
-    if (!(Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]))) assert.fail(`${what}[${i}]: got ${a[i]}, expected ${e[i]}`);
-  }
-}
 
 /** d/dx GELU in float64 (central difference of the float64 reference; error ~1e-10). */
 function geluGradRef(x: number, tanhApprox: boolean): number {
@@ -55,8 +46,8 @@ function checkLinearForward(be: Backend, shapes: Array<[number, number, number]>
         be.linearForward(x, w, withBias ? b : null, pre, out, rows, nIn, nOut, act);
         const want = Array.from(exact, (v, i) => v + (withBias ? b[i % nOut] : 0));
         const tag = `${rows}x${nIn}->${nOut} act ${act} bias ${withBias}`;
-        close(pre, want, 1e-4, 1e-5, `pre ${tag}`);
-        if (out) close(out, want.map((v) => geluRef(v, act === 2)), 1e-4, 1e-5, `out ${tag}`);
+        assertClose(pre, want, 1e-4, 1e-5, `pre ${tag}`);
+        if (out) assertClose(out, want.map((v) => geluRef(v, act === 2)), 1e-4, 1e-5, `out ${tag}`);
       }
     }
   }
@@ -94,8 +85,8 @@ for (const be of availableBackends()) {
         const sums = new Float32Array(cols).fill(Number.NaN);
         be.geluBackwardColSums(x, dy, dx, rows, cols, tanhApprox, sums);
         const tag = `${rows}x${cols} tanh=${tanhApprox}`;
-        close(dx, dxRef, 1e-5, 1e-6, `dx ${tag}`);
-        close(sums, sumRef, 1e-4, 1e-4 * Math.sqrt(rows), `colSums ${tag}`);
+        assertClose(dx, dxRef, 1e-5, 1e-6, `dx ${tag}`);
+        assertClose(sums, sumRef, 1e-4, 1e-4 * Math.sqrt(rows), `colSums ${tag}`);
         const inPlace = dy.slice();
         be.geluBackwardColSums(x, inPlace, inPlace, rows, cols, tanhApprox, null);
         assert.deepEqual(inPlace, dx, `in place (dx = dy) ${tag}`);

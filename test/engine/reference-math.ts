@@ -1,7 +1,24 @@
 /**
- * Float64 reference math shared by the kernel tests: erf to ~1e-15 and GELU (erf form and the tanh approximation),
- * written independently of the engine's float kernels.
+ * Shared by the kernel tests: float64 reference math written independently of the engine's float kernels (erf to
+ * ~1e-15, GELU in the erf form and the tanh approximation), random inputs and an element-wise closeness assertion.
  */
+import assert from 'node:assert/strict';
+import type { Rng } from '../../src/engine/index.js';
+
+/** n normal samples (mean 0, std scale) as float32. */
+export function randArr(rng: Rng, n: number, scale = 1): Float32Array {
+  return rng.fillNormal(new Float32Array(n), 0, scale);
+}
+
+/** Fails at the first i with |actual[i] - expected[i]| > atol + rtol * |expected[i]| (NaN fails too). */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) assert.fail(`${what}[${i}]: got ${a}, expected ${e}`);
+  }
+}
 
 /** erf to ~1e-15: Maclaurin series for |x| < 3, Lentz continued fraction for erfc beyond. */
 export function erfRef(x: number): number {
