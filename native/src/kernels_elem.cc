@@ -153,22 +153,18 @@ void geluBackwardColSums(const float* x, const float* dy, float* dx, int64_t row
       for (int64_t j = 0; j < cols; j++) colSums[j] = 0.0f;
     return;
   }
-  // Fixed row chunks (handed out dynamically; each chunk's partial sums go to its own slot, added in chunk order, so
-  // the result does not depend on the thread count or on which thread ran a chunk).
-  const int64_t threads = ThreadPool::instance().threads();
-  const int64_t chunks = rows * cols < (1 << 16) ? 1 : std::min<int64_t>(rows, 4 * threads);
-  const int64_t step = (rows + chunks - 1) / chunks;
+  // Chunks of a fixed 128 rows (handed out dynamically; each chunk's partial sums go to its own slot, added in chunk
+  // order, so the result does not depend on the thread count or on which thread ran a chunk).
+  constexpr int64_t step = 128;
+  const int64_t chunks = (rows + step - 1) / step;
   std::vector<double> partial(colSums ? chunks * cols : 0);
   std::vector<float> accs(colSums ? chunks * cols : 0);
   auto run = [&](int64_t c) {
     const int64_t lo = c * step, hi = std::min(rows, lo + step);
-    if (lo < hi)
-      geluBackwardRowsRange(x, dy, dx, lo, hi, cols, tanhApprox, colSums ? partial.data() + c * cols : nullptr,
-                            colSums ? accs.data() + c * cols : nullptr);
-    else if (colSums)
-      std::fill(partial.begin() + c * cols, partial.begin() + (c + 1) * cols, 0.0);
+    geluBackwardRowsRange(x, dy, dx, lo, hi, cols, tanhApprox, colSums ? partial.data() + c * cols : nullptr,
+                          colSums ? accs.data() + c * cols : nullptr);
   };
-  if (chunks == 1) run(0);
+  if (chunks == 1 || rows * cols < (1 << 16)) for (int64_t c = 0; c < chunks; c++) run(c);
   else parallelFor(chunks, 1, [&](int64_t lo, int64_t hi) { for (int64_t c = lo; c < hi; c++) run(c); });
   if (colSums)
     for (int64_t j = 0; j < cols; j++) {

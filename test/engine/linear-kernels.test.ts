@@ -90,6 +90,15 @@ for (const be of availableBackends()) {
         const inPlace = dy.slice();
         be.geluBackwardColSums(x, inPlace, inPlace, rows, cols, tanhApprox, null);
         assert.deepEqual(inPlace, dx, `in place (dx = dy) ${tag}`);
+        const saved = be.getThreads();
+        be.setThreads(saved === 1 ? 2 : 1);
+        try {
+          const other = new Float32Array(cols);
+          be.geluBackwardColSums(x, dy, new Float32Array(rows * cols), rows, cols, tanhApprox, other);
+          assert.deepEqual(other, sums, `column sums independent of the thread count ${tag}`);
+        } finally {
+          be.setThreads(saved);
+        }
       }
     }
   });
