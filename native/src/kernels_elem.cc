@@ -7,24 +7,21 @@
 
 #include "kernels.h"
 #include "kernels_math.h"
+#include "kernels_simd.h"
 #include "pool.h"
 
 namespace realm {
 namespace kernels {
 namespace {
 
-constexpr float kSqrt2OverPi = 0.79788456080286536f;  // sqrt(2 / pi)
-constexpr float kInvSqrt2Pi = 0.39894228040143268f;   // 1 / sqrt(2 pi)
-constexpr float kGeluC = 0.044715f;
+using kmath::kGeluC;
+using kmath::kInvSqrt2Pi;
+using kmath::kSqrt2OverPi;
 
 REALM_INLINE void geluRangeBody(const float* x, float* out, int64_t lo, int64_t hi, bool tanhApprox) {
   if (tanhApprox) {
     // 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3)
-    for (int64_t i = lo; i < hi; i++) {
-      const float v = x[i];
-      const float u = kSqrt2OverPi * (v + kGeluC * v * v * v);
-      out[i] = v / (1.0f + kmath::expf(-2.0f * u));
-    }
+    for (int64_t i = lo; i < hi; i++) out[i] = x[i] * kmath::tanhGate(x[i]);
   } else {
     for (int64_t i = lo; i < hi; i++) {
       const float v = x[i];
@@ -32,17 +29,21 @@ REALM_INLINE void geluRangeBody(const float* x, float* out, int64_t lo, int64_t 
     }
   }
 }
-REALM_DISPATCH(geluRange, (const float* x, float* out, int64_t lo, int64_t hi, bool tanhApprox),
-               (x, out, lo, hi, tanhApprox))
+#if REALM_X86
+REALM_TARGET_AVX2 static void geluRangeAvx2(const float* x, float* out, int64_t lo, int64_t hi, bool tanhApprox) {
+  geluRangeBody(x, out, simd::geluSpan(x, out, lo, hi, tanhApprox), hi, tanhApprox);
+}
+#endif
+REALM_DISPATCH_SIMD(geluRange, (const float* x, float* out, int64_t lo, int64_t hi, bool tanhApprox),
+                    (x, out, lo, hi, tanhApprox))
 
 REALM_INLINE void geluBackwardRangeBody(const float* x, const float* dy, float* dx, int64_t lo, int64_t hi,
                                         bool tanhApprox) {
   if (tanhApprox) {
     // d/dx [x s(2u)] = s + 2 x s (1 - s) u',  u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
     for (int64_t i = lo; i < hi; i++) {
-      const float v = x[i];
-      const float u = kSqrt2OverPi * (v + kGeluC * v * v * v);
-      const float s = 1.0f / (1.0f + kmath::expf(-2.0f * u));
+      const float v = kmath::clampGelu(x[i]);
+      const float s = kmath::tanhGate(v);
       const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluC * v * v);
       dx[i] = dy[i] * (s + 2.0f * v * s * (1.0f - s) * du);
     }
@@ -55,27 +56,45 @@ REALM_INLINE void geluBackwardRangeBody(const float* x, const float* dy, float* 
     }
   }
 }
-REALM_DISPATCH(geluBackwardRange,
-               (const float* x, const float* dy, float* dx, int64_t lo, int64_t hi, bool tanhApprox),
-               (x, dy, dx, lo, hi, tanhApprox))
+#if REALM_X86
+REALM_TARGET_AVX2 static void geluBackwardRangeAvx2(const float* x, const float* dy, float* dx, int64_t lo, int64_t hi,
+                                                    bool tanhApprox) {
+  geluBackwardRangeBody(x, dy, dx, simd::geluBackwardSpan(x, dy, dx, lo, hi, tanhApprox), hi, tanhApprox);
+}
+#endif
+REALM_DISPATCH_SIMD(geluBackwardRange,
+                    (const float* x, const float* dy, float* dx, int64_t lo, int64_t hi, bool tanhApprox),
+                    (x, dy, dx, lo, hi, tanhApprox))
 
-REALM_INLINE void biasActBlockRangeBody(float* c, int64_t ldc, const float* bias, float* out, int64_t ldo, int64_t rows,
+// Bias and GELU over a rows x cols block of C (the GEMM epilogue); geluRow is geluRange's Avx2 or Base clone.
+template <void (*geluRow)(const float*, float*, int64_t, int64_t, bool)>
+REALM_INLINE void biasActBlockRows(float* c, int64_t ldc, const float* bias, float* out, int64_t ldo, int64_t rows,
                                    int64_t cols, int act) {
   for (int64_t r = 0; r < rows; r++) {
     float* cr = c + r * ldc;
     if (bias)
       for (int64_t j = 0; j < cols; j++) cr[j] += bias[j];
-    if (act != 0) geluRangeBody(cr, out + r * ldo, 0, cols, act == 2);
+    if (act != 0) geluRow(cr, out + r * ldo, 0, cols, act == 2);
   }
 }
-REALM_DISPATCH(biasActBlockRange,
-               (float* c, int64_t ldc, const float* bias, float* out, int64_t ldo, int64_t rows, int64_t cols, int act),
-               (c, ldc, bias, out, ldo, rows, cols, act))
+#define REALM_BIAS_ACT_PARAMS \
+  (float* c, int64_t ldc, const float* bias, float* out, int64_t ldo, int64_t rows, int64_t cols, int act)
+#if REALM_X86
+REALM_TARGET_AVX2 static void biasActBlockRangeAvx2 REALM_BIAS_ACT_PARAMS {
+  biasActBlockRows<geluRangeAvx2>(c, ldc, bias, out, ldo, rows, cols, act);
+}
+#endif
+static void biasActBlockRangeBody REALM_BIAS_ACT_PARAMS {
+  biasActBlockRows<geluRangeBase>(c, ldc, bias, out, ldo, rows, cols, act);
+}
+REALM_DISPATCH_SIMD(biasActBlockRange, REALM_BIAS_ACT_PARAMS, (c, ldc, bias, out, ldo, rows, cols, act))
+#undef REALM_BIAS_ACT_PARAMS
 
 // Rows [lo, hi): dx = dy * gelu'(x) row by row (contiguous streams) and, when sums is not null, sums[j] = the column
 // sums of those dx rows (float within blocks of 64 rows, double across blocks, as colSums).
-REALM_INLINE void geluBackwardRowsRangeBody(const float* x, const float* dy, float* dx, int64_t lo, int64_t hi,
-                                           int64_t cols, bool tanhApprox, double* sums, float* acc) {
+template <void (*geluBackwardRow)(const float*, const float*, float*, int64_t, int64_t, bool)>
+REALM_INLINE void geluBackwardRows(const float* x, const float* dy, float* dx, int64_t lo, int64_t hi, int64_t cols,
+                                   bool tanhApprox, double* sums, float* acc) {
   if (sums)
     for (int64_t j = 0; j < cols; j++) sums[j] = 0.0;
   for (int64_t r0 = lo; r0 < hi; r0 += 64) {
@@ -84,7 +103,7 @@ REALM_INLINE void geluBackwardRowsRangeBody(const float* x, const float* dy, flo
       for (int64_t j = 0; j < cols; j++) acc[j] = 0.0f;
     for (int64_t r = r0; r < re; r++) {
       const int64_t o = r * cols;
-      geluBackwardRangeBody(x + o, dy + o, dx + o, 0, cols, tanhApprox);
+      geluBackwardRow(x + o, dy + o, dx + o, 0, cols, tanhApprox);
       if (sums)
         for (int64_t j = 0; j < cols; j++) acc[j] += dx[o + j];
     }
@@ -92,10 +111,19 @@ REALM_INLINE void geluBackwardRowsRangeBody(const float* x, const float* dy, flo
       for (int64_t j = 0; j < cols; j++) sums[j] += acc[j];
   }
 }
-REALM_DISPATCH(geluBackwardRowsRange,
-               (const float* x, const float* dy, float* dx, int64_t lo, int64_t hi, int64_t cols, bool tanhApprox,
-                double* sums, float* acc),
-               (x, dy, dx, lo, hi, cols, tanhApprox, sums, acc))
+#define REALM_GELU_ROWS_PARAMS \
+  (const float* x, const float* dy, float* dx, int64_t lo, int64_t hi, int64_t cols, bool tanhApprox, double* sums, \
+   float* acc)
+#if REALM_X86
+REALM_TARGET_AVX2 static void geluBackwardRowsRangeAvx2 REALM_GELU_ROWS_PARAMS {
+  geluBackwardRows<geluBackwardRangeAvx2>(x, dy, dx, lo, hi, cols, tanhApprox, sums, acc);
+}
+#endif
+static void geluBackwardRowsRangeBody REALM_GELU_ROWS_PARAMS {
+  geluBackwardRows<geluBackwardRangeBase>(x, dy, dx, lo, hi, cols, tanhApprox, sums, acc);
+}
+REALM_DISPATCH_SIMD(geluBackwardRowsRange, REALM_GELU_ROWS_PARAMS, (x, dy, dx, lo, hi, cols, tanhApprox, sums, acc))
+#undef REALM_GELU_ROWS_PARAMS
 
 struct AdamConst {
   float lrwd, b1, omb1, b2, omb2, invBc1, invBc2, lr, eps;

@@ -38,6 +38,11 @@ REALM_INLINE float expf(float x) {
   return under ? 0.0f : y * scale;
 }
 
+// GELU constants (erf form x Phi(x); tanh form with u = sqrt(2/pi) (x + 0.044715 x^3)).
+constexpr float kSqrt2OverPi = 0.79788456080286536f;  // sqrt(2 / pi)
+constexpr float kInvSqrt2Pi = 0.39894228040143268f;   // 1 / sqrt(2 pi)
+constexpr float kGeluC = 0.044715f;
+
 // erfc(z) for z >= 0 with relative error < 1.2e-7 (Numerical Recipes, Chebyshev fit).
 REALM_INLINE float erfcPos(float z) {
   const float t = 1.0f / (1.0f + 0.5f * z);
@@ -58,6 +63,18 @@ REALM_INLINE float erfcPos(float z) {
 REALM_INLINE float normCdf(float x) {
   const float h = 0.5f * erfcPos(std::fabs(x) * 0.70710678118654752f);
   return x < 0.0f ? h : 1.0f - h;
+}
+
+// The tanh-form GELU is exactly x (x > 20) or 0 (x < -20) in float; its gate and derivative are computed on x
+// clamped to [-20, 20] so x^3 cannot overflow into inf * 0.
+REALM_INLINE float clampGelu(float x) { return x > 20.0f ? 20.0f : (x < -20.0f ? -20.0f : x); }
+
+// sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3): the tanh form's 0.5 (1 + tanh(u)); exactly 0 where e^(-2u)
+// would overflow (expf saturates at e^88, which would leave a spurious 6e-39).
+REALM_INLINE float tanhGate(float x) {
+  const float v = clampGelu(x);
+  const float m2u = -2.0f * kSqrt2OverPi * (v + kGeluC * v * v * v);
+  return m2u > 88.0f ? 0.0f : 1.0f / (1.0f + expf(m2u));
 }
 
 // Lane-parallel reductions over n floats (8 accumulators; the tail goes to lane 0).

@@ -310,6 +310,30 @@ test('GELU (erf and tanh forms) forward/backward match js to 1e-4 relative / 1e-
   }
 });
 
+test('gelu / geluBackward: NaN, infinities and the exp clamps give what the js backend gives, in the 32-wide, 8-wide and tail lanes', () => {
+  // The AVX2 kernels run 32 floats per step, then 8, then a scalar tail; each special value sits in each part.
+  const specials = [NaN, Infinity, -Infinity, 88.5, -88.5, 13.3, -13.3, 1e30, -1e30, 0, -0, 1e-30];
+  const n = 32 + 8 + 5;
+  for (const tanhApprox of [false, true])
+    for (const s of specials)
+      for (const at of [3, 35, 42]) {
+        const x = new Float32Array(n).map((_, i) => -3 + i * 0.13);
+        x[at] = s;
+        const dy = new Float32Array(n).fill(0.5);
+        const [on, oj, dn, dj] = [0, 1, 2, 3].map(() => new Float32Array(n));
+        nb.gelu(x, on, n, tanhApprox);
+        jsBackend.gelu(x, oj, n, tanhApprox);
+        nb.geluBackward(x, dy, dn, n, tanhApprox);
+        jsBackend.geluBackward(x, dy, dj, n, tanhApprox);
+        for (const [a, b, what] of [[on, oj, 'gelu'], [dn, dj, 'geluBackward']] as const) {
+          const tag = `${what}(${s}) at ${at}, tanh=${tanhApprox}`;
+          if (Number.isNaN(b[at])) assert.ok(Number.isNaN(a[at]), `${tag}: got ${a[at]}, expected NaN`);
+          else assert.ok(a[at] === b[at] || Math.abs(a[at] - b[at]) <= 1e-6 + 1e-5 * Math.abs(b[at]), `${tag}: got ${a[at]}, expected ${b[at]}`);
+          close(a.filter((_, i) => i !== at), b.filter((_, i) => i !== at), `${tag}, other lanes`, 1e-4, 1e-6);
+        }
+      }
+});
+
 test('gatherRows / scatterAddRows match js, repeated indices accumulate, serial and column-parallel paths', () => {
   const r = rng(11);
   for (const th of [1, 2]) {

@@ -347,7 +347,7 @@ export const jsBackend: Backend = {
   geluBackward(x, dy, dx, n, tanhApprox): void {
     if (tanhApprox) {
       for (let i = 0; i < n; i++) {
-        const v = x[i];
+        const v = Math.min(20, Math.max(-20, x[i])); // the derivative is exactly 1 / 0 beyond; no inf * 0 at ±inf
         const t = Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v));
         const d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * v * v);
         dx[i] = dy[i] * d;
