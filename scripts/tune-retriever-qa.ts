@@ -1,0 +1,162 @@
+// ORQA-style fine-tuning of the ICT retriever's question encoder on QA training questions (src/train/qaRetriever.ts):
+// the corpus vectors of the starting retriever's document embedder stay fixed (embedded once, resumable, into
+// <work>/embeddings-L<block-len> — the same directory bench/retrieval.ts uses), positives are the blocks in the BM25
+// top-k or the starting retriever's top-k whose text contains an answer, and the loss is the marginal likelihood of
+// those blocks under a softmax over all blocks.
+// Training questions: CuratedTREC train and WebQuestions train WITHOUT their first 500 / 1,000 questions — those are
+// the tuning rows of bench/retrieval.ts and are used here as the validation set (recall@20 every --eval-every steps;
+// the best step's weights are kept). Test sets are never read.
+// Writes <out>/{model.safetensors (both embedders; the document side unchanged), config.json, vocab.txt, ict.json
+// (copied from the starting model, what bench/retrieval.ts describes), qa_tune.json (this run: settings, curve)}.
+// Usage:
+//   node --import tsx scripts/tune-retriever-qa.ts --model <ict dir>/model.safetensors --work <retrieval work dir>
+//     --out <dir> [--steps 600] [--batch 32] [--lr 5e-5] [--warmup 50] [--logit-scale <ict.json's>] [--query-len 32]
+//     [--block-len 128] [--candidates 100] [--eval-every 100] [--dropout 0.1] [--threads 2] [--seed 1]
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Rng, getBackend } from '../src/engine/index.js';
+import { answerMatcher, normalizeForMatch } from '../src/eval/answers.js';
+import { loadQaSet, type QaExample } from '../src/eval/qa.js';
+import { writeFileAtomicSync } from '../src/io/atomic.js';
+import { readConfig, writeConfig } from '../src/model/config.js';
+import { Bm25Builder, BM25_DEFAULTS } from '../src/retriever/bm25.js';
+import { NLTK_STOPWORDS } from '../src/retriever/bm25Analyzer.js';
+import { RealmScorer } from '../src/retriever/scorer.js';
+import { buildIndex, embedCorpus } from '../src/train/embedCorpus.js';
+import { readPassageBlocks } from '../src/train/ictSetup.js';
+import { QaRetrieverTuner, embedQuestions, minePositives, type QaTuneExample } from '../src/train/qaRetriever.js';
+import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
+
+const argv = process.argv.slice(2);
+const get = (name: string, def: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
+};
+const num = (name: string, def: number): number => {
+  const v = Number(get(name, String(def)));
+  if (!Number.isFinite(v)) throw new TypeError(`--${name} must be a number`);
+  return v;
+};
+const log = (l: string): void => void process.stderr.write(`${l}\n`);
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+
+async function main(): Promise<void> {
+  const modelPath = get('model', '');
+  const work = get('work', '');
+  const out = get('out', '');
+  if (!modelPath || !work || !out) throw new Error('tune-retriever-qa: --model, --work and --out are required (see the header of scripts/tune-retriever-qa.ts)');
+  const threads = num('threads', 0);
+  if (threads > 0) getBackend().setThreads(threads);
+  const modelDir = dirname(modelPath);
+  for (const f of ['config.json', 'vocab.txt']) if (!existsSync(join(modelDir, f))) throw new Error(`${modelDir}: missing ${f}`);
+  const ictRun = existsSync(join(modelDir, 'ict.json')) ? (JSON.parse(readFileSync(join(modelDir, 'ict.json'), 'utf8')) as Record<string, unknown>) : {};
+  const blockLen = num('block-len', 128);
+  const queryLen = num('query-len', 32);
+  const K = num('candidates', 100);
+  const evalEvery = num('eval-every', 100);
+  const dropout = num('dropout', 0.1);
+  const tune = {
+    steps: num('steps', 600), batchSize: num('batch', 32), lr: num('lr', 5e-5), warmupSteps: num('warmup', 50),
+    logitScale: num('logit-scale', Number(ictRun.logit_scale ?? 1)), queryLen, seed: num('seed', 1),
+  };
+
+  const tok = BertTokenizer.fromVocabFile(join(modelDir, 'vocab.txt'));
+  const base = readConfig(join(modelDir, 'config.json'));
+  const scorer = new RealmScorer({ ...base, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout }, new Rng(0), { init: false });
+  scorer.load(modelPath);
+  const blocks = await readPassageBlocks('enwiki2015_first300_p100');
+  const job = embedCorpus(scorer.docEmbedder, tok, { size: blocks.length, getMany: (ids) => Array.from(ids, (i) => blocks[i]) }, {
+    outDir: join(work, `embeddings-L${blockLen}`), blockLen, batchSize: 64, maxBatchTokens: 8192, progressEvery: 15, log,
+  });
+  const dim = job.dim;
+  const index = buildIndex(job.vectors, dim, { kind: 'flat' });
+  let t0 = performance.now();
+  const bm = new Bm25Builder({ ...BM25_DEFAULTS, analyzer: { stopwords: NLTK_STOPWORDS } });
+  for (const b of blocks) bm.add(`${b.title} ${b.text}`);
+  const bm25 = bm.build();
+  log(`corpus ${blocks.length} blocks, ${dim}-d vectors; BM25 in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const normText = new Map<number, string>();
+  const textOf = (id: number): string => `${blocks[id].title} ${blocks[id].text}`;
+  const normOf = (id: number): string => {
+    let s = normText.get(id);
+    if (s === undefined) normText.set(id, (s = normalizeForMatch(textOf(id))));
+    return s;
+  };
+  const matchers = (qs: QaExample[]) => qs.map((q) => answerMatcher(q.answers, q.answerType));
+  const contains = (m: ReturnType<typeof answerMatcher>, id: number, regex: boolean): boolean => (regex ? m.matches(textOf(id)) : m.matches(textOf(id), normOf(id)));
+
+  const ct = loadQaSet('ct_train');
+  const wq = loadQaSet('wq_train');
+  const val = { ct_train: ct.slice(0, 500), wq_train: wq.slice(0, 1000) };
+  const train = [...ct.slice(500), ...wq.slice(1000)];
+  t0 = performance.now();
+  const startVecs = embedQuestions(scorer, tok, train.map((q) => q.question), queryLen);
+  const hits = index.search(startVecs, K);
+  const tm = matchers(train);
+  const positives = minePositives(train.length, (i) => [...bm25.search(train[i].question, K).ids, ...hits.ids.subarray(i * K, (i + 1) * K)],
+    (i, id) => contains(tm[i], id, train[i].answerType === 'regex'));
+  const examples: QaTuneExample[] = [];
+  train.forEach((q, i) => { if (positives[i].length > 0) examples.push({ question: q.question, positives: positives[i] }); });
+  const meanPos = examples.reduce((a, e) => a + e.positives.length, 0) / examples.length;
+  log(`training questions: ${examples.length} of ${train.length} have an answer-bearing block in the BM25 or retriever top-${K} (mean ${meanPos.toFixed(1)} positives; ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+
+  const valMatchers = { ct_train: matchers(val.ct_train), wq_train: matchers(val.wq_train) };
+  const recall20 = (name: 'ct_train' | 'wq_train'): number => {
+    const qs = val[name];
+    const v = embedQuestions(scorer, tok, qs.map((q) => q.question), queryLen);
+    const h = index.search(v, 20);
+    let hit = 0;
+    qs.forEach((q, i) => { if (Array.from(h.ids.subarray(i * 20, (i + 1) * 20)).some((id) => contains(valMatchers[name][i], id, q.answerType === 'regex'))) hit++; });
+    return r1((100 * hit) / qs.length);
+  };
+  const curve: Array<{ step: number; ct_train_r20: number; wq_train_r20: number; loss?: number; positive_mass?: number }> = [];
+  const evalNow = (step: number, extra: { loss?: number; positive_mass?: number } = {}) => {
+    const p = { step, ct_train_r20: recall20('ct_train'), wq_train_r20: recall20('wq_train'), ...extra };
+    curve.push(p);
+    log(`validation @${step}: R@20 CT train[:500] ${p.ct_train_r20}, WQ train[:1000] ${p.wq_train_r20}`);
+    return p.ct_train_r20 + p.wq_train_r20;
+  };
+  let best = evalNow(0);
+  let bestStep = 0;
+  let bestWeights = new Map(Array.from(scorer.queryEmbedder.parameters(), ([n, t]) => [n, t.data.slice()]));
+  const tuner = new QaRetrieverTuner(scorer, tok, job.vectors, dim, examples, tune);
+  t0 = performance.now();
+  let acc = { loss: 0, mass: 0, n: 0 };
+  while (tuner.step < tune.steps) {
+    const st = tuner.trainStep();
+    acc = { loss: acc.loss + st.loss, mass: acc.mass + st.positiveMass, n: acc.n + 1 };
+    if (st.step % 10 === 0) {
+      const el = (performance.now() - t0) / 1000;
+      log(`step ${st.step}/${tune.steps} | loss ${(acc.loss / acc.n).toFixed(3)} | p(answer blocks) ${(acc.mass / acc.n).toFixed(3)} | lr ${st.lr.toExponential(2)} | ${(st.step / el).toFixed(2)} step/s | ETA ${Math.round(((tune.steps - st.step) * el) / st.step)} s`);
+    }
+    if (st.step % evalEvery === 0 || st.step === tune.steps) {
+      const score = evalNow(st.step, { loss: r1(1000 * acc.loss / acc.n) / 1000, positive_mass: Math.round(1000 * acc.mass / acc.n) / 1000 });
+      acc = { loss: 0, mass: 0, n: 0 };
+      if (score > best) {
+        best = score;
+        bestStep = st.step;
+        bestWeights = new Map(Array.from(scorer.queryEmbedder.parameters(), ([n, t]) => [n, t.data.slice()]));
+      }
+    }
+  }
+  for (const [n, t] of scorer.queryEmbedder.parameters()) t.data.set(bestWeights.get(n)!);
+  const minutes = (performance.now() - t0) / 60_000;
+  mkdirSync(out, { recursive: true });
+  scorer.save(join(out, 'model.safetensors'), { step: String(bestStep), init: modelPath, qa_tune: 'orqa-question-encoder' });
+  writeConfig(join(out, 'config.json'), base, ['RealmScorer']);
+  copyFileSync(join(modelDir, 'vocab.txt'), join(out, 'vocab.txt'));
+  if (existsSync(join(modelDir, 'ict.json'))) copyFileSync(join(modelDir, 'ict.json'), join(out, 'ict.json'));
+  writeFileAtomicSync(join(out, 'qa_tune.json'), `${JSON.stringify({
+    init: modelPath, ...tune, dropout, candidates: K, block_len: blockLen, threads: getBackend().getThreads(),
+    train_questions: train.length, train_questions_with_positives: examples.length, mean_positives: r1(meanPos),
+    train_sets: 'ct_train[500:] + wq_train[1000:]', validation_sets: 'ct_train[:500], wq_train[:1000]',
+    best_step: bestStep, wall_minutes: r1(minutes), curve,
+    command: `node --import tsx scripts/tune-retriever-qa.ts ${argv.join(' ')}`,
+  }, null, 2)}\n`);
+  log(`qa tune: best validation at step ${bestStep}; weights in ${out}`);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

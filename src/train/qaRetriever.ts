@@ -1,0 +1,208 @@
+/**
+ * Question-encoder fine-tuning on open-domain QA pairs, ORQA-style (Lee et al. 2019 §5; REALM §4 fine-tunes the
+ * retriever the same way): the document embedder and the corpus vectors stay fixed — ORQA keeps the block encoder
+ * and its pre-computed index frozen, so nothing is re-embedded — and the query embedder (Embed_input) learns to map
+ * questions, not ICT's pseudo-query sentences, to the blocks that answer them. The reader is replaced by answer
+ * matching (weak supervision, as ORQA's and DPR's distant supervision): P(q) = the blocks among a candidate list (the
+ * top-k of BM25 and of the starting retriever) whose text contains an answer. The loss is the marginal
+ * log-likelihood of P(q) under retrieval over the WHOLE corpus (exact MIPS scores, no sampled negatives):
+ *
+ *   s(q, z) = scale · ⟨Embed_input(q), Embed_doc(z)⟩,   p(z|q) = softmax_z s(q, z) over all N blocks
+ *   L(q) = −log Σ_{z∈P(q)} p(z|q) = logsumexp_{all z} s − logsumexp_{z∈P(q)} s
+ *   ∂L/∂s(q, z) = p(z|q) − p(z | q, z ∈ P(q))
+ *
+ * i.e. REALM's retrieval gradient with p(y|z, x) = 1 for an answer-bearing block and 0 otherwise. The scores and the
+ * gradient w.r.t. the query vectors are two GEMMs against the fixed [N, P] document matrix; only the query encoder
+ * runs through autograd.
+ */
+import { AdamW, Rng, backward, bertDecayExclusions, clipGradNorm, getBackend, linearWarmupDecay, noGrad } from '../engine/index.js';
+import type { RealmScorer } from '../retriever/scorer.js';
+import { encodeQuery, lengthSortedBatches, packBatch, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
+
+/** One training question: its text and the ids of the blocks that count as answering it. */
+export interface QaTuneExample {
+  question: string;
+  /** Block ids (rows of the document matrix) containing an answer; never empty. */
+  positives: Int32Array;
+}
+
+/** Fine-tuning settings. */
+export interface QaTuneConfig {
+  /** Optimisation steps (the linear schedule decays to 0 here). */
+  steps: number;
+  /** Questions per step. */
+  batchSize: number;
+  /** Peak learning rate (AdamW, linear warm-up then linear decay). */
+  lr: number;
+  /** Warm-up steps. */
+  warmupSteps: number;
+  /** AdamW decoupled weight decay (not on biases / LayerNorm). */
+  weightDecay: number;
+  /** Gradient clipping (global L2 norm; 0 = off). */
+  clipNorm: number;
+  /** Multiplier of the inner product inside the softmax (ICT's logit scale, so the start is ICT's distribution). */
+  logitScale: number;
+  /** Question length in wordpieces including [CLS] and [SEP]. */
+  queryLen: number;
+  /** Sampling seed of the batches. */
+  seed: number;
+}
+
+/** Defaults (what the retrieval benchmark's fine-tune used unless its command says otherwise). */
+export const QA_TUNE_DEFAULTS: QaTuneConfig = {
+  steps: 600, batchSize: 32, lr: 5e-5, warmupSteps: 50, weightDecay: 0.01, clipNorm: 1, logitScale: 1, queryLen: 32, seed: 1,
+};
+
+/** What one step did. */
+export interface QaTuneStepStats {
+  step: number;
+  /** Mean L(q) over the batch. */
+  loss: number;
+  /** Mean retrieval probability of the answer-bearing blocks, Σ_{z∈P} p(z|q). */
+  positiveMass: number;
+  lr: number;
+  gradNorm: number;
+}
+
+/**
+ * Weak supervision: for each question i, the candidate blocks (e.g. the BM25 top-k followed by the retriever's
+ * top-k) that contain an answer, duplicates dropped. Questions without any come back with an empty array.
+ */
+export function minePositives(
+  n: number,
+  candidatesOf: (i: number) => ArrayLike<number>,
+  contains: (i: number, blockId: number) => boolean,
+): Int32Array[] {
+  const out: Int32Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const seen = new Set<number>();
+    const pos: number[] = [];
+    for (const id of Array.from(candidatesOf(i))) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (contains(i, id)) pos.push(id);
+    }
+    out.push(Int32Array.from(pos));
+  }
+  return out;
+}
+
+/**
+ * Full-corpus marginal loss and its gradient for a batch. scores [B, N] holds s(q, z) on entry and ∂L/∂s on return
+ * (scaled by 1/B: the loss is the batch mean). Returns the per-question losses and positive masses.
+ */
+export function marginalLossGrad(scores: Float32Array, B: number, N: number, positives: readonly Int32Array[]): { loss: Float64Array; mass: Float64Array } {
+  const loss = new Float64Array(B);
+  const mass = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    const row = scores.subarray(b * N, (b + 1) * N);
+    const pos = positives[b];
+    let m = -Infinity;
+    for (let j = 0; j < N; j++) if (row[j] > m) m = row[j];
+    let mp = -Infinity;
+    for (const z of pos) if (row[z] > mp) mp = row[z];
+    let all = 0;
+    for (let j = 0; j < N; j++) all += Math.exp(row[j] - m);
+    let sp = 0;
+    for (const z of pos) sp += Math.exp(row[z] - mp);
+    loss[b] = m + Math.log(all) - (mp + Math.log(sp));
+    mass[b] = Math.exp(-loss[b]);
+    // ∂L/∂s_j = p_j − [j ∈ P] p_j / Σ_P p, for the batch mean (÷ B); positives are distinct ids
+    const pz = Array.from(pos, (z) => Math.exp(row[z] - mp) / sp);
+    const invAll = 1 / (all * B);
+    for (let j = 0; j < N; j++) row[j] = Math.exp(row[j] - m) * invAll;
+    pos.forEach((z, k) => { row[z] -= pz[k] / B; });
+  }
+  return { loss, mass };
+}
+
+/** Trains the query embedder of `scorer` against fixed document vectors. */
+export class QaRetrieverTuner {
+  readonly cfg: QaTuneConfig;
+  private readonly opt: AdamW;
+  private readonly schedule: (step: number) => number;
+  private readonly queries: TokenSeq[];
+  private order: Int32Array = new Int32Array(0);
+  private cursor = 0;
+  private readonly rng: Rng;
+
+  /**
+   * docVecs: the corpus vectors [N, dim] row-major (row = block id), from the scorer's document embedder.
+   * examples: training questions with at least one positive each.
+   */
+  constructor(
+    private readonly scorer: RealmScorer,
+    private readonly tok: RetrieverTokenizer,
+    private readonly docVecs: Float32Array,
+    private readonly dim: number,
+    private readonly examples: readonly QaTuneExample[],
+    cfg: Partial<QaTuneConfig> = {},
+  ) {
+    this.cfg = { ...QA_TUNE_DEFAULTS, ...cfg };
+    if (examples.length === 0) throw new Error('QaRetrieverTuner: no training questions with an answer-bearing candidate');
+    for (const e of examples) if (e.positives.length === 0) throw new Error(`QaRetrieverTuner: question without positives: ${e.question}`);
+    if (docVecs.length % dim !== 0) throw new Error(`QaRetrieverTuner: ${docVecs.length} floats is not a whole number of ${dim}-d vectors`);
+    this.opt = new AdamW(scorer.queryEmbedder.parameters(), { lr: 0, weightDecay: this.cfg.weightDecay, decay: bertDecayExclusions });
+    this.schedule = linearWarmupDecay({ warmupSteps: this.cfg.warmupSteps, totalSteps: this.cfg.steps, peakLr: this.cfg.lr });
+    this.queries = examples.map((e) => encodeQuery(tok, e.question, this.cfg.queryLen));
+    this.rng = new Rng(this.cfg.seed);
+  }
+
+  /** Completed steps. */
+  get step(): number {
+    return this.opt.stepCount;
+  }
+
+  private nextBatch(): number[] {
+    const out: number[] = [];
+    while (out.length < Math.min(this.cfg.batchSize, this.examples.length)) {
+      if (this.cursor >= this.order.length) {
+        this.order = this.rng.permutation(this.examples.length);
+        this.cursor = 0;
+      }
+      out.push(this.order[this.cursor++]);
+    }
+    return out;
+  }
+
+  /** One optimisation step on the next batch of questions (epochs in a seeded random order). */
+  trainStep(): QaTuneStepStats {
+    const be = getBackend();
+    const idx = this.nextBatch();
+    const B = idx.length;
+    const P = this.dim;
+    const N = this.docVecs.length / P;
+    const q = this.scorer.queryEmbedder.forward(packBatch(idx.map((i) => this.queries[i]), this.tok.padId), true); // [B, P]
+    const s = this.cfg.logitScale;
+    const scores = new Float32Array(B * N);
+    be.sgemm(false, true, B, N, P, s, q.data, P, this.docVecs, P, 0, scores, N); // s · Q Dᵀ  [B, N]
+    const { loss, mass } = marginalLossGrad(scores, B, N, idx.map((i) => this.examples[i].positives));
+    const gq = new Float32Array(B * P);
+    be.sgemm(false, false, B, P, N, s, scores, N, this.docVecs, P, 0, gq, P); // ∂L/∂Q = s · (∂L/∂S) D  [B, P]
+    this.opt.zeroGrad();
+    backward(q, gq, { freeActivations: true });
+    const params = this.scorer.queryEmbedder.parameters();
+    const gradNorm = this.cfg.clipNorm > 0 ? clipGradNorm(params, this.cfg.clipNorm) : NaN;
+    const lr = this.schedule(this.opt.stepCount);
+    this.opt.lr = lr;
+    this.opt.step();
+    this.opt.zeroGrad();
+    const mean = (a: Float64Array): number => a.reduce((x, y) => x + y, 0) / a.length;
+    return { step: this.opt.stepCount, loss: mean(loss), positiveMass: mean(mass), lr, gradNorm };
+  }
+}
+
+/** Query vectors [n, P] of questions with the scorer's query embedder (no dropout, no autograd). */
+export function embedQuestions(scorer: RealmScorer, tok: RetrieverTokenizer, questions: readonly string[], queryLen: number): Float32Array {
+  const seqs = questions.map((q) => encodeQuery(tok, q, queryLen));
+  const P = scorer.cfg.retriever_proj_size;
+  const out = new Float32Array(questions.length * P);
+  noGrad(() => {
+    for (const g of lengthSortedBatches(seqs.map((x) => x.ids.length), 256)) {
+      const v = scorer.queryEmbedder.embed(packBatch(g.map((i) => seqs[i]), tok.padId));
+      g.forEach((i, r) => out.set(v.subarray(r * P, (r + 1) * P), i * P));
+    }
+  });
+  return out;
+}
+
