@@ -23,6 +23,7 @@ import type { SharedCorpusName } from '../src/corpus/shared.js';
 import { IctTrainer, type IctStepStats } from '../src/train/ict.js';
 import { IctCorpus } from '../src/train/ictData.js';
 import { loadOrTrainVocab, readPassageBlocks, retrieverConfig, warmStartTrunks } from '../src/train/ictSetup.js';
+import { scriptArgs } from './lib/args.js';
 
 /** Parsed command line of the ICT training script. */
 export interface TrainIctArgs {
@@ -56,15 +57,7 @@ export interface TrainIctArgs {
 }
 
 function parseArgs(argv: string[]): TrainIctArgs {
-  const get = (name: string, def: string): string => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
-  };
-  const num = (name: string, def: number): number => {
-    const v = Number(get(name, String(def)));
-    if (!Number.isFinite(v)) throw new TypeError(`--${name} must be a number`);
-    return v;
-  };
+  const { get, num } = scriptArgs(argv);
   return {
     work: get('work', 'bench/.data/retrieval'),
     corpus: get('corpus', 'enwiki2015_first300_p100') as SharedCorpusName,

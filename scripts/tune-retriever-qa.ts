@@ -26,17 +26,10 @@ import { buildIndex, embedCorpus } from '../src/train/embedCorpus.js';
 import { readPassageBlocks } from '../src/train/ictSetup.js';
 import { QaRetrieverTuner, embedQuestions, minePositives, type QaTuneExample } from '../src/train/qaRetriever.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
+import { scriptArgs } from './lib/args.js';
 
 const argv = process.argv.slice(2);
-const get = (name: string, def: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
-};
-const num = (name: string, def: number): number => {
-  const v = Number(get(name, String(def)));
-  if (!Number.isFinite(v)) throw new TypeError(`--${name} must be a number`);
-  return v;
-};
+const { get, num } = scriptArgs(argv);
 const log = (l: string): void => void process.stderr.write(`${l}\n`);
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 

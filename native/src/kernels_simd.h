@@ -132,39 +132,35 @@ REALM_SIMD int64_t spans(int64_t lo, int64_t hi, Op op) {
   return i;
 }
 
-// out[i] = GELU(x[i]) for i in [lo, hi) (out may alias x); returns the first index it did not write (the scalar tail).
-struct GeluOp {
+// One group of U registers at i: out = GELU(x) (forward), or out = dy * GELU'(x) (backward; out may alias dy).
+template <bool kBackward>
+struct GeluGroupOp {
   const float* x;
+  const float* dy;  // backward only
   float* out;
   bool tanhApprox;
   template <int U>
   REALM_SIMD void run(int64_t i) const {
     __m256 v[U];
     for (int k = 0; k < U; k++) v[k] = _mm256_loadu_ps(x + i + 8 * k);
-    gelu8<U>(v, tanhApprox);
+    if (kBackward) {
+      geluGrad8<U>(v, tanhApprox);
+      for (int k = 0; k < U; k++) v[k] = _mm256_mul_ps(_mm256_loadu_ps(dy + i + 8 * k), v[k]);
+    } else {
+      gelu8<U>(v, tanhApprox);
+    }
     for (int k = 0; k < U; k++) _mm256_storeu_ps(out + i + 8 * k, v[k]);
   }
 };
+
+// out[i] = GELU(x[i]) for i in [lo, hi) (out may alias x); returns the first index it did not write (the scalar tail).
 REALM_SIMD int64_t geluSpan(const float* x, float* out, int64_t lo, int64_t hi, bool tanhApprox) {
-  return spans(lo, hi, GeluOp{x, out, tanhApprox});
+  return spans(lo, hi, GeluGroupOp<false>{x, nullptr, out, tanhApprox});
 }
 
 // dx[i] = dy[i] GELU'(x[i]) for i in [lo, hi) (dx may alias dy); returns the first index not written.
-struct GeluBackwardOp {
-  const float* x;
-  const float* dy;
-  float* dx;
-  bool tanhApprox;
-  template <int U>
-  REALM_SIMD void run(int64_t i) const {
-    __m256 v[U];
-    for (int k = 0; k < U; k++) v[k] = _mm256_loadu_ps(x + i + 8 * k);
-    geluGrad8<U>(v, tanhApprox);
-    for (int k = 0; k < U; k++) _mm256_storeu_ps(dx + i + 8 * k, _mm256_mul_ps(_mm256_loadu_ps(dy + i + 8 * k), v[k]));
-  }
-};
 REALM_SIMD int64_t geluBackwardSpan(const float* x, const float* dy, float* dx, int64_t lo, int64_t hi, bool tanhApprox) {
-  return spans(lo, hi, GeluBackwardOp{x, dy, dx, tanhApprox});
+  return spans(lo, hi, GeluGroupOp<true>{x, dy, dx, tanhApprox});
 }
 
 #undef REALM_SIMD

@@ -17,6 +17,7 @@
  */
 import { AdamW, Rng, backward, bertDecayExclusions, clipGradNorm, getBackend, linearWarmupDecay, noGrad } from '../engine/index.js';
 import type { RealmScorer } from '../retriever/scorer.js';
+import type { OptimSection } from './pretrainConfig.js';
 import { encodeQuery, lengthSortedBatches, packBatch, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
 
 /** One training question: its text and the ids of the blocks that count as answering it. */
@@ -26,20 +27,8 @@ export interface QaTuneExample {
   positives: Int32Array;
 }
 
-/** Fine-tuning settings. */
-export interface QaTuneConfig {
-  /** Optimisation steps (the linear schedule decays to 0 here). */
-  steps: number;
-  /** Questions per step. */
-  batchSize: number;
-  /** Peak learning rate (AdamW, linear warm-up then linear decay). */
-  lr: number;
-  /** Warm-up steps. */
-  warmupSteps: number;
-  /** AdamW decoupled weight decay (not on biases / LayerNorm). */
-  weightDecay: number;
-  /** Gradient clipping (global L2 norm; 0 = off). */
-  clipNorm: number;
+/** Fine-tuning settings: the optimiser's (AdamW, linear warm-up then linear decay; betas / eps are AdamW's defaults) and these. */
+export interface QaTuneConfig extends Pick<OptimSection, 'steps' | 'batchSize' | 'lr' | 'warmupSteps' | 'weightDecay' | 'clipNorm'> {
   /** Multiplier of the inner product inside the softmax (ICT's logit scale, so the start is ICT's distribution). */
   logitScale: number;
   /** Question length in wordpieces including [CLS] and [SEP]. */
