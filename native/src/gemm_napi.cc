@@ -113,8 +113,11 @@ Napi::Value SgemmBatched(const Napi::CallbackInfo& info) {
   const int64_t mA = extent(rA, cA, lda), mB = extent(rB, cB, ldb), mC = extent(M, N, ldc);
   auto total = [&](int64_t stride, int64_t m) { return batch > 0 && m > 0 ? (batch - 1) * stride + m : 0; };
   const int64_t sA = K > 0 ? total(strideA, mA) : 0, sB = K > 0 ? total(strideB, mB) : 0, sC = total(strideC, mC);
-  if (!(a.require(batch <= 1 || strideC >= mC || mC == 0,
-                  "strideC (" + std::to_string(strideC) + ") must be >= (M - 1) * ldc + N so outputs do not overlap") &&
+  // Outputs are disjoint when each block starts below the previous one (strideC >= extent) or, within the same rows,
+  // to its right (side by side: strideC >= N and the last block ends by column ldc, e.g. attention heads).
+  const bool sideBySide = strideC >= N && (batch - 1) * strideC + N <= ldc;
+  if (!(a.require(batch <= 1 || strideC >= mC || mC == 0 || sideBySide,
+                  "strideC (" + std::to_string(strideC) + ") must be >= (M - 1) * ldc + N, or >= N with (batch - 1) * strideC + N <= ldc, so outputs do not overlap") &&
         a.atLeast("A", nA, sA, "(batch - 1) * strideA + (rows - 1) * lda + cols") &&
         a.atLeast("B", nB, sB, "(batch - 1) * strideB + (rows - 1) * ldb + cols") &&
         a.atLeast("C", nC, sC, "(batch - 1) * strideC + (M - 1) * ldc + N") &&

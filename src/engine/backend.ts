@@ -33,7 +33,8 @@ export interface Backend {
    * `batch` independent sgemms. Matrix i of A starts at i * strideA (strideA = 0 broadcasts one A to every batch),
    * likewise B and C. lda/ldb/ldc default to the natural row lengths of each stored matrix (contiguous operands);
    * pass them to address strided blocks in place, e.g. one attention head of every sequence in a [B*T, H] tensor.
-   * Outputs must not overlap: strideC >= (M - 1) * ldc + N when batch > 1.
+   * Outputs must not overlap: when batch > 1, strideC >= (M - 1) * ldc + N (blocks one below the other), or
+   * strideC >= N with (batch - 1) * strideC + N <= ldc (blocks side by side in the same rows, e.g. attention heads).
    */
   sgemmBatched(
     batch: number, transA: boolean, transB: boolean, M: number, N: number, K: number,

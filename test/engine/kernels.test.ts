@@ -130,6 +130,31 @@ for (const be of availableBackends()) {
       new Float32Array(16), 3, 2, 2, 4), /strideC/);
   });
 
+  test(`${tag} sgemmBatched: outputs side by side in the same rows (the heads of one sequence), overlap still refused`, () => {
+    const rng = new Rng(4);
+    // nh problems: A_h [T, K] at column h*K of a [T, nh*K] matrix, B_h [K, d] at column h*d of [K, nh*d + 1], C_h [T, d]
+    // at column h*d of a [T, nh*d + 1] matrix (stride d between problems, ldc = nh*d + 1; the last column untouched).
+    const [nh, T, K, d] = [4, 7, 5, 3];
+    const lda = nh * K, ldb = nh * d + 1, ldc = nh * d + 1;
+    const A = randArr(rng, T * lda);
+    const B = randArr(rng, K * ldb);
+    const C = randArr(rng, T * ldc);
+    const C0 = C.slice();
+    be.sgemmBatched(nh, false, false, T, d, K, 1, A, K, B, d, 0.5, C, d, lda, ldb, ldc);
+    const want = Float64Array.from(C0);
+    for (let h = 0; h < nh; h++)
+      for (let i = 0; i < T; i++)
+        for (let j = 0; j < d; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += A[i * lda + h * K + k] * B[k * ldb + h * d + j];
+          want[i * ldc + h * d + j] = s + 0.5 * C0[i * ldc + h * d + j];
+        }
+    assertClose(C, want, 1e-4, 1e-5, 'side-by-side sgemmBatched');
+    // strideC < N (blocks overlapping in columns) and a last block past ldc are refused
+    assert.throws(() => be.sgemmBatched(nh, false, false, T, d, K, 1, A, K, B, d, 0, C, d - 1, lda, ldb, ldc), /strideC/);
+    assert.throws(() => be.sgemmBatched(nh, false, false, T, d, K, 1, A, K, B, d, 0, C, d + 1, lda, ldb, ldc), /strideC/);
+  });
+
   test(`${tag} softmaxRows / logSoftmaxRows (also in place) and softmaxBackward`, () => {
     const rng = new Rng(3);
     const [rows, cols] = [5, 37];

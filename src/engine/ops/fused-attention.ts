@@ -78,6 +78,38 @@ function attentionShape(H: number, o: FusedAttentionOptions, op: string): Attent
   return { B, T, nh, H, d, alpha: o.alpha ?? 1 / Math.sqrt(d), p, drop, mask };
 }
 
+/** One operand of the per-(sequence, head) products: block (b, h) starts at off + b * seq + h * head, row stride ld. */
+interface Blocks {
+  data: Float32Array;
+  off: number;
+  seq: number;
+  head: number;
+  ld: number;
+}
+
+/**
+ * C(b, h) = alpha · op(A(b, h)) · op(B(b, h)) for every sequence b < nB and head h < nh, as batched sgemms: one call
+ * per sequence over its heads (default), so the call reads one sequence's contiguous rows of q/k/v — every cache line
+ * it loads is used by all heads — or, with REALM_ATTN_ORDER=head, one call per head over the sequences (each call
+ * touches a 1/nh-wide column strip of every row, i.e. a few lines of each 3H-float row, cold in cache).
+ */
+function perHead(nB: number, nh: number, tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number,
+  A: Blocks, B: Blocks, C: Blocks): void {
+  const be = getBackend();
+  if (SEQ_ORDER) {
+    for (let b = 0; b < nB; b++) {
+      be.sgemmBatched(nh, tA, tB, M, N, K, alpha, A.data.subarray(A.off + b * A.seq), A.head, B.data.subarray(B.off + b * B.seq), B.head, 0,
+        C.data.subarray(C.off + b * C.seq), C.head, A.ld, B.ld, C.ld);
+    }
+  } else {
+    for (let h = 0; h < nh; h++) {
+      be.sgemmBatched(nB, tA, tB, M, N, K, alpha, A.data.subarray(A.off + h * A.head), A.seq, B.data.subarray(B.off + h * B.head), B.seq, 0,
+        C.data.subarray(C.off + h * C.head), C.seq, A.ld, B.ld, C.ld);
+    }
+  }
+}
+const SEQ_ORDER = (typeof process === 'undefined' ? undefined : process.env.REALM_ATTN_ORDER) !== 'head';
+
 /** Forward on a layout; returns ctx [B*T, H] and the backward closure (gradients written into the same layout). */
 function attentionCore(x: QkvLayout, s: AttentionShape, rng: Rng | undefined): {
   ctx: Float32Array;
@@ -89,16 +121,16 @@ function attentionCore(x: QkvLayout, s: AttentionShape, rng: Rng | undefined): {
   const TT = T * T;
   const ld = x.ld;
   const probs = allocUninit(B * nh * TT); // softmax output P (every element written by the score sgemms)
-  // One batched sgemm per head covers all B sequences: sequence b of head h starts at row b*T (stride T*ld) of the
-  // q/k/v operands, column off + h*d (row stride ld); its [T, T] block of `probs` starts at (b*nh + h)*TT (stride nh*TT).
+  // Block (b, h): rows b*T.. (stride T*ld), columns off + h*d (row stride ld) of the q/k/v operands; rows b*T..,
+  // columns h*d of ctx / its gradient (row stride H); the [T, T] block (b*nh + h)*TT of the probabilities.
   const sX = T * ld;
   const sC = T * H;
   const sP = nh * TT;
+  const qB = (data: Float32Array, off: number): Blocks => ({ data, off, seq: sX, head: d, ld }); // in the q/k/v layout
+  const cB = (data: Float32Array): Blocks => ({ data, off: 0, seq: sC, head: d, ld: H }); // in the ctx layout
+  const pB = (data: Float32Array): Blocks => ({ data, off: 0, seq: sP, head: TT, ld: T }); // [T, T] probability blocks
   // Scores S = alpha q·kᵀ per (b, h), written straight into `probs`.
-  for (let h = 0; h < nh; h++) {
-    be.sgemmBatched(B, false, true, T, T, d, alpha, x.q.subarray(x.offQ + h * d), sX, x.k.subarray(x.offK + h * d), sX, 0,
-      probs.subarray(h * TT), sP, ld, ld, T);
-  }
+  perHead(B, nh, false, true, T, T, d, alpha, qB(x.q, x.offQ), qB(x.k, x.offK), pB(probs));
   // Additive key mask (one [T] row per sequence, shared by its nh * T score rows) + softmax in one pass.
   if (mask) be.softmaxRowsBias(probs, mask, probs, B * nh * T, T, nh * T);
   else be.softmaxRows(probs, probs, B * nh * T, T);
@@ -112,29 +144,16 @@ function attentionCore(x: QkvLayout, s: AttentionShape, rng: Rng | undefined): {
     be.dropoutApply(probs, used, probs.length, p, seed0, seed1);
   }
   const ctx = allocUninit(B * T * H); // every (sequence, head) block written by the sgemms below
-  for (let h = 0; h < nh; h++) {
-    be.sgemmBatched(B, false, false, T, d, T, 1, used.subarray(h * TT), sP, x.v.subarray(x.offV + h * d), sX, 0,
-      ctx.subarray(h * d), sC, T, ld, H);
-  }
+  perHead(B, nh, false, false, T, d, T, 1, pB(used), qB(x.v, x.offV), cB(ctx));
   const backward = (g: Float32Array, grads: { q: Float32Array | null; k: Float32Array | null; v: Float32Array | null }): void => {
     const dS = allocUninit(probs.length);
-    for (let h = 0; h < nh; h++) {
-      const blk = h * TT;
-      // dP_used [T, T] = dctx_bh · v_bhᵀ ; dV_bh [T, d] = P_usedᵀ · dctx_bh (all b at once)
-      be.sgemmBatched(B, false, true, T, T, d, 1, g.subarray(h * d), sC, x.v.subarray(x.offV + h * d), sX, 0,
-        dS.subarray(blk), sP, H, ld, T);
-      if (grads.v) {
-        be.sgemmBatched(B, true, false, T, d, T, 1, used.subarray(blk), sP, g.subarray(h * d), sC, 0,
-          grads.v.subarray(x.offV + h * d), sX, T, H, ld);
-      }
-    }
+    // dP_used [T, T] = dctx_bh · v_bhᵀ ; dV_bh [T, d] = P_usedᵀ · dctx_bh
+    perHead(B, nh, false, true, T, T, d, 1, cB(g), qB(x.v, x.offV), pB(dS));
+    if (grads.v) perHead(B, nh, true, false, T, d, T, 1, pB(used), cB(g), qB(grads.v, x.offV));
     if (drop) be.dropoutApply(dS, dS, dS.length, p, seed0, seed1);
     be.softmaxBackward(probs, dS, dS, B * nh * T, T);
-    for (let h = 0; h < nh; h++) {
-      const blk = dS.subarray(h * TT);
-      if (grads.q) be.sgemmBatched(B, false, false, T, d, T, alpha, blk, sP, x.k.subarray(x.offK + h * d), sX, 0, grads.q.subarray(x.offQ + h * d), sX, T, ld, ld);
-      if (grads.k) be.sgemmBatched(B, true, false, T, d, T, alpha, blk, sP, x.q.subarray(x.offQ + h * d), sX, 0, grads.k.subarray(x.offK + h * d), sX, T, ld, ld);
-    }
+    if (grads.q) perHead(B, nh, false, false, T, d, T, alpha, pB(dS), qB(x.k, x.offK), qB(grads.q, x.offQ));
+    if (grads.k) perHead(B, nh, true, false, T, d, T, alpha, pB(dS), qB(x.q, x.offQ), qB(grads.k, x.offK));
     release(dS);
   };
   const free = (): void => {
