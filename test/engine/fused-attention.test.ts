@@ -93,3 +93,23 @@ test('fusedSelfAttention rejects bad shapes', () => {
   assert.throws(() => fusedSelfAttention(q, k, v, { batch: 3, seqLen: 3, heads: 2 }), /q has shape/);
   assert.throws(() => fusedSelfAttention(q, k, v, { batch: 2, seqLen: 3, heads: 2, maskBias: new Float32Array(5) }), /maskBias has 5/);
 });
+
+test('fusedSelfAttention: the per-sequence (1 thread) and per-head (2 threads) call orders give the same values and gradients', () => {
+  const native = availableBackends().find((b) => b.name === 'native');
+  for (const be of native ? [native] : availableBackends()) {
+    setBackend(be);
+    const prev = be.getThreads();
+    const run = (threads: number) => {
+      be.setThreads(threads);
+      const { q, k, v, w } = setup(11, 3, 40, 32);
+      const mask = attentionMaskBias(Float32Array.from({ length: 120 }, (_, i) => (i % 40 < 33 ? 1 : 0)), 3, 40);
+      const ctx = fusedSelfAttention(q, k, v, { batch: 3, seqLen: 40, heads: 4, maskBias: mask.data });
+      backward(sum(mul(ctx, w)));
+      return [ctx.data, q.grad!.data, k.grad!.data, v.grad!.data].map((a) => Float32Array.from(a));
+    };
+    const a = run(1);
+    const b = run(2);
+    be.setThreads(prev);
+    a.forEach((x, i) => x.forEach((y, j) => assert.ok(Math.abs(y - b[i][j]) <= 1e-5 + 1e-4 * Math.abs(b[i][j]), `${be.name} output ${i}[${j}]: ${y} vs ${b[i][j]}`)));
+  }
+});

@@ -88,15 +88,18 @@ interface Blocks {
 }
 
 /**
- * C(b, h) = alpha · op(A(b, h)) · op(B(b, h)) for every sequence b < nB and head h < nh, as batched sgemms: one call
- * per sequence over its heads (default), so the call reads one sequence's contiguous rows of q/k/v — every cache line
- * it loads is used by all heads — or, with REALM_ATTN_ORDER=head, one call per head over the sequences (each call
- * touches a 1/nh-wide column strip of every row, i.e. a few lines of each 3H-float row, cold in cache).
+ * C(b, h) = alpha · op(A(b, h)) · op(B(b, h)) for every sequence b < nB and head h < nh, as batched sgemms, in one of two
+ * orders: one call per sequence over its heads — each call reads one sequence's contiguous q/k/v rows, so every cache
+ * line it loads serves all heads — or one call per head over the sequences (each call reads a 1/nh-wide column strip
+ * of every row). Measured on the BERT-mini train step (bench/train-step-profile.ts, batched-GEMM time per step):
+ * 1 thread 25-27 ms per sequence vs 28-30 per head (two alternating pairs of runs); 2 threads undecided (one pair
+ * 19-20 vs 14-15, the next 12-14 vs 13-15; per sequence only nh = 4 problems per call share the 2 threads). So: per
+ * sequence on one thread, per head (the earlier order) otherwise; REALM_ATTN_ORDER=seq|head forces one.
  */
 function perHead(nB: number, nh: number, tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number,
   A: Blocks, B: Blocks, C: Blocks): void {
   const be = getBackend();
-  if (SEQ_ORDER) {
+  if (ATTN_ORDER === 'seq' || (ATTN_ORDER !== 'head' && be.getThreads() === 1)) {
     for (let b = 0; b < nB; b++) {
       be.sgemmBatched(nh, tA, tB, M, N, K, alpha, A.data.subarray(A.off + b * A.seq), A.head, B.data.subarray(B.off + b * B.seq), B.head, 0,
         C.data.subarray(C.off + b * C.seq), C.head, A.ld, B.ld, C.ld);
@@ -108,7 +111,7 @@ function perHead(nB: number, nh: number, tA: boolean, tB: boolean, M: number, N:
     }
   }
 }
-const SEQ_ORDER = (typeof process === 'undefined' ? undefined : process.env.REALM_ATTN_ORDER) !== 'head';
+const ATTN_ORDER = typeof process === 'undefined' ? undefined : process.env.REALM_ATTN_ORDER;
 
 /** Forward on a layout; returns ctx [B*T, H] and the backward closure (gradients written into the same layout). */
 function attentionCore(x: QkvLayout, s: AttentionShape, rng: Rng | undefined): {
