@@ -227,7 +227,7 @@ export const jsBackend: Backend = {
     const lda = lda0 ?? (transA ? M : K);
     const ldb = ldb0 ?? (transB ? K : N);
     const ldc = ldc0 ?? N;
-    if (batch > 1 && M > 0 && N > 0 && strideC < (M - 1) * ldc + N && !(M > 0 && strideC >= N && (batch - 1) * strideC + N <= ldc)) {
+    if (batch > 1 && M > 0 && N > 0 && strideC < (M - 1) * ldc + N && !(strideC >= N && (batch - 1) * strideC + N <= ldc)) {
       throw new RangeError(`sgemmBatched: strideC (${strideC}) must be >= (M - 1) * ldc + N, or >= N with (batch - 1) * strideC + N <= ldc, so outputs do not overlap`);
     }
     for (let b = 0; b < batch; b++) {
