@@ -24,10 +24,11 @@ import { loadQaSet, type QaExample, type QaSetName } from '../src/eval/qa.js';
 import { recallAtK } from '../src/eval/recall.js';
 import { Bm25Builder, BM25_DEFAULTS } from '../src/retriever/bm25.js';
 import { NLTK_STOPWORDS } from '../src/retriever/bm25Analyzer.js';
-import { encodeQuery, lengthSortedBatches, packBatch } from '../src/retriever/inputs.js';
+import { encodeQuery } from '../src/retriever/inputs.js';
 import { RealmScorer } from '../src/retriever/scorer.js';
 import { buildIndex, embedCorpus, weightsFingerprint, type IndexKind } from '../src/train/embedCorpus.js';
 import { readPassageBlocks } from '../src/train/ictSetup.js';
+import { embedTokenized } from '../src/train/refreshJob.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
 import { machineInfo, markdownTable, updateMarkdownSection, writeJson } from './lib/report.js';
 import { exitOnHelp } from './lib/help.js';
@@ -137,22 +138,16 @@ async function main(): Promise<void> {
   const evalSet = async (name: QaSetName, limit = Infinity) => {
     const qs: QaExample[] = loadQaSet(name).slice(0, Math.min(limit, maxQuestions));
     const seqs = qs.map((q) => encodeQuery(tok, q.question, queryLen));
-    const searchWith = (sc: RealmScorer) => {
-      const vecs = new Float32Array(qs.length * job.dim);
-      for (const g of lengthSortedBatches(seqs.map((s) => s.ids.length), 256)) {
-        const v = sc.queryEmbedder.embed(packBatch(g.map((i) => seqs[i]), tok.padId));
-        g.forEach((i, r) => vecs.set(v.subarray(r * job.dim, (r + 1) * job.dim), i * job.dim));
-      }
-      return index.search(vecs, 100);
-    };
+    const searchWith = (sc: RealmScorer) => index.search(embedTokenized(sc.queryEmbedder, seqs, tok.padId, 256), 100);
     const hits = searchWith(scorer);
     const pos = new Map<string, number>();
     qs.forEach((q, i) => { if (!pos.has(q.question)) pos.set(q.question, i); });
     const text = (id: number) => ({ id, text: `${blocks[id].title} ${blocks[id].text}` });
-    const ict = await recallAtK((q, k) => Array.from(hits.ids.subarray(pos.get(q)! * 100, pos.get(q)! * 100 + k), text), qs, KS);
+    // a question's top k of a MIPS result (100 per question, in question order)
+    const ranked = (h: { ids: Int32Array | Uint32Array }) => (q: string, k: number) => Array.from(h.ids.subarray(pos.get(q)! * 100, pos.get(q)! * 100 + k), text);
+    const ict = await recallAtK(ranked(hits), qs, KS);
     const bmr = await recallAtK((q, k) => Array.from(bm25.search(q, k).ids, text), qs, KS);
-    const qaHits = qaScorer ? searchWith(qaScorer) : null;
-    const qa = qaHits ? await recallAtK((q, k) => Array.from(qaHits.ids.subarray(pos.get(q)! * 100, pos.get(q)! * 100 + k), text), qs, KS) : null;
+    const qa = qaScorer ? await recallAtK(ranked(searchWith(qaScorer)), qs, KS) : null;
     const out: Record<string, number> = { n: qs.length };
     for (const k of KS) {
       out[`ict_r${k}`] = r1(100 * ict.recall[k]);

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { Rng, getBackend } from '../src/engine/index.js';
 import { answerMatcher, normalizeForMatch } from '../src/eval/answers.js';
 import { loadQaSet, type QaExample } from '../src/eval/qa.js';
+import { recallAtK } from '../src/eval/recall.js';
 import { writeFileAtomicSync } from '../src/io/atomic.js';
 import { readConfig, writeConfig } from '../src/model/config.js';
 import { Bm25Builder, BM25_DEFAULTS } from '../src/retriever/bm25.js';
@@ -93,25 +94,25 @@ async function main(): Promise<void> {
   const meanPos = examples.reduce((a, e) => a + e.positives.length, 0) / examples.length;
   log(`training questions: ${examples.length} of ${train.length} have an answer-bearing block in the BM25 or retriever top-${K} (mean ${meanPos.toFixed(1)} positives; ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
-  const valMatchers = { ct_train: matchers(val.ct_train), wq_train: matchers(val.wq_train) };
-  const recall20 = (name: 'ct_train' | 'wq_train'): number => {
-    const qs = val[name];
-    const v = embedQuestions(scorer, tok, qs.map((q) => q.question), queryLen);
-    const h = index.search(v, 20);
-    let hit = 0;
-    qs.forEach((q, i) => { if (Array.from(h.ids.subarray(i * 20, (i + 1) * 20)).some((id) => contains(valMatchers[name][i], id, q.answerType === 'regex'))) hit++; });
-    return r1((100 * hit) / qs.length);
+  // recall@20 exactly as bench/retrieval.ts computes it (src/eval/recall.ts), with the current question encoder
+  const recall20 = async (qs: QaExample[]): Promise<number> => {
+    const h = index.search(embedQuestions(scorer, tok, qs.map((q) => q.question), queryLen), 20);
+    const row = new Map<string, number>();
+    qs.forEach((q, i) => { if (!row.has(q.question)) row.set(q.question, i); });
+    const r = await recallAtK((q, k) => Array.from(h.ids.subarray(row.get(q)! * 20, row.get(q)! * 20 + k), (id) => ({ id, text: textOf(id) })), qs, [20]);
+    return r1(100 * r.recall[20]);
   };
   const curve: Array<{ step: number; ct_train_r20: number; wq_train_r20: number; loss?: number; positive_mass?: number }> = [];
-  const evalNow = (step: number, extra: { loss?: number; positive_mass?: number } = {}) => {
-    const p = { step, ct_train_r20: recall20('ct_train'), wq_train_r20: recall20('wq_train'), ...extra };
+  const evalNow = async (step: number, extra: { loss?: number; positive_mass?: number } = {}): Promise<number> => {
+    const p = { step, ct_train_r20: await recall20(val.ct_train), wq_train_r20: await recall20(val.wq_train), ...extra };
     curve.push(p);
     log(`validation @${step}: R@20 CT train[:500] ${p.ct_train_r20}, WQ train[:1000] ${p.wq_train_r20}`);
     return p.ct_train_r20 + p.wq_train_r20;
   };
-  let best = evalNow(0);
+  const snapshot = () => new Map(Array.from(scorer.queryEmbedder.parameters(), ([n, t]) => [n, t.data.slice()]));
+  let best = await evalNow(0);
   let bestStep = 0;
-  let bestWeights = new Map(Array.from(scorer.queryEmbedder.parameters(), ([n, t]) => [n, t.data.slice()]));
+  let bestWeights = snapshot();
   const tuner = new QaRetrieverTuner(scorer, tok, job.vectors, dim, examples, tune);
   t0 = performance.now();
   let acc = { loss: 0, mass: 0, n: 0 };
@@ -123,12 +124,13 @@ async function main(): Promise<void> {
       log(`step ${st.step}/${tune.steps} | loss ${(acc.loss / acc.n).toFixed(3)} | p(answer blocks) ${(acc.mass / acc.n).toFixed(3)} | lr ${st.lr.toExponential(2)} | ${(st.step / el).toFixed(2)} step/s | ETA ${Math.round(((tune.steps - st.step) * el) / st.step)} s`);
     }
     if (st.step % evalEvery === 0 || st.step === tune.steps) {
-      const score = evalNow(st.step, { loss: r1(1000 * acc.loss / acc.n) / 1000, positive_mass: Math.round(1000 * acc.mass / acc.n) / 1000 });
+      const r3 = (x: number): number => Math.round(1000 * x) / 1000;
+      const score = await evalNow(st.step, { loss: r3(acc.loss / acc.n), positive_mass: r3(acc.mass / acc.n) });
       acc = { loss: 0, mass: 0, n: 0 };
       if (score > best) {
         best = score;
         bestStep = st.step;
-        bestWeights = new Map(Array.from(scorer.queryEmbedder.parameters(), ([n, t]) => [n, t.data.slice()]));
+        bestWeights = snapshot();
       }
     }
   }

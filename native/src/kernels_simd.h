@@ -1,7 +1,7 @@
 // Hand-vectorised AVX2+FMA versions of the GELU math (8 floats per register, U registers per step), for the kernels
-// whose auto-vectorised clones stayed slow (~2 ns per element for the erf GELU). Same formulas and constants as the scalar kmath::expf /
-// erfcPos / normCdf (kernels_math.h), which still handle the tails and the baseline (non-AVX2) clones; results
-// agree with them to a few ulp (FMA contraction and rounding order differ).
+// whose auto-vectorised clones stayed slow (~2 ns per element for the erf GELU). Same formulas and constants as the
+// scalar kmath::expf / erfcPos / normCdf / tanhGate (kernels_math.h), which still handle the tails and the baseline
+// (non-AVX2) clones; results agree with them to a few ulp (FMA contraction and rounding order differ).
 // Every function here carries the avx2,fma target and must only be called from functions that carry it too.
 #pragma once
 #include <cstdint>

@@ -15,10 +15,11 @@
  * gradient w.r.t. the query vectors are two GEMMs against the fixed [N, P] document matrix; only the query encoder
  * runs through autograd.
  */
-import { AdamW, Rng, backward, bertDecayExclusions, clipGradNorm, getBackend, linearWarmupDecay, noGrad } from '../engine/index.js';
+import { AdamW, Rng, backward, bertDecayExclusions, clipGradNorm, getBackend, linearWarmupDecay } from '../engine/index.js';
 import type { RealmScorer } from '../retriever/scorer.js';
 import type { OptimSection } from './pretrainConfig.js';
-import { encodeQuery, lengthSortedBatches, packBatch, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
+import { embedTokenized } from './refreshJob.js';
+import { encodeQuery, packBatch, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
 
 /** One training question: its text and the ids of the blocks that count as answering it. */
 export interface QaTuneExample {
@@ -90,16 +91,16 @@ export function marginalLossGrad(scores: Float32Array, B: number, N: number, pos
     for (let j = 0; j < N; j++) if (row[j] > m) m = row[j];
     let mp = -Infinity;
     for (const z of pos) if (row[z] > mp) mp = row[z];
-    let all = 0;
-    for (let j = 0; j < N; j++) all += Math.exp(row[j] - m);
     let sp = 0;
     for (const z of pos) sp += Math.exp(row[z] - mp);
+    const pz = Array.from(pos, (z) => Math.exp(row[z] - mp) / sp); // p(z | q, z ∈ P), before row is overwritten
+    let all = 0;
+    for (let j = 0; j < N; j++) all += (row[j] = Math.exp(row[j] - m));
     loss[b] = m + Math.log(all) - (mp + Math.log(sp));
     mass[b] = Math.exp(-loss[b]);
     // ∂L/∂s_j = p_j − [j ∈ P] p_j / Σ_P p, for the batch mean (÷ B); positives are distinct ids
-    const pz = Array.from(pos, (z) => Math.exp(row[z] - mp) / sp);
     const invAll = 1 / (all * B);
-    for (let j = 0; j < N; j++) row[j] = Math.exp(row[j] - m) * invAll;
+    for (let j = 0; j < N; j++) row[j] *= invAll;
     pos.forEach((z, k) => { row[z] -= pz[k] / B; });
   }
   return { loss, mass };
@@ -183,15 +184,5 @@ export class QaRetrieverTuner {
 
 /** Query vectors [n, P] of questions with the scorer's query embedder (no dropout, no autograd). */
 export function embedQuestions(scorer: RealmScorer, tok: RetrieverTokenizer, questions: readonly string[], queryLen: number): Float32Array {
-  const seqs = questions.map((q) => encodeQuery(tok, q, queryLen));
-  const P = scorer.cfg.retriever_proj_size;
-  const out = new Float32Array(questions.length * P);
-  noGrad(() => {
-    for (const g of lengthSortedBatches(seqs.map((x) => x.ids.length), 256)) {
-      const v = scorer.queryEmbedder.embed(packBatch(g.map((i) => seqs[i]), tok.padId));
-      g.forEach((i, r) => out.set(v.subarray(r * P, (r + 1) * P), i * P));
-    }
-  });
-  return out;
+  return embedTokenized(scorer.queryEmbedder, questions.map((q) => encodeQuery(tok, q, queryLen)), tok.padId, 256);
 }
-
