@@ -65,6 +65,9 @@ export interface RealmConfig {
   bos_token_id: number | null;
   /** Id of the end-of-sequence token (HF default 2; unused by BERT-style inputs). */
   eos_token_id: number | null;
+  /** Ours, not HF's: the knowledge-augmented encoder adds a copy (pointer) head `cls.copy.*` (src/realm/copyHead.ts).
+   *  Absent or false in HF checkpoints, which load unchanged. */
+  reader_copy_head?: boolean;
   /** Always "realm" when written. */
   model_type?: string;
   /** Class names the weights belong to (HF convention), e.g. ["RealmKnowledgeAugEncoder"]. */
@@ -175,6 +178,8 @@ export function parseConfig(json: unknown, file = '<object>'): RealmConfig {
       if (typeof v !== 'string' || !(HIDDEN_ACTS as readonly string[]).includes(v)) {
         throw new ConfigError(file, `expected one of ${HIDDEN_ACTS.join(', ')}, got ${JSON.stringify(v)}`, key);
       }
+    } else if (key === 'reader_copy_head') {
+      if (typeof v !== 'boolean') throw new ConfigError(file, `expected true or false, got ${JSON.stringify(v)}`, key);
     } else if (key === 'model_type') {
       if (typeof v !== 'string') throw new ConfigError(file, `expected a string, got ${JSON.stringify(v)}`, key);
     } else if (key === 'architectures') {

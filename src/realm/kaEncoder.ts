@@ -10,6 +10,8 @@
  * truncated (text first, then title) to fit `maxLen`, so x and its masked positions are never cut. The null document
  * (our addition on top of HF, as in the paper) is x alone: `[CLS] x [SEP]`. A batch of examples × candidates runs as
  * one padded [R, T] BERT pass, and hidden states are gathered only at x's masked positions before the head.
+ * With `reader_copy_head: true` in the config (ours, off by default) a pointer-generator head (./copyHead.ts, `cls.copy.*`)
+ * mixes copying a block token into p(y_j|z,x).
  */
 import { Rng, Tensor, crossEntropy, logSoftmax, neg } from '../engine/index.js';
 import { BertModel, type BertInputs } from '../model/bert.js';
@@ -19,6 +21,7 @@ import { MlmHead, gatherPositions } from '../model/mlm.js';
 import { ParamStore } from '../model/params.js';
 import { packBatch, type TokenSeq } from '../retriever/inputs.js';
 import { RealmInputError, type BlockTokens, type RealmTokenizer } from './batch.js';
+import { COPY_HEAD_PREFIX, CopyHead, type CopySources } from './copyHead.js';
 
 /** One joint row: an example's x with one candidate block (null = the null document). */
 export interface JointRow {
@@ -78,12 +81,15 @@ export class KnowledgeAugEncoder {
   readonly head: MlmHead;
   /** Registry of the encoder's parameters. */
   readonly store: ParamStore;
+  /** The copy head `cls.copy.*` (null unless `cfg.reader_copy_head`). */
+  readonly copy: CopyHead | null;
 
   constructor(cfg: RealmConfig, rng: Rng, opts: KnowledgeAugEncoderOptions = {}) {
     this.cfg = cfg;
     this.store = opts.store ?? new ParamStore();
     this.bert = new BertModel(cfg, rng, 'realm', { store: this.store, init: false });
     this.head = new MlmHead(cfg, this.store, this.bert.wordEmbeddings, 'cls.predictions');
+    this.copy = cfg.reader_copy_head === true ? new CopyHead(cfg, this.store) : null;
     if (opts.init !== false) {
       const own = new ParamStore();
       for (const [name, t] of this.parameters()) {
@@ -91,13 +97,16 @@ export class KnowledgeAugEncoder {
         own.kinds.set(name, this.store.kinds.get(name)!);
       }
       initBertParams(own, cfg, rng);
+      this.copy?.initGate();
     }
   }
 
-  /** The encoder's parameters by HF name (`realm.*`, `cls.predictions.*`). */
+  /** The encoder's parameters by HF name (`realm.*`, `cls.predictions.*`, and ours `cls.copy.*` when on). */
   parameters(): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
-    for (const [name, t] of this.store.params) if (name.startsWith('realm.') || name.startsWith('cls.predictions.')) out.set(name, t);
+    for (const [name, t] of this.store.params) {
+      if (name.startsWith('realm.') || name.startsWith('cls.predictions.') || name.startsWith(`${COPY_HEAD_PREFIX}.`)) out.set(name, t);
+    }
     return out;
   }
 
@@ -119,11 +128,29 @@ export class KnowledgeAugEncoder {
     return { inputs, gather };
   }
 
-  /** MLM logits at the masked positions of every row, rows in order [N = Σ positions, vocab]. */
-  logits(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
+  /** Copy sources of a packed batch: the block's title and text tokens (segment 1, not [SEP] / padding). */
+  private sources(tok: Pick<RealmTokenizer, 'sepId' | 'padId'>, inputs: BertInputs, gather: Int32Array): CopySources {
+    const { batch: R, seqLen: T, inputIds: ids, tokenTypeIds: types } = inputs;
+    const source = new Uint8Array(R * T);
+    if (types) for (let i = 0; i < R * T; i++) source[i] = types[i] === 1 && ids[i] !== tok.sepId && ids[i] !== tok.padId ? 1 : 0;
+    return { rowOf: Int32Array.from(gather, (g) => Math.floor(g / T)), ids, source, rows: R, seqLen: T };
+  }
+
+  /** One BERT pass: MLM logits at the masked positions [N, vocab], and the copy head's terms when it is on. */
+  private run(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean) {
     const { inputs, gather } = this.pack(tok, rows, maxLen);
-    const { sequenceOutput } = this.bert.forward(inputs, training, { pool: false });
-    return this.head.forward(gatherPositions(sequenceOutput, gather));
+    const { sequenceOutput } = this.bert.forward(inputs, training, { pool: false }); // [R, T, H]
+    const hm = gatherPositions(sequenceOutput, gather); // [N, H]
+    const logits = this.head.forward(hm); // [N, vocab]
+    if (!this.copy) return { logits, copy: null };
+    const sources = this.sources(tok, inputs, gather);
+    return { logits, copy: { sources, terms: this.copy.terms(sequenceOutput, hm, sources) } };
+  }
+
+  /** MLM logits at the masked positions of every row, rows in order [N = Σ positions, vocab] (the generator part
+   *  only when the copy head is on). */
+  logits(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
+    return this.run(tok, rows, maxLen, training).logits;
   }
 
   /** log p(y_j | z, x) of each row's targets, flattened in row order [N] (with autograd). */
@@ -133,11 +160,16 @@ export class KnowledgeAugEncoder {
       if (!r.targets || r.targets.length !== r.positions.length) throw new RealmInputError('KnowledgeAugEncoder: every row needs one target per masked position');
       targets.push(...r.targets);
     }
-    return neg(crossEntropy(this.logits(tok, rows, maxLen, training), Int32Array.from(targets), { reduction: 'none' }));
+    const y = Int32Array.from(targets);
+    const { logits, copy } = this.run(tok, rows, maxLen, training);
+    const gen = neg(crossEntropy(logits, y, { reduction: 'none' })); // [N]
+    return copy ? this.copy!.targetLogProbs(copy.terms, gen, copy.sources, y) : gen;
   }
 
   /** Full log-distributions over the vocabulary at each masked position [N, vocab] (inference). */
   maskedLogProbs(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number): Tensor {
-    return logSoftmax(this.logits(tok, rows, maxLen, false), -1);
+    const { logits, copy } = this.run(tok, rows, maxLen, false);
+    const gen = logSoftmax(logits, -1);
+    return copy ? this.copy!.mixLogProbs(copy.terms, gen, copy.sources) : gen;
   }
 }

@@ -25,6 +25,7 @@ import {
   RealmInputError, checkExample, docInputs, maskedPositionsOf, queryInputs, type BlockTokenCache, type BlockTokens,
   type RealmExample, type RealmTokenizer,
 } from './batch.js';
+import { COPY_HEAD_PREFIX } from './copyHead.js';
 import { KnowledgeAugEncoder, type JointRow } from './kaEncoder.js';
 import { batchLoss, marginalTerms, rewards, type MarginalMode, type MarginalTerms } from './loss.js';
 import { withLexicalCandidates, type LexicalCandidates } from './lexical.js';
@@ -202,7 +203,8 @@ export class RealmPretrainModel {
   /**
    * Warm start of the encoder from an MLM-pre-trained BERT (REALM §3.4; e.g. our BertForMaskedLM state dict or an HF
    * BertForMaskedLM file): `<fromPrefix>.*` → `realm.*`, `cls.predictions.*` as is; a missing pooler (HF's MLM model
-   * has none; the encoder does not use it) keeps its current values; other names (NSP head...) are ignored.
+   * has none; the encoder does not use it) and a missing copy head (`cls.copy.*`, ours) keep their current values;
+   * other names (NSP head...) are ignored.
    */
   initEncoderFromMlm(loaded: NamedArrays | ReadonlyMap<string, Tensor>, fromPrefix = 'bert', file = '<state dict>'): void {
     const out: NamedArrays = new Map();
@@ -212,7 +214,8 @@ export class RealmPretrainModel {
       else if (name.startsWith('cls.predictions.')) out.set(name, arr);
     }
     for (const [name, t] of this.encoder.parameters()) {
-      if (!out.has(name) && name.startsWith('realm.pooler.')) out.set(name, { dtype: 'F32', shape: t.shape.slice(), data: t.data.slice() });
+      const keep = name.startsWith('realm.pooler.') || name.startsWith(`${COPY_HEAD_PREFIX}.`); // not in an MLM model: keep the init
+      if (!out.has(name) && keep) out.set(name, { dtype: 'F32', shape: t.shape.slice(), data: t.data.slice() });
     }
     this.encoder.store.loadStateDict(out, { file });
   }
