@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     if (!only.has(key)) return;
     const { model, tokenizer: tok } = loadRealmModel(dir);
     const m = k > 0 && !mipsOnly ? model.opts.lexicalCandidates : 0;
-    candidates[key] = k === 0 ? 'null document only' : `${k} MIPS${m ? ` + ${m} BM25` : ''} blocks + null document, scores x ${model.opts.scoreScale}`;
+    candidates[key] = k === 0 ? 'null document only' : `${k} MIPS${m ? ` + ${m} BM25` : ''} blocks + null document, scores x ${+model.scoreScale.toPrecision(4)}${model.opts.learnScoreScale ? " (learned)" : ""}`;
     const index = k > 0 ? loadIndexFile(join(dir, MODEL_FILES.index), model.cfg.retriever_proj_size) : null;
     if (index && index.size !== store.size) throw new Error(`${dir}: index has ${index.size} vectors, store ${store.size} blocks`);
     const banned = (v: number): boolean => tok.isSpecialId(v) || v === tok.maskId;

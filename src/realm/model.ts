@@ -14,7 +14,7 @@
  * p(z|x) = softmax over the k+1 scores; the encoder reads each (x, z) pair and the loss is −log Σ_z p(y|z,x) p(z|x).
  * `retrieveAndForward` adds the index search (with exclusion of x's own block) in front, for the trainer.
  */
-import { Rng, Tensor, bertDecayExclusions, concat, indexSelect, matmul, noGrad, reshape, slice } from '../engine/index.js';
+import { Rng, Tensor, bertDecayExclusions, concat, exp, indexSelect, matmul, mul, noGrad, reshape, slice } from '../engine/index.js';
 import type { Index } from '../index/types.js';
 import { loadSafetensors, saveSafetensors, type ArrayToSave, type NamedArrays } from '../io/safetensors.js';
 import { resolveAliases } from '../io/aliases.js';
@@ -34,9 +34,12 @@ import { exclusionsFor, retrieveForBatch, type DocumentGroups, type ExclusionMod
 /** Name of our null-document score parameter. */
 export const NULL_SCORE_NAME = 'null_document_score';
 
-/** AdamW decay rule for this model: BERT's (no decay on biases / LayerNorm) and none on the null score. */
+/** Name of our learned log score scale (with `learnScoreScale`): f(x,z) = exp(s) · q·d. */
+export const LOG_SCORE_SCALE_NAME = 'retrieval_log_score_scale';
+
+/** AdamW decay rule for this model: BERT's (no decay on biases / LayerNorm) and none on the null score or score scale. */
 export function realmDecay(name: string): boolean {
-  return name !== NULL_SCORE_NAME && bertDecayExclusions(name);
+  return name !== NULL_SCORE_NAME && name !== LOG_SCORE_SCALE_NAME && bertDecayExclusions(name);
 }
 
 /** Pre-training settings (besides the BERT config). */
@@ -68,12 +71,16 @@ export interface RealmPretrainOptions {
    *  warm start whose inner products span tens of nats gives every candidate but the top few p(z|x) ≈ 0, so the
    *  reader never learns from them. */
   scoreScale: number;
+  /** Learn the score scale (ours; like CLIP's learned temperature): f(x,z) = exp(s) · q·d with s a parameter
+   *  (`retrieval_log_score_scale`) starting at log(scoreScale), so the reward can sharpen p(z|x) as the retrieval
+   *  proves useful instead of keeping it as flat as the warm start needed. false = the fixed scoreScale. */
+  learnScoreScale: boolean;
 }
 
 /** Defaults: k = 8 + ∅, 64-token queries, 288-token blocks, joint 352, span marginal, own block excluded. */
 export const REALM_PRETRAIN_DEFAULTS: RealmPretrainOptions = {
   k: 8, queryMaxLen: 64, blockMaxLen: 288, jointMaxLen: 352, marginal: 'span', nullDocument: true, nullScoreInit: 0, exclude: 'block',
-  trainDocEmbedder: true, lexicalCandidates: 0, scoreScale: 1,
+  trainDocEmbedder: true, lexicalCandidates: 0, scoreScale: 1, learnScoreScale: false,
 };
 
 /** Per-example diagnostics (candidate index 0 is ∅ when the null document is on). */
@@ -134,6 +141,8 @@ export class RealmPretrainModel {
   readonly encoder: KnowledgeAugEncoder;
   /** Learned score of the null document [1] (ours). */
   readonly nullScore: Tensor;
+  /** Log of the relevance score scale [1] (ours; trained only with `learnScoreScale`). */
+  readonly logScoreScale: Tensor;
 
   constructor(cfg: RealmConfig, tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rng: Rng, opts: Partial<RealmPretrainOptions> = {}, init = true) {
     this.cfg = cfg;
@@ -146,6 +155,13 @@ export class RealmPretrainModel {
     this.scorer = new RealmScorer(cfg, rng, { init });
     this.encoder = new KnowledgeAugEncoder(cfg, rng, { init });
     this.nullScore = Tensor.param(Float32Array.of(this.opts.nullScoreInit), [1], NULL_SCORE_NAME);
+    this.logScoreScale = Tensor.param(Float32Array.of(Math.log(this.opts.scoreScale)), [1], LOG_SCORE_SCALE_NAME);
+    this.logScoreScale.requiresGrad = this.opts.learnScoreScale === true;
+  }
+
+  /** The current relevance score scale (scoreScale, or exp of the learned log scale). */
+  get scoreScale(): number {
+    return this.opts.learnScoreScale ? Math.exp(this.logScoreScale.data[0]) : this.opts.scoreScale;
   }
 
   /** Embed_input. */
@@ -163,12 +179,15 @@ export class RealmPretrainModel {
     const scorer = [...this.scorer.parameters()].filter(([n]) => this.opts.trainDocEmbedder || !n.startsWith('embedder.'));
     const out = new Map<string, Tensor>([...scorer, ...this.encoder.parameters()]);
     if (this.opts.nullDocument) out.set(NULL_SCORE_NAME, this.nullScore);
+    if (this.opts.learnScoreScale) out.set(LOG_SCORE_SCALE_NAME, this.logScoreScale);
     return out;
   }
 
-  /** Name → live tensor of every parameter (including the null score, for checkpoints). */
+  /** Name → live tensor of every parameter (including the null score, and the score scale when learned). */
   stateDict(): Map<string, Tensor> {
-    return new Map<string, Tensor>([...this.scorer.parameters(), ...this.encoder.parameters(), [NULL_SCORE_NAME, this.nullScore]]);
+    const out = new Map<string, Tensor>([...this.scorer.parameters(), ...this.encoder.parameters(), [NULL_SCORE_NAME, this.nullScore]]);
+    if (this.opts.learnScoreScale) out.set(LOG_SCORE_SCALE_NAME, this.logScoreScale);
+    return out;
   }
 
   /** Loads a state dict written by `save` (scorer, encoder and null score; strict). */
@@ -176,8 +195,10 @@ export class RealmPretrainModel {
     const scorer: NamedArrays = new Map();
     const encoder: NamedArrays = new Map();
     let nul = null;
+    let logScale = null;
     for (const [name, t] of loaded) {
       if (name === NULL_SCORE_NAME) nul = t;
+      else if (name === LOG_SCORE_SCALE_NAME) logScale = t;
       else if (name.startsWith('embedder.') || name.startsWith('query_embedder.')) scorer.set(name, t);
       else encoder.set(name, t);
     }
@@ -186,6 +207,13 @@ export class RealmPretrainModel {
     this.scorer.loadStateDict(scorer, file);
     this.encoder.store.loadStateDict(encoder, { file });
     this.nullScore.data[0] = Number(nul.data[0]);
+    if (this.opts.learnScoreScale) {
+      if (!logScale) throw new RealmInputError(`${file}: no tensor "${LOG_SCORE_SCALE_NAME}" (the model learns its score scale)`);
+      if (logScale.data.length !== 1) throw new RealmInputError(`${file}: "${LOG_SCORE_SCALE_NAME}" must hold one value`);
+      this.logScoreScale.data[0] = Number(logScale.data[0]);
+    } else if (logScale) {
+      throw new RealmInputError(`${file}: tensor "${LOG_SCORE_SCALE_NAME}" but the options do not learn the score scale`);
+    }
   }
 
   /** Writes every parameter to one safetensors file (atomic); the tied decoder is stored once, as HF does. */
@@ -230,7 +258,7 @@ export class RealmPretrainModel {
     const P = this.cfg.retriever_proj_size;
     let s = 0;
     for (let c = 0; c < P; c++) s += q[qRow * P + c] * d[dRow * P + c];
-    return s * this.opts.scoreScale;
+    return s * this.scoreScale;
   }
 
   /** Query vectors Embed_input(`[CLS] x [SEP]`) [B, P]. */
@@ -276,7 +304,8 @@ export class RealmPretrainModel {
       const K = retrieved[b].length;
       if (K > 0) {
         const d = indexSelect(docVecs!, 0, Int32Array.from(retrieved[b], (blk) => slot.get(blk.id)!)); // [K, P]
-        parts.push(reshape(matmul(slice(q, 0, b, b + 1), d, { transB: true, alpha: this.opts.scoreScale }), [K])); // f(x, z) = scale · q·d
+        const qd = reshape(matmul(slice(q, 0, b, b + 1), d, { transB: true, alpha: this.opts.learnScoreScale ? 1 : this.opts.scoreScale }), [K]);
+        parts.push(this.opts.learnScoreScale ? mul(qd, exp(this.logScoreScale)) : qd); // f(x, z) = scale · q·d
       }
       return parts.length === 1 ? parts[0] : concat(parts, 0);
     });

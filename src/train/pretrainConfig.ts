@@ -120,6 +120,8 @@ export interface RealmSection {
   lexicalCandidates: number;
   /** Positive factor on the relevance scores (1 = the paper; ranking unchanged): how peaked p(z|x) starts. */
   scoreScale: number;
+  /** Learn the factor (ours, starting at scoreScale), so the reward can sharpen p(z|x); false = fixed. */
+  learnScoreScale: boolean;
 }
 
 /** Asynchronous index refresh (REALM §3.4). */
@@ -180,7 +182,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   optim: { steps: 2000, batchSize: 8, lr: 1e-4, warmupSteps: 200, weightDecay: 0.01, clipNorm: 1, betas: [0.9, 0.999], eps: 1e-6 },
   checkpoint: { every: 100, keepLast: 3 },
   log: { every: 10, quiet: false, throttleMs: 0 },
-  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block', trainDocEmbedder: true, lexicalCandidates: 0, scoreScale: 1 },
+  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block', trainDocEmbedder: true, lexicalCandidates: 0, scoreScale: 1, learnScoreScale: false },
   refresh: {
     every: 200, swap: 'deterministic', lag: 100, runner: 'process', workerBackend: 'native', workerThreads: 1, indexKind: 'auto', flatMaxBlocks: 200_000, batchSize: 32, probeQueries: 64,
   },

@@ -93,6 +93,7 @@ export class RealmTask implements TrainTask {
     const out = this.realm.retrieveAndForward(batch, this.refresher.index ?? null, this.blocks, { training: true, groups: this.groups, lexical: this.opts.lexical });
     const d = out.diagnostics;
     const metrics: Record<string, number> = { topDocProb: d.meanTopDocProb, nullProb: d.meanNullProb, logPy: d.meanLogPy };
+    if (this.realm.opts.learnScoreScale) metrics.scoreScale = this.realm.scoreScale;
     if (this.opts.lexical) {
       // p(z|x) mass on the BM25-only candidates (no stale index score): does the retriever give them any weight yet?
       const off = this.realm.opts.nullDocument ? 1 : 0;
@@ -183,6 +184,7 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   const model = new RealmPretrainModel(mcfg, tok, rng, {
     k: r.k, queryMaxLen: r.queryMaxLen, blockMaxLen: r.blockMaxLen, jointMaxLen: r.jointMaxLen, marginal: r.marginal, nullDocument: r.nullDocument, exclude: r.exclude,
     trainDocEmbedder: r.trainDocEmbedder, lexicalCandidates: r.lexicalCandidates, scoreScale: r.scoreScale,
+    learnScoreScale: r.learnScoreScale,
   });
   if (!r.trainDocEmbedder && cfg.refresh.every > 0) log('refresh: Embed_doc is fixed (realm.trainDocEmbedder false), the periodic refresh would rebuild the same index — consider refresh.every 0');
   warmStart(model, cfg, log);

@@ -16,7 +16,7 @@ import { BertForMaskedLM } from '../../src/model/mlm.js';
 import { BlockTokenCache, RealmInputError, docInputs, queryInputs, type BlockTokens } from '../../src/realm/batch.js';
 import { jointIds, type JointRow } from '../../src/realm/kaEncoder.js';
 import { logSumExp64 } from '../../src/realm/loss.js';
-import { NULL_SCORE_NAME } from '../../src/realm/model.js';
+import { LOG_SCORE_SCALE_NAME, NULL_SCORE_NAME, realmDecay } from '../../src/realm/model.js';
 import { CLS, MASK, SEP, SPECIALS, TinyWorld, tinyModel } from './tiny.js';
 
 test('parameter names follow HF (RealmKnowledgeAugEncoder + RealmScorer) plus our null_document_score', () => {
@@ -263,4 +263,40 @@ test('scoreScale multiplies every relevance score (not the null score); gradient
   const g = (m: typeof one.m) => m.queryEmbedder.parameters().values().next().value!.grad!.data;
   assert.ok(g(half.m).some((v, i) => Math.abs(v - g(one.m)[i]) > 1e-9));
   assert.throws(() => tinyModel(world, 3, { scoreScale: 0 }), /scoreScale/);
+});
+
+test('learned score scale: f = exp(s)·q·d, ∂loss/∂s = −mean Σ_z r(z) f(z), a parameter without decay, saved and loaded strictly', () => {
+  const rng = new Rng(8);
+  const world = new TinyWorld(6, 6, rng);
+  const model = tinyModel(world, 8, { k: 2, scoreScale: 0.5, learnScoreScale: true });
+  assert.ok(model.parameters().has(LOG_SCORE_SCALE_NAME));
+  assert.equal(realmDecay(LOG_SCORE_SCALE_NAME), false);
+  assert.ok(Math.abs(model.scoreScale - 0.5) < 1e-7);
+  const fixed = tinyModel(world, 8, { k: 2, scoreScale: 0.5 });
+  assert.ok(!fixed.parameters().has(LOG_SCORE_SCALE_NAME), 'fixed scale: not a parameter');
+  const examples = [world.query(0), world.query(1)];
+  const retrieved = [[world.block(0, rng), world.block(1, rng)], [world.block(2, rng), world.block(3, rng)]];
+  // same weights, same scale: the learned form gives the fixed form's loss
+  for (const [n, t] of fixed.stateDict()) t.data.set(model.stateDict().get(n)!.data);
+  const { loss, diagnostics } = model.forward(examples, retrieved, { training: false });
+  assert.ok(Math.abs(loss.item() - noGrad(() => fixed.forward(examples, retrieved, { training: false }).loss.item())) < 1e-5);
+  backward(loss);
+  let want = 0;
+  for (const e of diagnostics.examples) for (let z = 1; z < e.scores.length; z++) want -= (e.reward[z] * e.scores[z]) / examples.length; // z = 0 is ∅
+  const got = model.logScoreScale.grad!.data[0];
+  assert.ok(Math.abs(got - want) < 1e-4 * Math.max(1, Math.abs(want)), `${got} vs ${want}`);
+  assert.ok(Math.abs(want) > 1e-6, 'the case has a non-zero scale gradient');
+  const dir = mkdtempSync(join(tmpdir(), 'realm-scale-'));
+  try {
+    model.logScoreScale.data[0] = Math.log(0.8);
+    model.save(join(dir, 'model.safetensors'));
+    const other = tinyModel(world, 99, { k: 2, learnScoreScale: true });
+    other.load(join(dir, 'model.safetensors'));
+    assert.ok(Math.abs(other.scoreScale - 0.8) < 1e-6);
+    assert.throws(() => tinyModel(world, 99, { k: 2 }).load(join(dir, 'model.safetensors')), /retrieval_log_score_scale/);
+    fixed.save(join(dir, 'fixed.safetensors'));
+    assert.throws(() => other.load(join(dir, 'fixed.safetensors')), /retrieval_log_score_scale/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
