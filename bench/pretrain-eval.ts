@@ -10,8 +10,8 @@
 // only when it was trained with lexical (BM25) candidates (realm.lexicalCandidates; evaluated the same way here).
 // Usage:
 //   node --import tsx bench/pretrain-eval.ts --run <realm-a run dir> --a <model dir> --b <model dir> --c <model dir>
-//     [--max-n 600] [--k 8] [--threads 1] [--seed 1] [--only a,b,c,own,anull,amips|none] [--no-write] [--out bench/results/pretrain.json]
-//     [--md BENCHMARKS.md] [--merge other.json,...] [--note "..."]
+//     [--max-n 600] [--k 8] [--threads 1] [--seed 1] [--only a,b,c,own,anull,amips,v|none] [--no-write] [--out bench/results/pretrain.json]
+//     [--md BENCHMARKS.md] [--merge other.json,...] [--note "..."] [--variant <model dir> --variant-label "..."]
 // Parts can run in parallel processes (--only b --out /tmp/b.json ...); a last run with --only none --merge ... writes
 // the combined results.
 // The run dir holds blocks.docs, heldout.json and the salient example cache of run (a) (src/train/realmData.ts). Writes
@@ -36,11 +36,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function main(): Promise<void> {
   const run = benchOption('run');
-  const dirs = { a: benchOption('a'), b: benchOption('b'), c: benchOption('c') };
+  const dirs = { a: benchOption('a'), b: benchOption('b'), c: benchOption('c'), v: benchOption('variant') };
+  const variantLabel = benchOption('variant-label') ?? '(a) variant';
   if (!run || !dirs.a || !dirs.b || !dirs.c) throw new Error('pretrain-eval: --run, --a, --b and --c are required (see --help)');
   const maxN = Number(benchOption('max-n') ?? 600);
   const seed = Number(benchOption('seed') ?? 1);
-  const only = new Set((benchOption('only') ?? 'a,b,c,own,anull,amips').split(','));
+  const only = new Set((benchOption('only') ?? 'a,b,c,own,anull,amips,v').split(','));
   getBackend().setThreads(Number(benchOption('threads') ?? 1));
   const noWrite = benchOption('no-write') !== undefined;
   const outPath = benchOption('out') ?? join(root, 'bench/results/pretrain.json');
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
   evalOne('own', dirs.a, k, 'none');
   evalOne('anull', dirs.a, 0, 'document');
   evalOne('amips', dirs.a, k, 'document', true);
+  if (dirs.v) evalOne('v', dirs.v, k, 'document');
   store.close();
 
   // earlier results (this file, then --merge files of runs made in parallel with --only and --out) fill the gaps
@@ -95,6 +97,20 @@ async function main(): Promise<void> {
     for (const [key, v] of Object.entries(j.candidates ?? {})) candidates[key] ??= v; // this run's own entries win
   }
   const get = (key: string): (HeldOutEvalResult & { seconds: number }) | undefined => results[key] ?? (prev.detail as Record<string, HeldOutEvalResult & { seconds: number }> | undefined)?.[key];
+  // does retrieval help when it can? accuracy of (a) and (b) on the sentences where (a)'s candidates hold the answer, and on the rest
+  const inCand = get('a')?.answerInCandidate;
+  const accOn = (key: string, want: number): number | null => {
+    const c = get(key)?.correct;
+    if (!inCand || !c || c.length !== inCand.length) return null;
+    let n = 0;
+    let ok = 0;
+    inCand.forEach((f, i) => { if (f === want) { n++; ok += c[i]; } });
+    return n ? ok / n : null;
+  };
+  const split = inCand ? {
+    n_answer_in_candidate: inCand.reduce((s, f) => s + f, 0), a_acc_answer_in_candidate: accOn('a', 1), b_acc_answer_in_candidate: accOn('b', 1),
+    a_acc_answer_not_in_candidate: accOn('a', 0), b_acc_answer_not_in_candidate: accOn('b', 0),
+  } : null;
   const out = {
     bench: 'pretrain',
     machine: machineInfo(),
@@ -111,6 +127,8 @@ async function main(): Promise<void> {
     own_block_allowed_topk_contains_answer: get('own')?.topkContains ?? null,
     realm_model_null_only_acc: get('anull')?.accuracy ?? null,
     realm_model_mips_only_acc: get('amips')?.accuracy ?? null,
+    answer_in_candidate_split: split,
+    variant: dirs.v ? { label: variantLabel, model: dirs.v, acc: get('v')?.accuracy ?? null } : null,
     candidates,
     exclusion: "every block of the sentence's own document (realm.exclude 'document'), in training and here",
     corpus: 'enwiki2015_lead100 (30,539 lead passages, one per title, cut into blocks of <= 128 wordpieces); held-out documents: FNV-1a hash split, data.heldoutFraction 0.02',
@@ -131,7 +149,11 @@ async function main(): Promise<void> {
     ['(a) model, null document only (diagnostic)', pct(out.realm_model_null_only_acc), '–', '–', '–'],
     ['(a) model, MIPS candidates only (diagnostic)', pct(out.realm_model_mips_only_acc), pct(get('amips')?.top1Contains ?? null), pct(get('amips')?.topkContains ?? null), get('amips')?.meanNullProb.toFixed(3)],
     ['(a) with its own block allowed (copying upper bound, not a result)', pct(out.own_block_allowed_acc), '–', pct(out.own_block_allowed_topk_contains_answer), get('own')?.meanNullProb.toFixed(3)],
+    ...(get('v') ? [[variantLabel, pct(get('v')!.accuracy), pct(get('v')!.top1Contains), pct(get('v')!.topkContains), get('v')!.meanNullProb.toFixed(3)]] : []),
   ];
+  const splitLine = split && split.b_acc_answer_in_candidate !== null
+    ? `Does retrieval help when it can? On the ${split.n_answer_in_candidate} sentences whose answer is in one of (a)'s candidates, (a) ${pct(split.a_acc_answer_in_candidate)} vs (b) ${pct(split.b_acc_answer_in_candidate)}; on the other ${out.heldout_n - split.n_answer_in_candidate}, (a) ${pct(split.a_acc_answer_not_in_candidate)} vs (b) ${pct(split.b_acc_answer_not_in_candidate)}.`
+    : '';
   updateMarkdownSection(mdPath, 'pretrain', [
     '## REALM pre-training: held-out salient-span fill-in',
     '',
@@ -141,6 +163,7 @@ async function main(): Promise<void> {
     '',
     `(a) / (b) = ${out.realm_vs_no_retrieval == null ? '–' : out.realm_vs_no_retrieval.toFixed(2)}x (target >= 2x). ${out.note ?? ''}`,
     '',
+    ...(splitLine ? [splitLine, ''] : []),
     `Reproduce: \`node --import tsx bench/pretrain-eval.ts --run <realm-a run> --a <realm-a>/model --b <realm-b>/model --c <realm-c>/model --max-n ${maxN} --k ${k}\` after training the three models (session-4 recipe: configs/realm-lexical.json, its header says how (b) and (c) differ; the shipped model's: models/default/README.md). Results: bench/results/pretrain.json.`,
   ].join('\n'));
   process.stderr.write(`pretrain-eval: wrote ${outPath} and the pretrain section of ${mdPath}\n`);

@@ -55,6 +55,10 @@ export interface HeldOutEvalResult {
   meanNullProb: number;
   /** Mean log p(y|x) of the true span. */
   meanLogPy: number;
+  /** Per example (in order): 1 when the whole span was predicted exactly. */
+  correct: number[];
+  /** Per example: 1 when the answer string occurs in a candidate block; null when k = 0. */
+  answerInCandidate: number[] | null;
 }
 
 /** Retrieval utility: the (non-empty) answer string occurs in the block's title + text, case-insensitive. */
@@ -78,6 +82,8 @@ export function evaluateHeldOut(
   let top1 = 0;
   let topk = 0;
   let nullSum = 0;
+  const correctFlags: number[] = [];
+  const inCandFlags: number[] = [];
   let logPySum = 0;
   for (let s = 0; s < examples.length; s += bs) {
     const batch = examples.slice(s, s + bs);
@@ -125,14 +131,18 @@ export function evaluateHeldOut(
           if (l > bestLp) [best, bestLp] = [y, l];
         }
         const truth = positions.map((p) => e.labels[p]);
-        if (best.every((v, m) => v === truth[m])) correct++;
+        const ok = best.every((v, m) => v === truth[m]);
+        if (ok) correct++;
+        correctFlags.push(ok ? 1 : 0);
         logPySum += marginal(truth);
         nullSum += useNull ? Math.exp(logPz[0]) : 0;
         if (ids[b].length) {
           const has = (id: number): boolean => blockContainsAnswer(texts.getMany([id])[0], e.answer);
           if (has(ids[b][0])) top1++;
-          if (ids[b].some(has)) topk++;
-        }
+          const any = ids[b].some(has);
+          if (any) topk++;
+          inCandFlags.push(any ? 1 : 0);
+        } else inCandFlags.push(0);
         off += C * M;
       });
     });
@@ -142,5 +152,6 @@ export function evaluateHeldOut(
   return {
     n, accuracy: n ? correct / n : 0, top1Contains: opts.k > 0 && n ? top1 / n : null, topkContains: opts.k > 0 && n ? topk / n : null,
     meanNullProb: n ? nullSum / n : 0, meanLogPy: n ? logPySum / n : 0,
+    correct: correctFlags, answerInCandidate: opts.k > 0 ? inCandFlags : null,
   };
 }

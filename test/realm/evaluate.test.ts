@@ -49,6 +49,11 @@ test('a copying reader is right with the helpful block and wrong with another en
   assert.ok(helpful.accuracy >= 0.75, `accuracy with the helpful block ${helpful.accuracy}`);
   assert.ok(wrong.accuracy <= 0.25, `accuracy with a wrong block ${wrong.accuracy}`);
   assert.ok(helpful.meanLogPy > wrong.meanLogPy + 1, `log p(y|x) ${helpful.meanLogPy} vs ${wrong.meanLogPy}`);
+  // per-example flags agree with the aggregates
+  assert.equal(helpful.correct.length, n);
+  assert.equal(helpful.correct.reduce((a, b) => a + b, 0) / n, helpful.accuracy);
+  assert.deepEqual(helpful.answerInCandidate, Array(n).fill(1));
+  assert.deepEqual(wrong.answerInCandidate, Array(n).fill(0));
   // k caps the candidate lists: two candidates given, k = 1 keeps the first (the wrong one) only.
   const capped = evaluateHeldOut(model, examples, null, cache, texts, banned, {
     k: 1, exclude: 'block', candidates: (batch) => batch.map((e) => [n + ((e.sourceBlockId! + 1) % n), n + e.sourceBlockId!]),
