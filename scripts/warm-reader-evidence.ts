@@ -1,0 +1,116 @@
+/**
+ * Reader warm-up on distantly supervised evidence (ours, issue 6): before REALM pre-training, train the knowledge-
+ * augmented encoder alone on (x, z) rows where z is a block of ANOTHER document that BM25 finds for x and that contains
+ * x's masked answer string — the rows where REALM's marginal likelihood would reward copying, without the k − 1
+ * unhelpful candidates that dilute that signal in REALM's loss at our budget (Guu et al. 2020 §3.4 discuss the same
+ * cold start: a reader that never sees useful evidence learns to ignore it). The same answer-string matching as ORQA /
+ * DPR's distant supervision and as our retrieval evaluation (src/realm/evaluate.ts blockContainsAnswer). Only
+ * training-split examples are used (the held-out documents never), and x's own document is excluded, as in REALM
+ * training. The output is a REALM weight file (reader warmed up, embedders as initialised) for `model.init` of the
+ * (a) / (b) / (c) runs, so all three start from it.
+ *
+ * Usage:
+ *   node --import tsx scripts/warm-reader-evidence.ts --run <realm run dir> --config <config.json with realm_pretrain>
+ *     --vocab <vocab.txt> --reader-init <MLM model.safetensors> --retriever-init <ICT model.safetensors>
+ *     --out <model.safetensors> [--epochs 3] [--batch 16] [--lr 5e-4] [--bm25 20] [--threads 2] [--seed 1]
+ * The run dir holds blocks.docs, heldout.json and the salient example cache (src/train/realmData.ts).
+ */
+import { join } from 'node:path';
+import { trainingExamples } from '../bench/lib/heldout.js';
+import { MODEL_FILES } from '../src/api/modelDir.js';
+import { DocStore } from '../src/corpus/docstore.js';
+import { AdamW, Rng, backward, getBackend, mean, neg } from '../src/engine/index.js';
+import { parseConfig, readConfig } from '../src/model/config.js';
+import { BlockTokenCache, maskedPositionsOf, type RealmExample } from '../src/realm/batch.js';
+import { blockContainsAnswer } from '../src/realm/evaluate.js';
+import type { JointRow } from '../src/realm/kaEncoder.js';
+import { LexicalCandidates } from '../src/realm/lexical.js';
+import { REALM_PRETRAIN_DEFAULTS, RealmPretrainModel, realmDecay, type RealmPretrainOptions } from '../src/realm/model.js';
+import { DocumentGroups, exclusionsFor } from '../src/realm/retrieval.js';
+import { loadWeightsFile } from '../src/train/setup.js';
+import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
+import { scriptArgs } from './lib/args.js';
+
+const args = scriptArgs(process.argv.slice(2));
+const need = (name: string): string => {
+  const v = args.get(name, '');
+  if (!v) throw new TypeError(`--${name} is required (see the usage at the top of scripts/warm-reader-evidence.ts)`);
+  return v;
+};
+
+function main(): void {
+  const run = need('run');
+  const out = need('out');
+  const epochs = args.num('epochs', 3);
+  const batch = args.num('batch', 16);
+  const lr = args.num('lr', 5e-4);
+  const bm25 = args.num('bm25', 20);
+  const seed = args.num('seed', 1);
+  getBackend().setThreads(args.num('threads', 2));
+
+  const cfgPath = need('config');
+  const cfg = readConfig(cfgPath);
+  const extra = (cfg as Record<string, unknown>).realm_pretrain;
+  const ropts: RealmPretrainOptions = { ...REALM_PRETRAIN_DEFAULTS, ...(extra && typeof extra === 'object' ? (extra as Partial<RealmPretrainOptions>) : {}) };
+  const tok = BertTokenizer.fromVocabFile(need('vocab'));
+  const model = new RealmPretrainModel(parseConfig(cfg, cfgPath), tok, new Rng(seed), ropts);
+  model.initEncoderFromMlm(loadWeightsFile(need('reader-init')), 'bert', need('reader-init'));
+  model.initRetrieverFrom(need('retriever-init'));
+
+  // evidence: the first BM25 block (top `bm25`, own document excluded) that contains the answer string
+  const store = DocStore.open(join(run, MODEL_FILES.docs));
+  const groups = new DocumentGroups([...store].map((b) => b.docId));
+  const lexical = LexicalCandidates.fromBlocks(store, tok);
+  const examples = trainingExamples(run);
+  const rows: JointRow[] = [];
+  const cache = new BlockTokenCache(store, tok);
+  const t0 = performance.now();
+  for (let s = 0; s < examples.length; s += 64) {
+    const part: RealmExample[] = examples.slice(s, s + 64);
+    const found = lexical.forBatch(part, bm25, exclusionsFor(part, 'document', groups));
+    part.forEach((e, i) => {
+      const hit = found[i].find((id) => blockContainsAnswer(store.getMany([id])[0], e.answer));
+      if (hit === undefined) return;
+      const positions = maskedPositionsOf(e);
+      rows.push({ x: e.inputIds, block: cache.get([hit])[0], positions, targets: positions.map((p) => e.labels[p]) });
+    });
+    process.stderr.write(`\revidence: ${Math.min(s + 64, examples.length)}/${examples.length} examples, ${rows.length} with an answer-bearing block`);
+  }
+  process.stderr.write(` (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  if (rows.length === 0) throw new Error('no training example has an answer-bearing BM25 block');
+
+  const params = model.encoder.parameters();
+  const opt = new AdamW(params, { lr, weightDecay: 0.01, decay: realmDecay });
+  const rng = new Rng(seed + 1);
+  const steps = Math.ceil((epochs * rows.length) / batch);
+  let order = rng.permutation(rows.length);
+  let pos = 0;
+  let acc = 0;
+  const t1 = performance.now();
+  for (let step = 1; step <= steps; step++) {
+    if (pos + batch > rows.length) { order = rng.permutation(rows.length); pos = 0; }
+    const b = Array.from(order.subarray(pos, pos + batch), (i) => rows[i]);
+    pos += batch;
+    opt.lr = lr * Math.min(1, step / 20) * (1 - (step - 1) / steps); // warm-up 20 steps, linear decay
+    const loss = neg(mean(model.encoder.targetLogProbs(tok, b, model.opts.jointMaxLen, true)));
+    acc += loss.item();
+    backward(loss, undefined, { freeActivations: true });
+    opt.step();
+    for (const p of params.values()) p.grad = null;
+    if (step % 25 === 0 || step === steps) {
+      const sec = (performance.now() - t1) / 1000;
+      process.stderr.write(`step ${step}/${steps} | loss/piece ${(acc / (step % 25 || 25)).toFixed(3)} | ${(step / sec).toFixed(2)} step/s\n`);
+      acc = 0;
+    }
+  }
+  model.save(out, { source: `warm-reader-evidence: ${rows.length} rows x ${epochs} epochs, lr ${lr}, batch ${batch}` });
+  store.close();
+  process.stderr.write(`wrote ${out}\n`);
+}
+
+try {
+  main();
+} catch (e) {
+  process.stderr.write(`warm-reader-evidence: ${(e as Error).message}\n`);
+  process.exit(1);
+}
