@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     `(a) / (b) = ${out.realm_vs_no_retrieval == null ? '–' : out.realm_vs_no_retrieval.toFixed(2)}x (target >= 2x). ${out.note ?? ''}`,
     '',
     ...(splitLine ? [splitLine, ''] : []),
-    `Reproduce: \`node --import tsx bench/pretrain-eval.ts --run <realm-a run> --a <realm-a>/model --b <realm-b>/model --c <realm-c>/model --max-n ${maxN} --k ${k}\` after training the three models (session-4 recipe: configs/realm-lexical.json, its header says how (b) and (c) differ; the shipped model's: models/default/README.md). Results: bench/results/pretrain.json.`,
+    `Reproduce: \`node --import tsx bench/pretrain-eval.ts --run <realm-a run> --a <realm-a>/model --b <realm-b>/model --c <realm-c>/model --max-n ${maxN} --k ${k}\` after training the three models (this table's recipe: configs/realm-evidence.json, its header gives the evidence warm-up command and how (b) and (c) differ; session 4's: configs/realm-lexical.json; the shipped model's: models/default/README.md). Results: bench/results/pretrain.json.`,
   ].join('\n'));
   process.stderr.write(`pretrain-eval: wrote ${outPath} and the pretrain section of ${mdPath}\n`);
 }
