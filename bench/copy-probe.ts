@@ -19,7 +19,7 @@ import { bertMiniConfig } from '../src/model/config.js';
 import { BertForMaskedLM } from '../src/model/mlm.js';
 import { MlmTask } from '../src/train/mlmTask.js';
 import { KnowledgeAugEncoder, type JointRow } from '../src/realm/kaEncoder.js';
-import { mean, neg } from '../src/engine/index.js';
+import { mean, neg, type Tensor } from '../src/engine/index.js';
 import { benchOption, exitOnHelp } from './lib/help.js';
 import { runPeer, torchPython } from './lib/peerProcess.js';
 import { machineInfo, markdownTable, updateMarkdownSection, writeJson } from './lib/report.js';
@@ -29,56 +29,59 @@ const root = new URL('..', import.meta.url).pathname;
 const num = (name: string, def: number): number => Number(benchOption(name) ?? def);
 const o = { vocab: 200, len: 40, hidden: num('hidden', 64), layers: num('layers', 2), lr: num('lr', 1e-3), steps: num('steps', 1500), every: 100 };
 
-function runOurs(): { curve: Array<{ step: number; loss: number }>; seconds: number } {
+type Curve = { curve: Array<{ step: number; loss: number }>; seconds: number };
+
+/** The probe's model config (2 heads, FFN 4·hidden, no dropout), its init RNG and the 2,000 random-id sequences. */
+function probeSetup(copyHead: boolean): { cfg: ReturnType<typeof bertMiniConfig>; rng: Rng; data: Rng; seqs: Int32Array[] } {
   getBackend().setThreads(1);
   const cfg = bertMiniConfig({
     vocab_size: o.vocab, hidden_size: o.hidden, num_hidden_layers: o.layers, num_attention_heads: 2, intermediate_size: 4 * o.hidden,
-    max_position_embeddings: 128, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0,
+    max_position_embeddings: 128, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, ...(copyHead ? { reader_copy_head: true } : {}),
   });
   const rng = new Rng(1);
   const data = new Rng(2);
   const seqs = Array.from({ length: 2000 }, () => Int32Array.from({ length: o.len }, () => 5 + data.int(o.vocab - 5)));
-  const model = new BertForMaskedLM(cfg, rng, 'bert');
-  const task = new MlmTask(model, rng, cfg, { clsId: 2, sepId: 3, padId: 0, maskId: 4, vocabSize: o.vocab, firstNormalId: 5 }, seqs, {
-    batchSize: 32, maskProb: 0.15, dataSeed: 1,
-    pairs: { queryLen: 12, maxLen: o.len + 12, docOf: Int32Array.from(seqs.keys()), ownShare: 1, maskSecond: false },
-  });
-  const opt = new AdamW(model.parameters(), { lr: o.lr, weightDecay: 0.01, eps: 1e-6 });
+  return { cfg, rng, data, seqs };
+}
+
+/** o.steps optimiser steps of `loss()`; the mean loss of every o.every steps. */
+function trainCurve(label: string, params: ConstructorParameters<typeof AdamW>[0], loss: () => Tensor): Curve {
+  const opt = new AdamW(params, { lr: o.lr, weightDecay: 0.01, eps: 1e-6 });
   const curve: Array<{ step: number; loss: number }> = [];
   let acc = 0;
   const t0 = performance.now();
   for (let step = 1; step <= o.steps; step++) {
     opt.zeroGrad();
-    const { loss } = task.step();
-    acc += loss.item();
-    backward(loss);
+    const l = loss();
+    acc += l.item();
+    backward(l);
     opt.step();
     if (step % o.every === 0) {
       curve.push({ step, loss: acc / o.every });
-      console.error(`ours step ${step}: loss ${(acc / o.every).toFixed(3)}`);
+      console.error(`${label} step ${step}: loss ${(acc / o.every).toFixed(3)}`);
       acc = 0;
     }
   }
   return { curve, seconds: (performance.now() - t0) / 1e3 };
 }
 
-/** The REALM reader on the same task, rows built here (all targets [MASK]ed, ≥ 1 per row), with or without the copy head. */
-function runReader(copyHead: boolean): { curve: Array<{ step: number; loss: number }>; seconds: number } {
-  getBackend().setThreads(1);
-  const cfg = bertMiniConfig({
-    vocab_size: o.vocab, hidden_size: o.hidden, num_hidden_layers: o.layers, num_attention_heads: 2, intermediate_size: 4 * o.hidden,
-    max_position_embeddings: 128, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, reader_copy_head: copyHead,
+/** BertForMaskedLM through MlmTask's pair mode (BERT's 80/10/10 masking). */
+function runOurs(): Curve {
+  const { cfg, rng, seqs } = probeSetup(false);
+  const model = new BertForMaskedLM(cfg, rng, 'bert');
+  const task = new MlmTask(model, rng, cfg, { clsId: 2, sepId: 3, padId: 0, maskId: 4, vocabSize: o.vocab, firstNormalId: 5 }, seqs, {
+    batchSize: 32, maskProb: 0.15, dataSeed: 1,
+    pairs: { queryLen: 12, maxLen: o.len + 12, docOf: Int32Array.from(seqs.keys()), ownShare: 1, maskSecond: false },
   });
-  const rng = new Rng(1);
-  const data = new Rng(2);
-  const seqs = Array.from({ length: 2000 }, () => Int32Array.from({ length: o.len }, () => 5 + data.int(o.vocab - 5)));
+  return trainCurve('ours', model.parameters(), () => task.step().loss);
+}
+
+/** The REALM reader on the same task, rows built here (all targets [MASK]ed, ≥ 1 per row), with or without the copy head. */
+function runReader(copyHead: boolean): Curve {
+  const { cfg, rng, data, seqs } = probeSetup(copyHead);
   const reader = new KnowledgeAugEncoder(cfg, rng);
   const tok = { clsId: 2, sepId: 3, padId: 0 };
-  const opt = new AdamW(reader.parameters(), { lr: o.lr, weightDecay: 0.01, eps: 1e-6 });
-  const curve: Array<{ step: number; loss: number }> = [];
-  let acc = 0;
-  const t0 = performance.now();
-  for (let step = 1; step <= o.steps; step++) {
+  return trainCurve(`reader${copyHead ? ' + copy head' : ''}`, reader.parameters(), () => {
     const rows: JointRow[] = [];
     for (let i = 0; i < 32; i++) {
       const b = seqs[data.int(seqs.length)];
@@ -91,18 +94,8 @@ function runReader(copyHead: boolean): { curve: Array<{ step: number; loss: numb
       for (const p of positions) x[p] = 4;
       rows.push({ x, block: { id: i, titleIds: new Int32Array(0), textIds: b }, positions, targets });
     }
-    opt.zeroGrad();
-    const loss = neg(mean(reader.targetLogProbs(tok, rows, o.len + 16, true)));
-    acc += loss.item();
-    backward(loss);
-    opt.step();
-    if (step % o.every === 0) {
-      curve.push({ step, loss: acc / o.every });
-      console.error(`reader${copyHead ? ' + copy head' : ''} step ${step}: loss ${(acc / o.every).toFixed(3)}`);
-      acc = 0;
-    }
-  }
-  return { curve, seconds: (performance.now() - t0) / 1e3 };
+    return neg(mean(reader.targetLogProbs(tok, rows, o.len + 16, true)));
+  });
 }
 
 const withReader = benchOption('copy-head') !== undefined;

@@ -53,7 +53,9 @@ async function main(): Promise<void> {
   const groups = new DocumentGroups(docIds);
   process.stderr.write(`pretrain-eval: ${examples.length} of ${pool} held-out salient sentences (${heldDocs} Wikipedia documents), ${store.size} blocks\n`);
 
-  const results: Record<string, HeldOutEvalResult & { seconds: number }> = {};
+  // per-example flags are stored as '0'/'1' strings (one line each in the JSON instead of one line per example)
+  type Stored = Omit<HeldOutEvalResult, 'correct' | 'answerInCandidate'> & { correct: string; answerInCandidate: string | null; seconds: number };
+  const results: Record<string, Stored> = {};
   let lexical: LexicalCandidates | undefined; // BM25 over the store, built when a model was trained with lexical candidates
   const lexicalFor = (tok: ConstructorParameters<typeof LexicalCandidates>[1]): LexicalCandidates => {
     lexical ??= LexicalCandidates.fromBlocks(store, tok);
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
       onProgress: (done) => process.stderr.write(`\r  ${key}: ${done}/${examples.length}`),
     });
     const seconds = (performance.now() - t0) / 1000;
-    results[key] = { ...r, seconds };
+    results[key] = { ...r, correct: r.correct.join(''), answerInCandidate: r.answerInCandidate?.join('') ?? null, seconds };
     process.stderr.write(`\r  ${key}: acc ${pct(r.accuracy)}, top-1 ${pct(r.top1Contains)}, top-${k} ${pct(r.topkContains)}, p(∅) ${r.meanNullProb.toFixed(3)} (${seconds.toFixed(0)} s)\n`);
   };
   const k = Number(benchOption('k') ?? 8);
@@ -96,11 +98,12 @@ async function main(): Promise<void> {
     if (f === outPath) continue;
     for (const [key, v] of Object.entries(j.candidates ?? {})) candidates[key] ??= v; // this run's own entries win
   }
-  const get = (key: string): (HeldOutEvalResult & { seconds: number }) | undefined => results[key] ?? (prev.detail as Record<string, HeldOutEvalResult & { seconds: number }> | undefined)?.[key];
+  const get = (key: string): Stored | undefined => results[key] ?? (prev.detail as Record<string, Stored> | undefined)?.[key];
+  const flags = (v: string | null | undefined): number[] | null => (typeof v === 'string' ? Array.from(v, Number) : null);
   // does retrieval help when it can? accuracy of (a) and (b) on the sentences where (a)'s candidates hold the answer, and on the rest
-  const inCand = get('a')?.answerInCandidate;
+  const inCand = flags(get('a')?.answerInCandidate);
   const accOn = (key: string, want: number): number | null => {
-    const c = get(key)?.correct;
+    const c = flags(get(key)?.correct);
     if (!inCand || !c || c.length !== inCand.length) return null;
     let n = 0;
     let ok = 0;

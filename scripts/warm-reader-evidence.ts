@@ -18,6 +18,7 @@
 import { join } from 'node:path';
 import { trainingExamples } from '../bench/lib/heldout.js';
 import { MODEL_FILES } from '../src/api/modelDir.js';
+import { realmOptionsOf } from '../src/api/realm.js';
 import { DocStore } from '../src/corpus/docstore.js';
 import { AdamW, Rng, backward, getBackend, mean, neg } from '../src/engine/index.js';
 import { parseConfig, readConfig } from '../src/model/config.js';
@@ -25,7 +26,7 @@ import { BlockTokenCache, maskedPositionsOf, type RealmExample } from '../src/re
 import { blockContainsAnswer } from '../src/realm/evaluate.js';
 import type { JointRow } from '../src/realm/kaEncoder.js';
 import { LexicalCandidates } from '../src/realm/lexical.js';
-import { REALM_PRETRAIN_DEFAULTS, RealmPretrainModel, realmDecay, type RealmPretrainOptions } from '../src/realm/model.js';
+import { RealmPretrainModel, realmDecay } from '../src/realm/model.js';
 import { DocumentGroups, exclusionsFor } from '../src/realm/retrieval.js';
 import { loadWeightsFile } from '../src/train/setup.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
@@ -50,10 +51,8 @@ function main(): void {
 
   const cfgPath = need('config');
   const cfg = readConfig(cfgPath);
-  const extra = (cfg as Record<string, unknown>).realm_pretrain;
-  const ropts: RealmPretrainOptions = { ...REALM_PRETRAIN_DEFAULTS, ...(extra && typeof extra === 'object' ? (extra as Partial<RealmPretrainOptions>) : {}) };
   const tok = BertTokenizer.fromVocabFile(need('vocab'));
-  const model = new RealmPretrainModel(parseConfig(cfg, cfgPath), tok, new Rng(seed), ropts);
+  const model = new RealmPretrainModel(parseConfig(cfg, cfgPath), tok, new Rng(seed), realmOptionsOf(cfg));
   model.initEncoderFromMlm(loadWeightsFile(need('reader-init')), 'bert', need('reader-init'));
   model.initRetrieverFrom(need('retriever-init'));
 

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { DocStore } from '../corpus/docstore.js';
 import { noGrad, Rng } from '../engine/index.js';
 import type { Index } from '../index/types.js';
-import { parseConfig, readConfig } from '../model/config.js';
+import { parseConfig, readConfig, type RealmConfig } from '../model/config.js';
 import { RealmFiller } from '../realm/fill.js';
 import { LexicalCandidates } from '../realm/lexical.js';
 import { RealmPretrainModel, REALM_PRETRAIN_DEFAULTS, type RealmPretrainOptions } from '../realm/model.js';
@@ -77,13 +77,18 @@ export class FillInputError extends Error {
   }
 }
 
+/** The pre-training options a config.json carries in `realm_pretrain` (REALM_PRETRAIN_DEFAULTS for the rest). */
+export function realmOptionsOf(cfg: RealmConfig): RealmPretrainOptions {
+  const extra = (cfg as Record<string, unknown>).realm_pretrain;
+  return { ...REALM_PRETRAIN_DEFAULTS, ...(extra && typeof extra === 'object' ? (extra as Partial<RealmPretrainOptions>) : {}) };
+}
+
 /** Reads the model part of a model directory: config (with `realm_pretrain` options), vocabulary and weights. */
 export function loadRealmModel(dir: string, isDefault = false): { model: RealmPretrainModel; tokenizer: BertTokenizer } {
   checkModelDir(dir, isDefault);
   const cfgPath = join(dir, MODEL_FILES.config);
   const cfg = readConfig(cfgPath);
-  const extra = (cfg as Record<string, unknown>).realm_pretrain;
-  const ropts: RealmPretrainOptions = { ...REALM_PRETRAIN_DEFAULTS, ...(extra && typeof extra === 'object' ? (extra as Partial<RealmPretrainOptions>) : {}) };
+  const ropts = realmOptionsOf(cfg);
   const tok = BertTokenizer.fromVocabFile(join(dir, MODEL_FILES.vocab));
   if (tok.vocabSize !== cfg.vocab_size) throw new ModelDirError(`${dir}: vocab.txt has ${tok.vocabSize} tokens but config.json says vocab_size ${cfg.vocab_size}`);
   if (tok.maskId < 0) throw new ModelDirError(`${dir}: vocab.txt has no [MASK] token`);
