@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The whole REALM pre-training chain of BENCHMARKS.md 'REALM pre-training' (issue 6), from a fresh clone to the
+# (a) / (b) / (c) table, as one resumable command: every stage is skipped when its output exists, and the training
+# stages resume from their newest checkpoint after a kill (re-run the same command).
+#
+#   1  MLM trunk (BERT-mini-128) on Wikipedia leads (+ WordNet), held-out documents excluded (configs/mlm-*.json):
+#      warm-up (trains the 8,000-wordpiece vocabulary) -> continue -> long (stopped at 4,600 of 20,000 steps) ->
+#      segment pairs (6,000) -> copy curriculum (2,000) -> copy stage 2 (pairOwnShare 0.75, stopped at 4,500 of 10,000)
+#   2  ICT retriever (scripts/train-ict.ts) from the segment-pair trunk, 2,400 steps x 64, on enwiki2015_first300_p100
+#   3  index of the REALM corpus (56k blocks of the Wikipedia leads) with that Embed_doc (bench/pretrain-index.ts)
+#   4  salient example cache of EXAMPLE_BLOCKS training blocks (0 = all), then the evidence warm-up of the copy-head
+#      reader (scripts/warm-reader-evidence.ts, 2 epochs)
+#   5  REALM (a) k = 4 MIPS + 4 BM25 + null, (b) null document only, (c) random-span masking: configs/realm-evidence.json
+#   6  held-out evaluation (bench/pretrain-eval.ts, 500 sentences), written to bench/results/pretrain.json + BENCHMARKS.md
+#
+# Independent jobs run side by side with THREADS/2 threads each (the engine gains ~1.5x from a second thread, so two
+# 1-thread jobs finish sooner than the same two in turn at 2): the copy curriculum beside the ICT run, (a) beside (c).
+#
+# Usage: bash scripts/reproduce-realm.sh [RUNS_DIR]   (default: runs/ in the repository; env THREADS=2,
+#        EXAMPLE_BLOCKS=0, STOP_BEFORE=<stage number> to stop early). Hours on a 2-core machine; see BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+RUNS=$(realpath -m "${1:-runs}")
+THREADS=${THREADS:-2}
+HALF=$(( THREADS > 1 ? THREADS / 2 : 1 ))
+EXAMPLE_BLOCKS=${EXAMPLE_BLOCKS:-0}
+STOP_BEFORE=${STOP_BEFORE:-99}
+CFG=$RUNS/cfg
+mkdir -p "$CFG"
+TSX=(node --import tsx)
+say() { echo "[reproduce-realm $(date -u +%H:%M:%S)] $*" >&2; }
+stage() { [ "$1" -lt "$STOP_BEFORE" ] || { say "stopping before stage $1"; exit 0; }; }
+
+# derive SRC DST JS: writes DST = configs/SRC.json with absolute paths and $T threads (default THREADS), after running
+# JS on it (as `c`)
+derive() {
+  node -e '
+    const [src, dst, runs, repo, threads, js] = process.argv.slice(1);
+    const c = JSON.parse(require("fs").readFileSync(repo + "/configs/" + src + ".json", "utf8"));
+    const abs = (p) => (typeof p === "string" && p.startsWith("../runs/")) ? runs + p.slice(7) : p;
+    c.outputDir = abs(c.outputDir); c.model.vocab = abs(c.model.vocab); c.model.init = abs(c.model.init);
+    if (c.model.retrieverInit) c.model.retrieverInit = abs(c.model.retrieverInit);
+    if (c.data.index) c.data.index = abs(c.data.index);
+    c.threads = Number(threads);
+    new Function("c", "runs", js)(c, runs);
+    require("fs").writeFileSync(dst, JSON.stringify(c, null, 2));
+  ' "$1" "$2" "$RUNS" "$REPO" "${T:-$THREADS}" "${3:-}"
+}
+pretrain() { "${TSX[@]}" src/cli/main.ts pretrain --config "$@"; }
+# snapshot DIR STEP NAME: copies DIR/checkpoints/checkpoint-STEP to RUNS/NAME (the init of the next stage)
+snapshot() { [ -d "$RUNS/$3" ] || cp -r "$RUNS/$1/checkpoints/checkpoint-$2" "$RUNS/$3"; }
+
+stage 1
+if [ ! -f "$RUNS/mlm-pairs-6000/model.safetensors" ]; then
+  derive mlm-warmup "$CFG/mlm-warmup.json";     pretrain "$CFG/mlm-warmup.json"
+  derive mlm-continue "$CFG/mlm-continue.json"; pretrain "$CFG/mlm-continue.json"
+  derive mlm-long "$CFG/mlm-long.json";         pretrain "$CFG/mlm-long.json" --stop-after 4600; snapshot mlm-long 4600 mlm-long-4600
+  derive mlm-pairs "$CFG/mlm-pairs.json";       pretrain "$CFG/mlm-pairs.json"; snapshot mlm-pairs 6000 mlm-pairs-6000
+fi
+VOCAB=$RUNS/mlm-warmup/vocab.txt
+
+stage 2
+copyCurriculum() {
+  [ -f "$RUNS/mlm-copy2-4500/model.safetensors" ] && return 0
+  T=$HALF derive mlm-copy "$CFG/mlm-copy.json"; pretrain "$CFG/mlm-copy.json"
+  T=$HALF derive mlm-copy "$CFG/mlm-copy2.json" 'c.outputDir = runs + "/mlm-copy2"; c.model.init = runs + "/mlm-copy/model";
+    c.data.pairOwnShare = 0.75; c.optim.steps = 10000;'
+  pretrain "$CFG/mlm-copy2.json" --stop-after 4500; snapshot mlm-copy2 4500 mlm-copy2-4500
+}
+ict() {
+  [ -f "$RUNS/ict3/DONE" ] && return 0
+  "${TSX[@]}" scripts/train-ict.ts --work "$RUNS/ict3/work" --init "$RUNS/mlm-pairs/model" --out "$RUNS/ict3/ict-2400" \
+    --done "$RUNS/ict3/DONE" --steps 2400 --batch 64 --lr 3e-4 --warmup 50 --block-len 128 --query-len 40 \
+    --logit-scale 0.0884 --dropout 0 --threads "$HALF" --checkpoint-every 100 --max-minutes 600 > "$RUNS/ict3.log" 2>&1
+}
+ict & ictPid=$!
+copyCurriculum
+wait $ictPid || { say "ICT failed: see $RUNS/ict3.log"; exit 1; }
+RETRIEVER=$RUNS/ict3/ict-2400/model.safetensors
+
+# the REALM configs: configs/realm-evidence.json with this chain's paths
+derive realm-evidence "$CFG/realm-a.json" 'c.outputDir = runs + "/realm-a"; c.model.init = runs + "/warm/init.safetensors";
+  c.model.retrieverInit = runs + "/ict3/ict-2400/model.safetensors"; c.data.index = runs + "/index-ict3.bin";
+  c.model.vocab = runs + "/mlm-warmup/vocab.txt";'
+stage 3
+[ -f "$RUNS/index-ict3.bin" ] || "${TSX[@]}" bench/pretrain-index.ts --config "$CFG/realm-a.json" --out "$RUNS/index-ict3.bin" --threads "$THREADS"
+
+stage 4
+if [ ! -f "$RUNS/warm/init.safetensors" ]; then
+  derive realm-evidence "$CFG/realm-ex.json" "c.outputDir = runs + '/ex'; c.data.exampleBlocks = $EXAMPLE_BLOCKS; c.realm.k = 0;
+    c.realm.lexicalCandidates = 0; c.optim.steps = 1; c.optim.warmupSteps = 0; c.model.init = runs + '/mlm-copy2-4500';
+    c.model.retrieverInit = runs + '/ict3/ict-2400/model.safetensors'; c.data.index = runs + '/index-ict3.bin';
+    c.model.vocab = runs + '/mlm-warmup/vocab.txt';"
+  pretrain "$CFG/realm-ex.json"
+  mkdir -p "$RUNS/warm"
+  "${TSX[@]}" scripts/warm-reader-evidence.ts --run "$RUNS/ex" --config "$RUNS/ex/model/config.json" --vocab "$VOCAB" \
+    --reader-init "$RUNS/mlm-copy2-4500/model.safetensors" --retriever-init "$RETRIEVER" \
+    --out "$RUNS/warm/init.safetensors" --epochs 2 --threads "$THREADS"
+fi
+
+stage 5
+derive realm-evidence "$CFG/realm-b.json" 'c.outputDir = runs + "/realm-b"; c.model.init = runs + "/warm/init.safetensors";
+  c.model.retrieverInit = runs + "/ict3/ict-2400/model.safetensors"; c.data.index = runs + "/index-ict3.bin";
+  c.model.vocab = runs + "/mlm-warmup/vocab.txt"; c.realm.k = 0; c.realm.lexicalCandidates = 0;'
+derive realm-evidence "$CFG/realm-c.json" 'c.outputDir = runs + "/realm-c"; c.model.init = runs + "/warm/init.safetensors";
+  c.model.retrieverInit = runs + "/ict3/ict-2400/model.safetensors"; c.data.index = runs + "/index-ict3.bin";
+  c.model.vocab = runs + "/mlm-warmup/vocab.txt"; c.data.masking = "random-span";'
+# (a) and (c) side by side at THREADS/2 each, then (b) (a minute)
+sed -i "s/\"threads\": $THREADS,/\"threads\": $HALF,/" "$CFG/realm-a.json" "$CFG/realm-c.json"
+[ -d "$RUNS/realm-c/model" ] || pretrain "$CFG/realm-c.json" > "$RUNS/realm-c.log" 2>&1 & cPid=$!
+[ -d "$RUNS/realm-a/model" ] || pretrain "$CFG/realm-a.json"
+wait $cPid || { say "(c) failed: see $RUNS/realm-c.log"; exit 1; }
+[ -d "$RUNS/realm-b/model" ] || pretrain "$CFG/realm-b.json"
+
+stage 6
+"${TSX[@]}" bench/pretrain-eval.ts --run "$RUNS/realm-a" --a "$RUNS/realm-a/model" --b "$RUNS/realm-b/model" \
+  --c "$RUNS/realm-c/model" --max-n 500 --k 4 --threads "$THREADS"
+say "done"
