@@ -4,8 +4,10 @@
 // use (src/api/corpusCache.ts), vocab.txt. The document store and index are not copied (built on first use).
 // Usage: node --import tsx scripts/package-default-model.ts --from runs/realm-default/model [--to models/default]
 //   [--corpus wordnet] [--dtype F16|F32]
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// `--weights-only` re-writes one weights file instead (--from FILE|DIR --to FILE), as scripts/reproduce-realm.sh's
+// stage outputs in models/stages/ were made.
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { writeFileAtomicSync } from '../src/io/atomic.js';
 import { resolveAliases } from '../src/io/aliases.js';
 import { loadSafetensors, saveSafetensors, type ArrayToSave } from '../src/io/safetensors.js';
@@ -17,13 +19,15 @@ function option(name: string, fallback?: string): string {
   return v;
 }
 
+const weightsOnly = process.argv.includes('--weights-only');
 const from = option('from');
-const to = option('to', 'models/default');
+const to = option('to', weightsOnly ? undefined : 'models/default');
 const corpus = option('corpus', 'wordnet');
 const dtype = option('dtype', 'F16');
 if (dtype !== 'F16' && dtype !== 'F32') throw new Error(`package-default-model: --dtype must be F16 or F32 (got ${dtype})`);
-mkdirSync(to, { recursive: true });
-const loaded = loadSafetensors(join(from, 'model.safetensors'));
+const weightsFile = weightsOnly && !statSync(from).isDirectory() ? from : join(from, 'model.safetensors');
+mkdirSync(weightsOnly ? dirname(to) : to, { recursive: true });
+const loaded = loadSafetensors(weightsFile);
 const stored = resolveAliases(loaded);
 // keep the tie: the decoder weight is the word embedding (written once under one name, as HF does)
 const out = new Map<string, ArrayToSave>();
@@ -31,7 +35,11 @@ for (const [name, t] of stored) {
   if (!(t.data instanceof Float32Array)) throw new Error(`${from}: tensor ${name} is not float`);
   out.set(name, { shape: t.shape, data: t.data, dtype: dtype as 'F16' | 'F32' });
 }
-saveSafetensors(join(to, 'model.safetensors'), out, { ...(loaded.metadata ?? {}), format: 'pt' });
+saveSafetensors(weightsOnly ? to : join(to, 'model.safetensors'), out, { ...(loaded.metadata ?? {}), format: 'pt' });
+if (weightsOnly) {
+  process.stderr.write(`package-default-model: ${weightsFile} → ${to} (${dtype} weights)\n`);
+  process.exit(0);
+}
 const cfg = JSON.parse(readFileSync(join(from, 'config.json'), 'utf8')) as Record<string, unknown>;
 writeFileAtomicSync(join(to, 'config.json'), `${JSON.stringify({ ...cfg, realm_corpus: corpus }, null, 2)}\n`);
 copyFileSync(join(from, 'vocab.txt'), join(to, 'vocab.txt'));

@@ -16,6 +16,9 @@
 # Independent jobs run side by side with THREADS/2 threads each (the engine gains ~1.5x from a second thread, so two
 # 1-thread jobs finish sooner than the same two in turn at 2): the copy curriculum beside the ICT run, (a) beside (c).
 #
+# Stage outputs committed in models/stages/ (F16; see its README) are copied into RUNS_DIR first, so a fresh clone
+# starts at the first stage whose output is not there.
+#
 # Usage: bash scripts/reproduce-realm.sh [RUNS_DIR]   (default: runs/ in the repository; env THREADS=2,
 #        EXAMPLE_BLOCKS=0, STOP_BEFORE=<stage number> to stop early). Hours on a 2-core machine; see BENCHMARKS.md.
 set -euo pipefail
@@ -51,8 +54,13 @@ pretrain() { "${TSX[@]}" src/cli/main.ts pretrain --config "$@"; }
 # snapshot DIR STEP NAME: copies DIR/checkpoints/checkpoint-STEP to RUNS/NAME (the init of the next stage)
 snapshot() { [ -d "$RUNS/$3" ] || cp -r "$RUNS/$1/checkpoints/checkpoint-$2" "$RUNS/$3"; }
 
+# seed FILE: copies models/stages/FILE to RUNS/FILE unless it is there
+seed() { if [ -f "$REPO/models/stages/$1" ] && [ ! -f "$RUNS/$1" ]; then mkdir -p "$(dirname "$RUNS/$1")"; cp "$REPO/models/stages/$1" "$RUNS/$1"; say "seeded $1"; fi; }
+for f in mlm-warmup/vocab.txt mlm-copy2-4500/model.safetensors ict3/ict-2400/model.safetensors ict3/DONE; do seed "$f"; done
+trunkDone() { [ -f "$RUNS/mlm-pairs-6000/model.safetensors" ] || { [ -f "$RUNS/mlm-copy2-4500/model.safetensors" ] && [ -f "$RUNS/ict3/DONE" ]; }; }
+
 stage 1
-if [ ! -f "$RUNS/mlm-pairs-6000/model.safetensors" ]; then
+if ! trunkDone; then
   derive mlm-warmup "$CFG/mlm-warmup.json";     pretrain "$CFG/mlm-warmup.json"
   derive mlm-continue "$CFG/mlm-continue.json"; pretrain "$CFG/mlm-continue.json"
   derive mlm-long "$CFG/mlm-long.json";         pretrain "$CFG/mlm-long.json" --stop-after 4600; snapshot mlm-long 4600 mlm-long-4600
