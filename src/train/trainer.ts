@@ -212,7 +212,8 @@ export class Trainer {
         topDocProb: typeof rec.topDocProb === 'number' ? rec.topDocProb : undefined,
         staleness: typeof rec.indexStaleness === 'number' ? rec.indexStaleness : undefined,
       });
-      if (this.step % o.checkpointEvery === 0 || this.step === o.steps) this.checkpoint();
+      // also at the stop step (stopAfter), so a stopped run can be resumed or used as an init from exactly there
+      if (this.step % o.checkpointEvery === 0 || this.step === end) this.checkpoint();
       // let worker messages (index refresh) and signals through between steps
       if (o.throttleMs > 0) await new Promise<void>((r) => setTimeout(r, o.throttleMs));
       else await new Promise<void>((r) => setImmediate(r));

@@ -101,6 +101,26 @@ test('kill -9 after a checkpoint, resume: same steps, bit-identical to an uninte
   }
 });
 
+test('--stop-after at a step between checkpoints writes a checkpoint there; resuming ends as an uninterrupted run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'realm-stop-'));
+  try {
+    const { corpus, vocab } = await writeTinyCorpus(dir);
+    const a = parsePretrainConfig(mlmConfig(dir, corpus, vocab, join(dir, 'A')), 'a', dir);
+    const b = parsePretrainConfig(mlmConfig(dir, corpus, vocab, join(dir, 'B')), 'b', dir);
+    const first = await runPretrain(a, { stopAfter: 6 }); // checkpoint.every 4: 6 is not on the schedule
+    assert.equal(first.step, 6);
+    assert.equal(first.modelDir, null);
+    assert.deepEqual(listCheckpoints(join(dir, 'A', 'checkpoints')).map((c) => c.step).sort((x, y) => x - y), [4, 6]);
+    assert.equal((await runPretrain(a)).resumedFrom, 6);
+    await runPretrain(b);
+    const wa = loadSafetensors(join(dir, 'A', 'model', 'model.safetensors')).tensors;
+    const wb = loadSafetensors(join(dir, 'B', 'model', 'model.safetensors')).tensors;
+    for (const [n, t] of wa) assert.deepEqual(t.data, wb.get(n)!.data, n);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('config errors name the field', () => {
   assert.throws(() => parsePretrainConfig({ optim: { stepz: 3 } }, 'c.json'), (e: Error) => e instanceof PretrainConfigError && /optim\.stepz/.test(e.message));
   assert.throws(() => parsePretrainConfig({ optim: { lr: 'fast' } }, 'c.json'), /"optim.lr": must be a number/);
