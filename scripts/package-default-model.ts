@@ -38,9 +38,9 @@ for (const [name, t] of stored) {
 saveSafetensors(weightsOnly ? to : join(to, 'model.safetensors'), out, { ...(loaded.metadata ?? {}), format: 'pt' });
 if (weightsOnly) {
   process.stderr.write(`package-default-model: ${weightsFile} → ${to} (${dtype} weights)\n`);
-  process.exit(0);
+} else {
+  const cfg = JSON.parse(readFileSync(join(from, 'config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileAtomicSync(join(to, 'config.json'), `${JSON.stringify({ ...cfg, realm_corpus: corpus }, null, 2)}\n`);
+  copyFileSync(join(from, 'vocab.txt'), join(to, 'vocab.txt'));
+  process.stderr.write(`package-default-model: ${from} → ${to} (${dtype} weights, corpus ${corpus})\n`);
 }
-const cfg = JSON.parse(readFileSync(join(from, 'config.json'), 'utf8')) as Record<string, unknown>;
-writeFileAtomicSync(join(to, 'config.json'), `${JSON.stringify({ ...cfg, realm_corpus: corpus }, null, 2)}\n`);
-copyFileSync(join(from, 'vocab.txt'), join(to, 'vocab.txt'));
-process.stderr.write(`package-default-model: ${from} → ${to} (${dtype} weights, corpus ${corpus})\n`);

@@ -87,35 +87,28 @@ copyCurriculum
 wait $ictPid || { say "ICT failed: see $RUNS/ict3.log"; exit 1; }
 RETRIEVER=$RUNS/ict3/ict-2400/model.safetensors
 
-# the REALM configs: configs/realm-evidence.json with this chain's paths
-derive realm-evidence "$CFG/realm-a.json" 'c.outputDir = runs + "/realm-a"; c.model.init = runs + "/warm/init.safetensors";
-  c.model.retrieverInit = runs + "/ict3/ict-2400/model.safetensors"; c.data.index = runs + "/index-ict3.bin";
-  c.model.vocab = runs + "/mlm-warmup/vocab.txt";'
+# the REALM configs: configs/realm-evidence.json, whose ../runs/ paths (vocab, warm-up output as model.init, ICT
+# retriever, index) derive maps into RUNS; (a) and (c) get THREADS/2 threads as they run side by side
+T=$HALF derive realm-evidence "$CFG/realm-a.json" 'c.outputDir = runs + "/realm-a";'
 stage 3
 [ -f "$RUNS/index-ict3.bin" ] || "${TSX[@]}" bench/pretrain-index.ts --config "$CFG/realm-a.json" --out "$RUNS/index-ict3.bin" --threads "$THREADS"
 
 stage 4
-if [ ! -f "$RUNS/warm/init.safetensors" ]; then
+WARM=$RUNS/warm-evidence/init.safetensors
+if [ ! -f "$WARM" ]; then
   derive realm-evidence "$CFG/realm-ex.json" "c.outputDir = runs + '/ex'; c.data.exampleBlocks = $EXAMPLE_BLOCKS; c.realm.k = 0;
-    c.realm.lexicalCandidates = 0; c.optim.steps = 1; c.optim.warmupSteps = 0; c.model.init = runs + '/mlm-copy2-4500';
-    c.model.retrieverInit = runs + '/ict3/ict-2400/model.safetensors'; c.data.index = runs + '/index-ict3.bin';
-    c.model.vocab = runs + '/mlm-warmup/vocab.txt';"
+    c.realm.lexicalCandidates = 0; c.optim.steps = 1; c.optim.warmupSteps = 0; c.model.init = runs + '/mlm-copy2-4500';"
   pretrain "$CFG/realm-ex.json"
-  mkdir -p "$RUNS/warm"
+  mkdir -p "$(dirname "$WARM")"
   "${TSX[@]}" scripts/warm-reader-evidence.ts --run "$RUNS/ex" --config "$RUNS/ex/model/config.json" --vocab "$VOCAB" \
     --reader-init "$RUNS/mlm-copy2-4500/model.safetensors" --retriever-init "$RETRIEVER" \
-    --out "$RUNS/warm/init.safetensors" --epochs 2 --threads "$THREADS"
+    --out "$WARM" --epochs 2 --threads "$THREADS"
 fi
 
 stage 5
-derive realm-evidence "$CFG/realm-b.json" 'c.outputDir = runs + "/realm-b"; c.model.init = runs + "/warm/init.safetensors";
-  c.model.retrieverInit = runs + "/ict3/ict-2400/model.safetensors"; c.data.index = runs + "/index-ict3.bin";
-  c.model.vocab = runs + "/mlm-warmup/vocab.txt"; c.realm.k = 0; c.realm.lexicalCandidates = 0;'
-derive realm-evidence "$CFG/realm-c.json" 'c.outputDir = runs + "/realm-c"; c.model.init = runs + "/warm/init.safetensors";
-  c.model.retrieverInit = runs + "/ict3/ict-2400/model.safetensors"; c.data.index = runs + "/index-ict3.bin";
-  c.model.vocab = runs + "/mlm-warmup/vocab.txt"; c.data.masking = "random-span";'
-# (a) and (c) side by side at THREADS/2 each, then (b) (a minute)
-sed -i "s/\"threads\": $THREADS,/\"threads\": $HALF,/" "$CFG/realm-a.json" "$CFG/realm-c.json"
+derive realm-evidence "$CFG/realm-b.json" 'c.outputDir = runs + "/realm-b"; c.realm.k = 0; c.realm.lexicalCandidates = 0;'
+T=$HALF derive realm-evidence "$CFG/realm-c.json" 'c.outputDir = runs + "/realm-c"; c.data.masking = "random-span";'
+# (a) and (c) side by side, then (b) (a minute)
 [ -d "$RUNS/realm-c/model" ] || pretrain "$CFG/realm-c.json" > "$RUNS/realm-c.log" 2>&1 & cPid=$!
 [ -d "$RUNS/realm-a/model" ] || pretrain "$CFG/realm-a.json"
 wait $cPid || { say "(c) failed: see $RUNS/realm-c.log"; exit 1; }
