@@ -73,9 +73,12 @@ function main(): void {
       const positions = maskedPositionsOf(e);
       rows.push({ x: e.inputIds, block: cache.get([hit])[0], positions, targets: positions.map((p) => e.labels[p]) });
     });
-    process.stderr.write(`\revidence: ${Math.min(s + 64, examples.length)}/${examples.length} examples, ${rows.length} with an answer-bearing block`);
+    const done = Math.min(s + 64, examples.length);
+    const line = `evidence: ${done}/${examples.length} examples, ${rows.length} with an answer-bearing block`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}`); // redrawn in place; a log gets a line per 6,400
+    else if (done % 6400 === 0 || done === examples.length) process.stderr.write(`${line}\n`);
   }
-  process.stderr.write(` (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}evidence: mined in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   if (rows.length === 0) throw new Error('no training example has an answer-bearing BM25 block');
 
   const params = model.encoder.parameters();
