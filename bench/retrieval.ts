@@ -10,8 +10,9 @@
 //     [--block-len 128] [--query-len 32] [--threads 2] [--index flat|scann|auto] [--no-write]
 //     [--sample <json line of bench/retrieval-embed.ts>] (recorded as the 2,000-block throughput sample)
 //     [--qa-model <dir>/model.safetensors] (the same retriever after ORQA-style question-encoder fine-tuning,
-//     scripts/tune-retriever-qa.ts: its document embedder must be the ICT model's, so the same corpus vectors serve
-//     both; reported as extra ICT+QA columns, `ictqa_r{k}`)
+//     scripts/tune-retriever-qa.ts; reported as extra ICT+QA columns, `ictqa_r{k}`: the ICT model's corpus vectors
+//     serve it when its document embedder is the ICT model's (ORQA-style), else (--train-docs) the corpus is embedded
+//     again with its own into <work>/embeddings-L<len>-<weights fingerprint>)
 //     [--out results.json] [--md BENCHMARKS.md] [--max-blocks N] [--max-questions N] (the last two: smoke tests, which
 //     write only to explicit --out / --md paths)
 // Writes bench/results/retrieval.json and the `retrieval` section of BENCHMARKS.md.
@@ -104,9 +105,6 @@ async function main(): Promise<void> {
   if (qaModelPath) {
     qaScorer = new RealmScorer(readConfig(join(dirname(qaModelPath), 'config.json')), new Rng(0), { init: false });
     qaScorer.load(qaModelPath);
-    if (weightsFingerprint(qaScorer.docEmbedder) !== weightsFingerprint(scorer.docEmbedder)) {
-      throw new Error(`--qa-model ${qaModelPath}: its document embedder differs from ${modelPath}'s, so the corpus vectors do not apply`);
-    }
     const qaJson = join(dirname(qaModelPath), 'qa_tune.json');
     qaRun = existsSync(qaJson) ? (JSON.parse(readFileSync(qaJson, 'utf8')) as Record<string, unknown>) : null;
   }
@@ -133,12 +131,21 @@ async function main(): Promise<void> {
   t0 = performance.now();
   const index = buildIndex(job.vectors, job.dim, { kind: indexKind });
   log(`index (${indexKind}) built in ${secs(t0).toFixed(1)} s`);
+  // a --qa-model fine-tuned DPR-style (both embedders) needs the corpus embedded by its own document embedder
+  let qaIndex = index;
+  if (qaScorer && weightsFingerprint(qaScorer.docEmbedder) !== weightsFingerprint(scorer.docEmbedder)) {
+    const qaJob = embedCorpus(qaScorer.docEmbedder, tok, { size: blocks.length, getMany: (ids) => Array.from(ids, (i) => blocks[i]) }, {
+      outDir: `${embedDir}-${weightsFingerprint(qaScorer.docEmbedder)}`, blockLen, batchSize: 64, maxBatchTokens: 8192, progressEvery: 15, log,
+    });
+    qaIndex = buildIndex(qaJob.vectors, qaJob.dim, { kind: indexKind });
+    log(`--qa-model: its own document embedder, corpus embedded and indexed separately`);
+  }
 
   // 3. evaluation
   const evalSet = async (name: QaSetName, limit = Infinity) => {
     const qs: QaExample[] = loadQaSet(name).slice(0, Math.min(limit, maxQuestions));
     const seqs = qs.map((q) => encodeQuery(tok, q.question, queryLen));
-    const searchWith = (sc: RealmScorer) => index.search(embedTokenized(sc.queryEmbedder, seqs, tok.padId, 256), 100);
+    const searchWith = (sc: RealmScorer, ix = index) => ix.search(embedTokenized(sc.queryEmbedder, seqs, tok.padId, 256), 100);
     const hits = searchWith(scorer);
     const pos = new Map<string, number>();
     qs.forEach((q, i) => { if (!pos.has(q.question)) pos.set(q.question, i); });
@@ -147,7 +154,7 @@ async function main(): Promise<void> {
     const ranked = (h: { ids: Int32Array | Uint32Array }) => (q: string, k: number) => Array.from(h.ids.subarray(pos.get(q)! * 100, pos.get(q)! * 100 + k), text);
     const ict = await recallAtK(ranked(hits), qs, KS);
     const bmr = await recallAtK((q, k) => Array.from(bm25.search(q, k).ids, text), qs, KS);
-    const qa = qaScorer ? await recallAtK(ranked(searchWith(qaScorer)), qs, KS) : null;
+    const qa = qaScorer ? await recallAtK(ranked(searchWith(qaScorer, qaIndex)), qs, KS) : null;
     const out: Record<string, number> = { n: qs.length };
     for (const k of KS) {
       out[`ict_r${k}`] = r1(100 * ict.recall[k]);
@@ -229,9 +236,14 @@ async function main(): Promise<void> {
         `Target (ICT ≥ BM25 on CT and WQ): ${met('ict_r20')}.`,
       ...(qaScorer ? [
         '',
-        `ICT+QA: the same retriever after ORQA-style fine-tuning of the question encoder only (document embedder and corpus vectors unchanged) on ` +
+        (qaRun?.mode === 'dpr-both-encoders'
+          ? `ICT+QA: the same retriever after DPR-style fine-tuning of both encoders (the corpus re-embedded with the tuned document embedder) on `
+          : `ICT+QA: the same retriever after ORQA-style fine-tuning of the question encoder only (document embedder and corpus vectors unchanged) on `) +
           `${String(qaRun?.train_sets ?? 'the train splits')} (${String(qaRun?.train_questions_with_positives ?? '?')} questions with an answer-bearing block in the BM25 / ICT top-${String(qaRun?.candidates ?? '?')}), ` +
-          `marginal likelihood of those blocks under a softmax over all ${blocks.length.toLocaleString('en-US')} blocks, ${String(qaRun?.steps ?? '?')} steps x ${String(qaRun?.batchSize ?? '?')}, lr ${String(qaRun?.lr ?? '?')}, ` +
+          (qaRun?.mode === 'dpr-both-encoders'
+            ? `in-batch softmax over the batch's answer-bearing blocks${qaRun?.hard_negatives ? ' and one BM25 hard negative per question' : ''}, `
+            : `marginal likelihood of those blocks under a softmax over all ${blocks.length.toLocaleString('en-US')} blocks, `) +
+          `${String(qaRun?.steps ?? '?')} steps x ${String(qaRun?.batchSize ?? '?')}, lr ${String(qaRun?.lr ?? '?')}, ` +
           `best step ${String(qaRun?.best_step ?? '?')} chosen on the tuning rows (CT train[:500], WQ train[:1000], never trained on), ${String(qaRun?.wall_minutes ?? '?')} min. ` +
           `Reproduce: \`${String(qaRun?.command ?? 'scripts/tune-retriever-qa.ts')}\`. Gap to BM25 at R@20: CT ${gap('ct', 'ictqa_r20')}, WQ ${gap('wq', 'ictqa_r20')}, SQuAD ${gap('squad', 'ictqa_r20')}; ` +
           `target with the fine-tuned question encoder: ${met('ictqa_r20')}.`,

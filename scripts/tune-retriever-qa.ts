@@ -6,12 +6,16 @@
 // Training questions: CuratedTREC train and WebQuestions train WITHOUT their first 500 / 1,000 questions — those are
 // the tuning rows of bench/retrieval.ts and are used here as the validation set (recall@20 every --eval-every steps;
 // the best step's weights are kept). Test sets are never read.
-// Writes <out>/{model.safetensors (both embedders; the document side unchanged), config.json, vocab.txt, ict.json
+// --train-docs: DPR-style instead (src/train/dprRetriever.ts): both embedders learn from in-batch negatives plus one
+// BM25 hard negative per question (a top-K BM25 block without an answer); each validation re-embeds the corpus with
+// the current document embedder (in memory), so bench/retrieval.ts must embed the corpus again for such a model.
+// Writes <out>/{model.safetensors (both embedders; the document side unchanged unless --train-docs), config.json, vocab.txt, ict.json
 // (copied from the starting model, what bench/retrieval.ts describes), qa_tune.json (this run: settings, curve)}.
 // Usage:
 //   node --import tsx scripts/tune-retriever-qa.ts --model <ict dir>/model.safetensors --work <retrieval work dir>
 //     --out <dir> [--steps 600] [--batch 32] [--lr 5e-5] [--warmup 50] [--logit-scale <ict.json's>] [--query-len 32]
 //     [--block-len 128] [--candidates 100] [--eval-every 100] [--dropout 0.1] [--threads 2] [--seed 1]
+//     [--train-docs [--hard-negatives 1|0]]
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Rng, getBackend } from '../src/engine/index.js';
@@ -25,12 +29,15 @@ import { NLTK_STOPWORDS } from '../src/retriever/bm25Analyzer.js';
 import { RealmScorer } from '../src/retriever/scorer.js';
 import { buildIndex, embedCorpus } from '../src/train/embedCorpus.js';
 import { readPassageBlocks } from '../src/train/ictSetup.js';
+import { DprRetrieverTuner } from '../src/train/dprRetriever.js';
 import { QaRetrieverTuner, embedQuestions, minePositives, type QaTuneExample } from '../src/train/qaRetriever.js';
+import { encodeBlock, type TokenSeq } from '../src/retriever/inputs.js';
+import { embedBlocks } from '../src/train/embedCorpus.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
 import { scriptArgs } from './lib/args.js';
 
 const argv = process.argv.slice(2);
-const { get, num } = scriptArgs(argv);
+const { get, num, flag } = scriptArgs(argv);
 const log = (l: string): void => void process.stderr.write(`${l}\n`);
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 
@@ -49,6 +56,8 @@ async function main(): Promise<void> {
   const K = num('candidates', 100);
   const evalEvery = num('eval-every', 100);
   const dropout = num('dropout', 0.1);
+  const trainDocs = flag('train-docs');
+  const hardNegatives = num('hard-negatives', 1) !== 0;
   const tune = {
     steps: num('steps', 600), batchSize: num('batch', 32), lr: num('lr', 5e-5), warmupSteps: num('warmup', 50),
     logitScale: num('logit-scale', Number(ictRun.logit_scale ?? 1)), queryLen, seed: num('seed', 1),
@@ -63,7 +72,7 @@ async function main(): Promise<void> {
     outDir: join(work, `embeddings-L${blockLen}`), blockLen, batchSize: 64, maxBatchTokens: 8192, progressEvery: 15, log,
   });
   const dim = job.dim;
-  const index = buildIndex(job.vectors, dim, { kind: 'flat' });
+  let index = buildIndex(job.vectors, dim, { kind: 'flat' });
   let t0 = performance.now();
   const bm = new Bm25Builder({ ...BM25_DEFAULTS, analyzer: { stopwords: NLTK_STOPWORDS } });
   for (const b of blocks) bm.add(`${b.title} ${b.text}`);
@@ -89,8 +98,12 @@ async function main(): Promise<void> {
   const tm = matchers(train);
   const positives = minePositives(train.length, (i) => [...bm25.search(train[i].question, K).ids, ...hits.ids.subarray(i * K, (i + 1) * K)],
     (i, id) => contains(tm[i], id, train[i].answerType === 'regex'));
-  const examples: QaTuneExample[] = [];
-  train.forEach((q, i) => { if (positives[i].length > 0) examples.push({ question: q.question, positives: positives[i] }); });
+  // DPR's hard negatives: BM25's best blocks (top K) without an answer, best first (up to 3 kept per question)
+  const negatives = trainDocs
+    ? train.map((q, i) => Int32Array.from(Array.from(bm25.search(q.question, K).ids).filter((id) => !contains(tm[i], id, q.answerType === 'regex')).slice(0, 3)))
+    : [];
+  const examples: Array<QaTuneExample & { negatives: Int32Array }> = [];
+  train.forEach((q, i) => { if (positives[i].length > 0) examples.push({ question: q.question, positives: positives[i], negatives: negatives[i] ?? new Int32Array(0) }); });
   const meanPos = examples.reduce((a, e) => a + e.positives.length, 0) / examples.length;
   log(`training questions: ${examples.length} of ${train.length} have an answer-bearing block in the BM25 or retriever top-${K} (mean ${meanPos.toFixed(1)} positives; ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
@@ -109,22 +122,41 @@ async function main(): Promise<void> {
     log(`validation @${step}: R@20 CT train[:500] ${p.ct_train_r20}, WQ train[:1000] ${p.wq_train_r20}`);
     return p.ct_train_r20 + p.wq_train_r20;
   };
-  const snapshot = () => new Map(Array.from(scorer.queryEmbedder.parameters(), ([n, t]) => [n, t.data.slice()]));
+  const trained = () => (trainDocs ? scorer.parameters() : scorer.queryEmbedder.parameters());
+  const snapshot = () => new Map(Array.from(trained(), ([n, t]) => [n, t.data.slice()]));
   let best = await evalNow(0);
   let bestStep = 0;
   let bestWeights = snapshot();
-  const tuner = new QaRetrieverTuner(scorer, tok, job.vectors, dim, examples, tune);
+  const blockCache = new Map<number, TokenSeq>();
+  const blockTokens = (id: number): TokenSeq => {
+    let t = blockCache.get(id);
+    if (!t) blockCache.set(id, (t = encodeBlock(tok, blocks[id].title, blocks[id].text, blockLen)));
+    return t;
+  };
+  const tuner = trainDocs
+    ? new DprRetrieverTuner(scorer, tok, blockTokens, examples, { ...tune, blockLen, hardNegatives })
+    : new QaRetrieverTuner(scorer, tok, job.vectors, dim, examples, tune);
+  // --train-docs: the corpus vectors of the current document embedder, for validation
+  const reembed = (): void => {
+    const t1 = performance.now();
+    const vecs = embedBlocks(scorer.docEmbedder, tok, blocks, { batchSize: 64, maxBatchTokens: 8192, blockLen });
+    index = buildIndex(vecs, dim, { kind: 'flat' });
+    log(`re-embedded ${blocks.length} blocks in ${((performance.now() - t1) / 1000).toFixed(0)} s`);
+  };
   t0 = performance.now();
   let acc = { loss: 0, mass: 0, n: 0 };
   while (tuner.step < tune.steps) {
     const st = tuner.trainStep();
-    acc = { loss: acc.loss + st.loss, mass: acc.mass + st.positiveMass, n: acc.n + 1 };
+    // ORQA: Σ_P p(z|q) over the whole corpus; DPR: in-batch accuracy
+    const mass = 'positiveMass' in st ? st.positiveMass : st.accuracy;
+    acc = { loss: acc.loss + st.loss, mass: acc.mass + mass, n: acc.n + 1 };
     if (st.step % 10 === 0) {
       const el = (performance.now() - t0) / 1000;
-      log(`step ${st.step}/${tune.steps} | loss ${(acc.loss / acc.n).toFixed(3)} | p(answer blocks) ${(acc.mass / acc.n).toFixed(3)} | lr ${st.lr.toExponential(2)} | ${(st.step / el).toFixed(2)} step/s | ETA ${Math.round(((tune.steps - st.step) * el) / st.step)} s`);
+      log(`step ${st.step}/${tune.steps} | loss ${(acc.loss / acc.n).toFixed(3)} | ${trainDocs ? 'in-batch acc' : 'p(answer blocks)'} ${(acc.mass / acc.n).toFixed(3)} | lr ${st.lr.toExponential(2)} | ${(st.step / el).toFixed(2)} step/s | ETA ${Math.round(((tune.steps - st.step) * el) / st.step)} s`);
     }
     if (st.step % evalEvery === 0 || st.step === tune.steps) {
       const r3 = (x: number): number => Math.round(1000 * x) / 1000;
+      if (trainDocs) reembed();
       const score = await evalNow(st.step, { loss: r3(acc.loss / acc.n), positive_mass: r3(acc.mass / acc.n) });
       acc = { loss: 0, mass: 0, n: 0 };
       if (score > best) {
@@ -134,15 +166,15 @@ async function main(): Promise<void> {
       }
     }
   }
-  for (const [n, t] of scorer.queryEmbedder.parameters()) t.data.set(bestWeights.get(n)!);
+  for (const [n, t] of trained()) t.data.set(bestWeights.get(n)!);
   const minutes = (performance.now() - t0) / 60_000;
   mkdirSync(out, { recursive: true });
-  scorer.save(join(out, 'model.safetensors'), { step: String(bestStep), init: modelPath, qa_tune: 'orqa-question-encoder' });
+  scorer.save(join(out, 'model.safetensors'), { step: String(bestStep), init: modelPath, qa_tune: trainDocs ? 'dpr-both-encoders' : 'orqa-question-encoder' });
   writeConfig(join(out, 'config.json'), base, ['RealmScorer']);
   copyFileSync(join(modelDir, 'vocab.txt'), join(out, 'vocab.txt'));
   if (existsSync(join(modelDir, 'ict.json'))) copyFileSync(join(modelDir, 'ict.json'), join(out, 'ict.json'));
   writeFileAtomicSync(join(out, 'qa_tune.json'), `${JSON.stringify({
-    init: modelPath, ...tune, dropout, candidates: K, block_len: blockLen, threads: getBackend().getThreads(),
+    init: modelPath, mode: trainDocs ? 'dpr-both-encoders' : 'orqa-question-encoder', hard_negatives: trainDocs ? hardNegatives : undefined, ...tune, dropout, candidates: K, block_len: blockLen, threads: getBackend().getThreads(),
     train_questions: train.length, train_questions_with_positives: examples.length, mean_positives: r1(meanPos),
     train_sets: 'ct_train[500:] + wq_train[1000:]', validation_sets: 'ct_train[:500], wq_train[:1000]',
     best_step: bestStep, wall_minutes: r1(minutes), curve,
