@@ -11,10 +11,11 @@
  * Gradients flow into both BERTs through autograd (dropout from the scorer's Rng, sampling from a seeded Rng of its
  * own). Weak supervision as in qaRetriever.ts: positives are candidate blocks whose text contains an answer.
  */
-import { AdamW, Rng, bertDecayExclusions, clipGradNorm, crossEntropy, linearWarmupDecay, scale } from '../engine/index.js';
+import { AdamW, bertDecayExclusions, crossEntropy, linearWarmupDecay, scale } from '../engine/index.js';
 import { encodeQuery, packBatch, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
 import type { RealmScorer } from '../retriever/scorer.js';
 import type { QaTuneConfig } from './qaRetriever.js';
+import { EpochSampler, applyUpdate } from './tuneLoop.js';
 
 /** One training question with its answer-bearing blocks and its hard negatives (block ids). */
 export interface DprTuneExample {
@@ -56,9 +57,7 @@ export class DprRetrieverTuner {
   private readonly opt: AdamW;
   private readonly schedule: (step: number) => number;
   private readonly queries: TokenSeq[];
-  private readonly rng: Rng;
-  private order: Int32Array = new Int32Array(0);
-  private cursor = 0;
+  private readonly sampler: EpochSampler;
 
   /** blockTokens(id): `[CLS] title [SEP] text [SEP]` of block `id`, cut to cfg.blockLen (encodeBlock). */
   constructor(
@@ -74,7 +73,7 @@ export class DprRetrieverTuner {
     this.opt = new AdamW(scorer.parameters(), { lr: 0, weightDecay: this.cfg.weightDecay, decay: bertDecayExclusions });
     this.schedule = linearWarmupDecay({ warmupSteps: this.cfg.warmupSteps, totalSteps: this.cfg.steps, peakLr: this.cfg.lr });
     this.queries = examples.map((e) => encodeQuery(tok, e.question, this.cfg.queryLen));
-    this.rng = new Rng(this.cfg.seed);
+    this.sampler = new EpochSampler(examples.length, this.cfg.seed);
   }
 
   /** Completed steps. */
@@ -82,23 +81,11 @@ export class DprRetrieverTuner {
     return this.opt.stepCount;
   }
 
-  private nextBatch(): number[] {
-    const out: number[] = [];
-    while (out.length < Math.min(this.cfg.batchSize, this.examples.length)) {
-      if (this.cursor >= this.order.length) {
-        this.order = this.rng.permutation(this.examples.length);
-        this.cursor = 0;
-      }
-      out.push(this.order[this.cursor++]);
-    }
-    return out;
-  }
-
   /** One optimisation step on the next batch (epochs in a seeded random order; a random positive per question). */
   trainStep(): DprTuneStepStats {
-    const idx = this.nextBatch();
+    const idx = this.sampler.next(this.cfg.batchSize);
     const B = idx.length;
-    const pick = (a: Int32Array): number => a[this.rng.nextUint32() % a.length];
+    const pick = (a: Int32Array): number => a[this.sampler.rng.nextUint32() % a.length];
     const pos = idx.map((i) => pick(this.examples[i].positives));
     // a hard negative must not be another question's positive in this batch (it would be a false negative twice)
     const inBatch = new Set(pos);
@@ -120,12 +107,7 @@ export class DprRetrieverTuner {
     }
     this.opt.zeroGrad();
     loss.backward(undefined, { freeActivations: true });
-    const params = this.scorer.parameters();
-    const gradNorm = this.cfg.clipNorm > 0 ? clipGradNorm(params, this.cfg.clipNorm) : NaN;
-    const lr = this.schedule(this.opt.stepCount);
-    this.opt.lr = lr;
-    this.opt.step();
-    this.opt.zeroGrad();
+    const { lr, gradNorm } = applyUpdate(this.opt, this.scorer.parameters(), this.schedule, this.cfg.clipNorm);
     return { step: this.opt.stepCount, loss: loss.item(), accuracy: correct / B, lr, gradNorm };
   }
 }

@@ -6,12 +6,13 @@
  * (src/io/checkpoint: weights, AdamW moments, RNG state, data cursor) let a killed run resume with the same next step.
  */
 import {
-  AdamW, Rng, bertDecayExclusions, clipGradNorm, crossEntropy, linearWarmupDecay, noGrad, scale,
+  AdamW, Rng, bertDecayExclusions, crossEntropy, linearWarmupDecay, noGrad, scale,
 } from '../engine/index.js';
 import { loadLatestCheckpoint, saveCheckpoint, type AdamMoments, type JsonValue } from '../io/checkpoint.js';
 import type { ArrayToSave } from '../io/safetensors.js';
 import { packBatch, type RetrieverTokenizer } from '../retriever/inputs.js';
 import type { RealmScorer } from '../retriever/scorer.js';
+import { applyUpdate } from './tuneLoop.js';
 import { ICT_DATA_DEFAULTS, IctBatcher, type IctCorpus, type IctCursor, type IctDataConfig } from './ictData.js';
 
 /** ICT trainer settings. */
@@ -122,12 +123,7 @@ export class IctTrainer {
     this.opt.zeroGrad();
     // Intermediates go back to the buffer pool (only the loss and the numbers above are read afterwards).
     loss.backward(undefined, { freeActivations: true });
-    const params = this.scorer.parameters();
-    const gradNorm = this.cfg.clipNorm > 0 ? clipGradNorm(params, this.cfg.clipNorm) : NaN;
-    const lr = this.schedule(this.opt.stepCount);
-    this.opt.lr = lr;
-    this.opt.step();
-    this.opt.zeroGrad();
+    const { lr, gradNorm } = applyUpdate(this.opt, this.scorer.parameters(), this.schedule, this.cfg.clipNorm);
     return { step: this.opt.stepCount, loss: loss.item(), accuracy: correct / B, lr, gradNorm, seconds: (performance.now() - t0) / 1000 };
   }
 

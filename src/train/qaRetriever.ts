@@ -15,10 +15,11 @@
  * gradient w.r.t. the query vectors are two GEMMs against the fixed [N, P] document matrix; only the query encoder
  * runs through autograd.
  */
-import { AdamW, Rng, backward, bertDecayExclusions, clipGradNorm, getBackend, linearWarmupDecay } from '../engine/index.js';
+import { AdamW, backward, bertDecayExclusions, getBackend, linearWarmupDecay } from '../engine/index.js';
 import type { RealmScorer } from '../retriever/scorer.js';
 import type { OptimSection } from './pretrainConfig.js';
 import { embedTokenized } from './refreshJob.js';
+import { EpochSampler, applyUpdate } from './tuneLoop.js';
 import { encodeQuery, packBatch, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
 
 /** One training question: its text and the ids of the blocks that count as answering it. */
@@ -112,9 +113,7 @@ export class QaRetrieverTuner {
   private readonly opt: AdamW;
   private readonly schedule: (step: number) => number;
   private readonly queries: TokenSeq[];
-  private order: Int32Array = new Int32Array(0);
-  private cursor = 0;
-  private readonly rng: Rng;
+  private readonly sampler: EpochSampler;
 
   /**
    * docVecs: the corpus vectors [N, dim] row-major (row = block id), from the scorer's document embedder.
@@ -135,7 +134,7 @@ export class QaRetrieverTuner {
     this.opt = new AdamW(scorer.queryEmbedder.parameters(), { lr: 0, weightDecay: this.cfg.weightDecay, decay: bertDecayExclusions });
     this.schedule = linearWarmupDecay({ warmupSteps: this.cfg.warmupSteps, totalSteps: this.cfg.steps, peakLr: this.cfg.lr });
     this.queries = examples.map((e) => encodeQuery(tok, e.question, this.cfg.queryLen));
-    this.rng = new Rng(this.cfg.seed);
+    this.sampler = new EpochSampler(examples.length, this.cfg.seed);
   }
 
   /** Completed steps. */
@@ -143,22 +142,10 @@ export class QaRetrieverTuner {
     return this.opt.stepCount;
   }
 
-  private nextBatch(): number[] {
-    const out: number[] = [];
-    while (out.length < Math.min(this.cfg.batchSize, this.examples.length)) {
-      if (this.cursor >= this.order.length) {
-        this.order = this.rng.permutation(this.examples.length);
-        this.cursor = 0;
-      }
-      out.push(this.order[this.cursor++]);
-    }
-    return out;
-  }
-
   /** One optimisation step on the next batch of questions (epochs in a seeded random order). */
   trainStep(): QaTuneStepStats {
     const be = getBackend();
-    const idx = this.nextBatch();
+    const idx = this.sampler.next(this.cfg.batchSize);
     const B = idx.length;
     const P = this.dim;
     const N = this.docVecs.length / P;
@@ -171,12 +158,7 @@ export class QaRetrieverTuner {
     be.sgemm(false, false, B, P, N, s, scores, N, this.docVecs, P, 0, gq, P); // ∂L/∂Q = s · (∂L/∂S) D  [B, P]
     this.opt.zeroGrad();
     backward(q, gq, { freeActivations: true });
-    const params = this.scorer.queryEmbedder.parameters();
-    const gradNorm = this.cfg.clipNorm > 0 ? clipGradNorm(params, this.cfg.clipNorm) : NaN;
-    const lr = this.schedule(this.opt.stepCount);
-    this.opt.lr = lr;
-    this.opt.step();
-    this.opt.zeroGrad();
+    const { lr, gradNorm } = applyUpdate(this.opt, this.scorer.queryEmbedder.parameters(), this.schedule, this.cfg.clipNorm);
     const mean = (a: Float64Array): number => a.reduce((x, y) => x + y, 0) / a.length;
     return { step: this.opt.stepCount, loss: mean(loss), positiveMass: mean(mass), lr, gradNorm };
   }

@@ -8,20 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/index.js';
 import { bertMiniConfig } from '../../src/model/config.js';
-import { encodeBlock, type RetrieverTokenizer } from '../../src/retriever/inputs.js';
+import { encodeBlock } from '../../src/retriever/inputs.js';
 import { RealmScorer } from '../../src/retriever/scorer.js';
 import { DprRetrieverTuner } from '../../src/train/dprRetriever.js';
 import { embedBlocks } from '../../src/train/embedCorpus.js';
 import { embedQuestions } from '../../src/train/qaRetriever.js';
-
-/** Word-level tokenizer over a fixed vocabulary (ids 0..4 are [PAD] [UNK] [CLS] [SEP] [MASK]). */
-function wordTokenizer(words: string[]): RetrieverTokenizer {
-  const vocab = new Map(words.map((w, i) => [w, 5 + i]));
-  return {
-    clsId: 2, sepId: 3, padId: 0,
-    encodeSequence: (text: string) => ({ ids: text.toLowerCase().split(/\s+/).filter(Boolean).map((w) => vocab.get(w) ?? 1) }),
-  };
-}
+import { wordTokenizer } from './helpers.js';
 
 test('DprRetrieverTuner: both embedders learn; the answer block ranks first for more questions over the re-embedded corpus', () => {
   const nBlocks = 24;

@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RetrieverTokenizer } from '../../src/retriever/inputs.js';
 import { BertTokenizer } from '../../src/tokenizer/bertTokenizer.js';
 import { trainWordPiece } from '../../src/tokenizer/trainer.js';
 
@@ -90,5 +91,14 @@ export function tinyRealmConfig(corpus: string, vocab: string, out: string, step
     log: { every: 1, quiet: true, throttleMs: 0 },
     realm: { k: 2, queryMaxLen: 32, blockMaxLen: 48, jointMaxLen: 80 },
     refresh: { every: 3, lag: 1, batchSize: 8, probeQueries: 4 },
+  };
+}
+
+/** Word-level tokenizer over a fixed vocabulary (ids 0..4 are [PAD] [UNK] [CLS] [SEP] [MASK]; words from 5). */
+export function wordTokenizer(words: string[]): RetrieverTokenizer {
+  const vocab = new Map(words.map((w, i) => [w, 5 + i]));
+  return {
+    clsId: 2, sepId: 3, padId: 0,
+    encodeSequence: (text: string) => ({ ids: text.toLowerCase().split(/\s+/).filter(Boolean).map((w) => vocab.get(w) ?? 1) }),
   };
 }

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/index.js';
 import { bertMiniConfig } from '../../src/model/config.js';
 import { RealmScorer } from '../../src/retriever/scorer.js';
-import type { RetrieverTokenizer } from '../../src/retriever/inputs.js';
 import { QaRetrieverTuner, embedQuestions, marginalLossGrad, minePositives } from '../../src/train/qaRetriever.js';
+import { wordTokenizer } from './helpers.js';
 
 function lossOf(scores: Float32Array, B: number, N: number, pos: Int32Array[]): number {
   const { loss } = marginalLossGrad(scores.slice(), B, N, pos);
@@ -52,15 +52,6 @@ test('minePositives keeps the answer-bearing candidates once, in candidate order
   const got = minePositives(3, (i) => cands[i], contains);
   assert.deepEqual(got.map((a) => Array.from(a)), [[4, 1], [], []]);
 });
-
-/** Word-level tokenizer over a fixed vocabulary (ids 0..4 are [PAD] [UNK] [CLS] [SEP] [MASK]). */
-function wordTokenizer(words: string[]): RetrieverTokenizer {
-  const vocab = new Map(words.map((w, i) => [w, 5 + i]));
-  return {
-    clsId: 2, sepId: 3, padId: 0,
-    encodeSequence: (text: string) => ({ ids: text.toLowerCase().split(/\s+/).filter(Boolean).map((w) => vocab.get(w) ?? 1) }),
-  };
-}
 
 test('QaRetrieverTuner: the answer blocks gain probability and rank, the document vectors stay fixed', () => {
   // 24 blocks; block b's "topic" is word t<b>; question = "which <filler> t<b>" and its answer block is b.
