@@ -96,12 +96,11 @@ async function main(): Promise<void> {
   const startVecs = embedQuestions(scorer, tok, train.map((q) => q.question), queryLen);
   const hits = index.search(startVecs, K);
   const tm = matchers(train);
-  const positives = minePositives(train.length, (i) => [...bm25.search(train[i].question, K).ids, ...hits.ids.subarray(i * K, (i + 1) * K)],
-    (i, id) => contains(tm[i], id, train[i].answerType === 'regex'));
+  const bmHits = train.map((q) => Array.from(bm25.search(q.question, K).ids));
+  const answers = (i: number, id: number): boolean => contains(tm[i], id, train[i].answerType === 'regex');
+  const positives = minePositives(train.length, (i) => [...bmHits[i], ...hits.ids.subarray(i * K, (i + 1) * K)], answers);
   // DPR's hard negatives: BM25's best blocks (top K) without an answer, best first (up to 3 kept per question)
-  const negatives = trainDocs
-    ? train.map((q, i) => Int32Array.from(Array.from(bm25.search(q.question, K).ids).filter((id) => !contains(tm[i], id, q.answerType === 'regex')).slice(0, 3)))
-    : [];
+  const negatives = trainDocs ? bmHits.map((ids, i) => Int32Array.from(ids.filter((id) => !answers(i, id)).slice(0, 3))) : [];
   const examples: Array<QaTuneExample & { negatives: Int32Array }> = [];
   train.forEach((q, i) => { if (positives[i].length > 0) examples.push({ question: q.question, positives: positives[i], negatives: negatives[i] ?? new Int32Array(0) }); });
   const meanPos = examples.reduce((a, e) => a + e.positives.length, 0) / examples.length;
