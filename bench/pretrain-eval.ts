@@ -73,11 +73,11 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const r = evaluateHeldOut(model, examples, index, new BlockTokenCache(store, tok), store, banned, {
       k, exclude, groups, batchSize: 8, lexicalCandidates: m, lexical: m > 0 ? lexicalFor(tok) : undefined,
-      onProgress: (done) => process.stderr.write(`\r  ${key}: ${done}/${examples.length}`),
+      onProgress: (done) => { if (process.stderr.isTTY) process.stderr.write(`\r  ${key}: ${done}/${examples.length}`); }, // logs: the result line only
     });
     const seconds = (performance.now() - t0) / 1000;
     results[key] = { ...r, correct: r.correct.join(''), answerInCandidate: r.answerInCandidate?.join('') ?? null, seconds };
-    process.stderr.write(`\r  ${key}: acc ${pct(r.accuracy)}, top-1 ${pct(r.top1Contains)}, top-${k} ${pct(r.topkContains)}, p(∅) ${r.meanNullProb.toFixed(3)} (${seconds.toFixed(0)} s)\n`);
+    process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}  ${key}: acc ${pct(r.accuracy)}, top-1 ${pct(r.top1Contains)}, top-${k} ${pct(r.topkContains)}, p(∅) ${r.meanNullProb.toFixed(3)} (${seconds.toFixed(0)} s)\n`);
   };
   const k = Number(benchOption('k') ?? 8);
   evalOne('a', dirs.a, k, 'document');
