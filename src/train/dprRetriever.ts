@@ -11,11 +11,11 @@
  * Gradients flow into both BERTs through autograd (dropout from the scorer's Rng, sampling from a seeded Rng of its
  * own). Weak supervision as in qaRetriever.ts: positives are candidate blocks whose text contains an answer.
  */
-import { AdamW, bertDecayExclusions, crossEntropy, linearWarmupDecay, scale } from '../engine/index.js';
-import { encodeQuery, packBatch, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
+import { crossEntropy, scale } from '../engine/index.js';
+import { packBatch, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
 import type { RealmScorer } from '../retriever/scorer.js';
 import type { QaTuneConfig } from './qaRetriever.js';
-import { EpochSampler, applyUpdate } from './tuneLoop.js';
+import { QuestionTuner, applyUpdate } from './tuneLoop.js';
 
 /** One training question with its answer-bearing blocks and its hard negatives (block ids). */
 export interface DprTuneExample {
@@ -52,13 +52,7 @@ export interface DprTuneStepStats {
 }
 
 /** Trains both embedders of `scorer` on (question, positive block, hard negative block) triples. */
-export class DprRetrieverTuner {
-  readonly cfg: DprTuneConfig;
-  private readonly opt: AdamW;
-  private readonly schedule: (step: number) => number;
-  private readonly queries: TokenSeq[];
-  private readonly sampler: EpochSampler;
-
+export class DprRetrieverTuner extends QuestionTuner<DprTuneConfig> {
   /** blockTokens(id): `[CLS] title [SEP] text [SEP]` of block `id`, cut to cfg.blockLen (encodeBlock). */
   constructor(
     private readonly scorer: RealmScorer,
@@ -67,18 +61,7 @@ export class DprRetrieverTuner {
     private readonly examples: readonly DprTuneExample[],
     cfg: Partial<DprTuneConfig> = {},
   ) {
-    this.cfg = { ...DPR_TUNE_DEFAULTS, ...cfg };
-    if (examples.length < 2) throw new Error('DprRetrieverTuner: need at least 2 training questions (the others are the negatives)');
-    for (const e of examples) if (e.positives.length === 0) throw new Error(`DprRetrieverTuner: question without positives: ${e.question}`);
-    this.opt = new AdamW(scorer.parameters(), { lr: 0, weightDecay: this.cfg.weightDecay, decay: bertDecayExclusions });
-    this.schedule = linearWarmupDecay({ warmupSteps: this.cfg.warmupSteps, totalSteps: this.cfg.steps, peakLr: this.cfg.lr });
-    this.queries = examples.map((e) => encodeQuery(tok, e.question, this.cfg.queryLen));
-    this.sampler = new EpochSampler(examples.length, this.cfg.seed);
-  }
-
-  /** Completed steps. */
-  get step(): number {
-    return this.opt.stepCount;
+    super('DprRetrieverTuner', { ...DPR_TUNE_DEFAULTS, ...cfg }, scorer.parameters(), tok, examples, 2); // the others are the negatives
   }
 
   /** One optimisation step on the next batch (epochs in a seeded random order; a random positive per question). */

@@ -15,12 +15,11 @@
  * gradient w.r.t. the query vectors are two GEMMs against the fixed [N, P] document matrix; only the query encoder
  * runs through autograd.
  */
-import { AdamW, backward, bertDecayExclusions, getBackend, linearWarmupDecay } from '../engine/index.js';
+import { backward, getBackend } from '../engine/index.js';
 import type { RealmScorer } from '../retriever/scorer.js';
-import type { OptimSection } from './pretrainConfig.js';
 import { embedTokenized } from './refreshJob.js';
-import { EpochSampler, applyUpdate } from './tuneLoop.js';
-import { encodeQuery, packBatch, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
+import { QuestionTuner, applyUpdate, type QuestionTuneSettings } from './tuneLoop.js';
+import { encodeQuery, packBatch, type RetrieverTokenizer } from '../retriever/inputs.js';
 
 /** One training question: its text and the ids of the blocks that count as answering it. */
 export interface QaTuneExample {
@@ -30,13 +29,9 @@ export interface QaTuneExample {
 }
 
 /** Fine-tuning settings: the optimiser's (AdamW, linear warm-up then linear decay; betas / eps are AdamW's defaults) and these. */
-export interface QaTuneConfig extends Pick<OptimSection, 'steps' | 'batchSize' | 'lr' | 'warmupSteps' | 'weightDecay' | 'clipNorm'> {
+export interface QaTuneConfig extends QuestionTuneSettings {
   /** Multiplier of the inner product inside the softmax (ICT's logit scale, so the start is ICT's distribution). */
   logitScale: number;
-  /** Question length in wordpieces including [CLS] and [SEP]. */
-  queryLen: number;
-  /** Sampling seed of the batches. */
-  seed: number;
 }
 
 /** Defaults (what the retrieval benchmark's fine-tune used unless its command says otherwise). */
@@ -108,13 +103,7 @@ export function marginalLossGrad(scores: Float32Array, B: number, N: number, pos
 }
 
 /** Trains the query embedder of `scorer` against fixed document vectors. */
-export class QaRetrieverTuner {
-  readonly cfg: QaTuneConfig;
-  private readonly opt: AdamW;
-  private readonly schedule: (step: number) => number;
-  private readonly queries: TokenSeq[];
-  private readonly sampler: EpochSampler;
-
+export class QaRetrieverTuner extends QuestionTuner<QaTuneConfig> {
   /**
    * docVecs: the corpus vectors [N, dim] row-major (row = block id), from the scorer's document embedder.
    * examples: training questions with at least one positive each.
@@ -127,19 +116,8 @@ export class QaRetrieverTuner {
     private readonly examples: readonly QaTuneExample[],
     cfg: Partial<QaTuneConfig> = {},
   ) {
-    this.cfg = { ...QA_TUNE_DEFAULTS, ...cfg };
-    if (examples.length === 0) throw new Error('QaRetrieverTuner: no training questions with an answer-bearing candidate');
-    for (const e of examples) if (e.positives.length === 0) throw new Error(`QaRetrieverTuner: question without positives: ${e.question}`);
+    super('QaRetrieverTuner', { ...QA_TUNE_DEFAULTS, ...cfg }, scorer.queryEmbedder.parameters(), tok, examples, 1);
     if (docVecs.length % dim !== 0) throw new Error(`QaRetrieverTuner: ${docVecs.length} floats is not a whole number of ${dim}-d vectors`);
-    this.opt = new AdamW(scorer.queryEmbedder.parameters(), { lr: 0, weightDecay: this.cfg.weightDecay, decay: bertDecayExclusions });
-    this.schedule = linearWarmupDecay({ warmupSteps: this.cfg.warmupSteps, totalSteps: this.cfg.steps, peakLr: this.cfg.lr });
-    this.queries = examples.map((e) => encodeQuery(tok, e.question, this.cfg.queryLen));
-    this.sampler = new EpochSampler(examples.length, this.cfg.seed);
-  }
-
-  /** Completed steps. */
-  get step(): number {
-    return this.opt.stepCount;
   }
 
   /** One optimisation step on the next batch of questions (epochs in a seeded random order). */
