@@ -138,9 +138,10 @@ async function main(): Promise<void> {
   log(`index (${indexKind}) built in ${secs(t0).toFixed(1)} s`);
   // a --qa-model fine-tuned DPR-style (both embedders) needs the corpus embedded by its own document embedder
   let qaIndex = index;
-  if (qaScorer && weightsFingerprint(qaScorer.docEmbedder) !== weightsFingerprint(scorer.docEmbedder)) {
+  const qaDocFingerprint = qaScorer ? weightsFingerprint(qaScorer.docEmbedder) : null;
+  if (qaScorer && qaDocFingerprint !== weightsFingerprint(scorer.docEmbedder)) {
     const qaJob = embedCorpus(qaScorer.docEmbedder, tok, { size: blocks.length, getMany: (ids) => Array.from(ids, (i) => blocks[i]) }, {
-      outDir: `${embedDir}-${weightsFingerprint(qaScorer.docEmbedder)}`, blockLen, batchSize: 64, maxBatchTokens: 8192, progressEvery: 15, log,
+      outDir: `${embedDir}-${qaDocFingerprint}`, blockLen, batchSize: 64, maxBatchTokens: 8192, progressEvery: 15, log,
     });
     qaIndex = buildIndex(qaJob.vectors, qaJob.dim, { kind: indexKind });
     log(`--qa-model: its own document embedder, corpus embedded and indexed separately`);

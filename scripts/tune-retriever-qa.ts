@@ -27,12 +27,11 @@ import { readConfig, writeConfig } from '../src/model/config.js';
 import { Bm25Builder, BM25_DEFAULTS } from '../src/retriever/bm25.js';
 import { NLTK_STOPWORDS } from '../src/retriever/bm25Analyzer.js';
 import { RealmScorer } from '../src/retriever/scorer.js';
-import { buildIndex, embedCorpus } from '../src/train/embedCorpus.js';
+import { buildIndex, embedBlocks, embedCorpus } from '../src/train/embedCorpus.js';
 import { readPassageBlocks } from '../src/train/ictSetup.js';
-import { DprRetrieverTuner } from '../src/train/dprRetriever.js';
-import { QaRetrieverTuner, embedQuestions, minePositives, type QaTuneExample } from '../src/train/qaRetriever.js';
+import { DprRetrieverTuner, type DprTuneExample } from '../src/train/dprRetriever.js';
+import { QaRetrieverTuner, embedQuestions, minePositives } from '../src/train/qaRetriever.js';
 import { encodeBlock, type TokenSeq } from '../src/retriever/inputs.js';
-import { embedBlocks } from '../src/train/embedCorpus.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
 import { scriptArgs } from './lib/args.js';
 
@@ -101,7 +100,7 @@ async function main(): Promise<void> {
   const positives = minePositives(train.length, (i) => [...bmHits[i], ...hits.ids.subarray(i * K, (i + 1) * K)], answers);
   // DPR's hard negatives: BM25's best blocks (top K) without an answer, best first (up to 3 kept per question)
   const negatives = trainDocs ? bmHits.map((ids, i) => Int32Array.from(ids.filter((id) => !answers(i, id)).slice(0, 3))) : [];
-  const examples: Array<QaTuneExample & { negatives: Int32Array }> = [];
+  const examples: DprTuneExample[] = [];
   train.forEach((q, i) => { if (positives[i].length > 0) examples.push({ question: q.question, positives: positives[i], negatives: negatives[i] ?? new Int32Array(0) }); });
   const meanPos = examples.reduce((a, e) => a + e.positives.length, 0) / examples.length;
   log(`training questions: ${examples.length} of ${train.length} have an answer-bearing block in the BM25 or retriever top-${K} (mean ${meanPos.toFixed(1)} positives; ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -121,11 +120,6 @@ async function main(): Promise<void> {
     log(`validation @${step}: R@20 CT train[:500] ${p.ct_train_r20}, WQ train[:1000] ${p.wq_train_r20}`);
     return p.ct_train_r20 + p.wq_train_r20;
   };
-  const trained = () => (trainDocs ? scorer.parameters() : scorer.queryEmbedder.parameters());
-  const snapshot = () => new Map(Array.from(trained(), ([n, t]) => [n, t.data.slice()]));
-  let best = await evalNow(0);
-  let bestStep = 0;
-  let bestWeights = snapshot();
   const blockCache = new Map<number, TokenSeq>();
   const blockTokens = (id: number): TokenSeq => {
     let t = blockCache.get(id);
@@ -133,8 +127,12 @@ async function main(): Promise<void> {
     return t;
   };
   const tuner = trainDocs
-    ? new DprRetrieverTuner(scorer, tok, blockTokens, examples, { ...tune, blockLen, hardNegatives })
+    ? new DprRetrieverTuner(scorer, tok, blockTokens, examples, { ...tune, hardNegatives })
     : new QaRetrieverTuner(scorer, tok, job.vectors, dim, examples, tune);
+  const snapshot = () => new Map(Array.from(tuner.params, ([n, t]) => [n, t.data.slice()]));
+  let best = await evalNow(0);
+  let bestStep = 0;
+  let bestWeights = snapshot();
   // --train-docs: the corpus vectors of the current document embedder, for validation
   const reembed = (): void => {
     const t1 = performance.now();
@@ -165,7 +163,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  for (const [n, t] of trained()) t.data.set(bestWeights.get(n)!);
+  for (const [n, t] of tuner.params) t.data.set(bestWeights.get(n)!);
   const minutes = (performance.now() - t0) / 60_000;
   mkdirSync(out, { recursive: true });
   scorer.save(join(out, 'model.safetensors'), { step: String(bestStep), init: modelPath, qa_tune: trainDocs ? 'dpr-both-encoders' : 'orqa-question-encoder' });

@@ -14,22 +14,17 @@
 import { crossEntropy, scale } from '../engine/index.js';
 import { packBatch, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
 import type { RealmScorer } from '../retriever/scorer.js';
-import type { QaTuneConfig } from './qaRetriever.js';
+import type { QaTuneConfig, QaTuneExample } from './qaRetriever.js';
 import { QuestionTuner, applyUpdate } from './tuneLoop.js';
 
-/** One training question with its answer-bearing blocks and its hard negatives (block ids). */
-export interface DprTuneExample {
-  question: string;
-  /** Blocks containing an answer; never empty. */
-  positives: Int32Array;
+/** One training question with its answer-bearing blocks (as for the ORQA tuner) and its hard negatives (block ids). */
+export interface DprTuneExample extends QaTuneExample {
   /** High-ranked blocks without an answer (may be empty: the in-batch negatives remain). */
   negatives: Int32Array;
 }
 
-/** Settings: those of the ORQA tuner (optimiser, scale, question length, seed) plus the block side's. */
+/** Settings: those of the ORQA tuner (optimiser, scale, question length, seed) plus the hard-negative switch. */
 export interface DprTuneConfig extends QaTuneConfig {
-  /** Block length in wordpieces including specials (blocks come tokenised from the caller; used for checks only). */
-  blockLen: number;
   /** Add each question's first hard negative to the batch's blocks (DPR: "one BM25 negative per question"). */
   hardNegatives: boolean;
 }
@@ -37,7 +32,7 @@ export interface DprTuneConfig extends QaTuneConfig {
 /** Defaults (DPR's recipe, scaled to a BERT-mini on 2 cores). */
 export const DPR_TUNE_DEFAULTS: DprTuneConfig = {
   steps: 600, batchSize: 32, lr: 5e-5, warmupSteps: 50, weightDecay: 0.01, clipNorm: 1, logitScale: 1, queryLen: 32, seed: 1,
-  blockLen: 128, hardNegatives: true,
+  hardNegatives: true,
 };
 
 /** What one step did. */
@@ -53,7 +48,7 @@ export interface DprTuneStepStats {
 
 /** Trains both embedders of `scorer` on (question, positive block, hard negative block) triples. */
 export class DprRetrieverTuner extends QuestionTuner<DprTuneConfig> {
-  /** blockTokens(id): `[CLS] title [SEP] text [SEP]` of block `id`, cut to cfg.blockLen (encodeBlock). */
+  /** blockTokens(id): `[CLS] title [SEP] text [SEP]` of block `id` (encodeBlock, at the caller's block length). */
   constructor(
     private readonly scorer: RealmScorer,
     private readonly tok: RetrieverTokenizer,
@@ -90,7 +85,7 @@ export class DprRetrieverTuner extends QuestionTuner<DprTuneConfig> {
     }
     this.opt.zeroGrad();
     loss.backward(undefined, { freeActivations: true });
-    const { lr, gradNorm } = applyUpdate(this.opt, this.scorer.parameters(), this.schedule, this.cfg.clipNorm);
+    const { lr, gradNorm } = applyUpdate(this.opt, this.params, this.schedule, this.cfg.clipNorm);
     return { step: this.opt.stepCount, loss: loss.item(), accuracy: correct / B, lr, gradNorm };
   }
 }

@@ -136,7 +136,7 @@ export class QaRetrieverTuner extends QuestionTuner<QaTuneConfig> {
     be.sgemm(false, false, B, P, N, s, scores, N, this.docVecs, P, 0, gq, P); // ∂L/∂Q = s · (∂L/∂S) D  [B, P]
     this.opt.zeroGrad();
     backward(q, gq, { freeActivations: true });
-    const { lr, gradNorm } = applyUpdate(this.opt, this.scorer.queryEmbedder.parameters(), this.schedule, this.cfg.clipNorm);
+    const { lr, gradNorm } = applyUpdate(this.opt, this.params, this.schedule, this.cfg.clipNorm);
     const mean = (a: Float64Array): number => a.reduce((x, y) => x + y, 0) / a.length;
     return { step: this.opt.stepCount, loss: mean(loss), positiveMass: mean(mass), lr, gradNorm };
   }

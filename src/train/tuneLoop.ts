@@ -4,7 +4,7 @@
  * pass (global-norm clip, learning rate from the schedule, AdamW step, gradients cleared), and the common state of
  * the two question-encoder tuners (their optimiser, schedule, tokenised questions and sampler).
  */
-import { AdamW, Rng, bertDecayExclusions, clipGradNorm, linearWarmupDecay, type ParamSource } from '../engine/index.js';
+import { AdamW, Rng, bertDecayExclusions, clipGradNorm, linearWarmupDecay, type ParamSource, type Tensor } from '../engine/index.js';
 import { encodeQuery, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
 import type { OptimSection } from './pretrainConfig.js';
 
@@ -67,7 +67,7 @@ export abstract class QuestionTuner<C extends QuestionTuneSettings> {
 
   /** name: the class, for errors; minQuestions: the fewest training questions that make sense. */
   protected constructor(
-    name: string, readonly cfg: C, params: ParamSource, tok: RetrieverTokenizer,
+    name: string, readonly cfg: C, /** The parameters this tuner trains. */ readonly params: Map<string, Tensor>, tok: RetrieverTokenizer,
     questions: ReadonlyArray<{ question: string; positives: Int32Array }>, minQuestions: number,
   ) {
     if (questions.length < minQuestions) throw new Error(`${name}: need at least ${minQuestions} training question${minQuestions > 1 ? 's' : ''} with an answer-bearing block (got ${questions.length})`);

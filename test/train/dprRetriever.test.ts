@@ -51,7 +51,7 @@ test('DprRetrieverTuner: both embedders learn; the answer block ranks first for 
   const docBefore = new Map(Array.from(scorer.docEmbedder.parameters(), ([n, t]) => [n, t.data.slice()]));
   const start = top1();
   const tuner = new DprRetrieverTuner(scorer, tok, (id) => encodeBlock(tok, blocks[id].title, blocks[id].text, 8), examples, {
-    steps: 600, batchSize: 12, lr: 1e-3, warmupSteps: 10, queryLen: 8, blockLen: 8, hardNegatives: false,
+    steps: 600, batchSize: 12, lr: 1e-3, warmupSteps: 10, queryLen: 8, hardNegatives: false,
   });
   let acc = 0;
   for (let i = 0; i < 600; i++) acc = tuner.trainStep().accuracy;
