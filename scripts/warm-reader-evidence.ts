@@ -81,6 +81,7 @@ function main(): void {
   process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}evidence: mined in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   if (rows.length === 0) throw new Error('no training example has an answer-bearing BM25 block');
 
+  const span = model.encoder.spanLevel;
   const params = model.encoder.parameters();
   const opt = new AdamW(params, { lr, weightDecay: 0.01, decay: realmDecay });
   const rng = new Rng(seed + 1);
@@ -94,14 +95,16 @@ function main(): void {
     const b = Array.from(order.subarray(pos, pos + batch), (i) => rows[i]);
     pos += batch;
     opt.lr = lr * Math.min(1, step / 20) * (1 - (step - 1) / steps); // warm-up 20 steps, linear decay
-    const loss = neg(mean(model.encoder.targetLogProbs(tok, b, model.opts.jointMaxLen, true)));
+    // mean −log p(y_j|z,x) per wordpiece, or per span with the span copy head (p(y|z,x) of whole spans only)
+    const lp = span ? model.encoder.rowLogProbs(tok, b, model.opts.jointMaxLen, true) : model.encoder.targetLogProbs(tok, b, model.opts.jointMaxLen, true);
+    const loss = neg(mean(lp));
     acc += loss.item();
     backward(loss, undefined, { freeActivations: true });
     opt.step();
     for (const p of params.values()) p.grad = null;
     if (step % 25 === 0 || step === steps) {
       const sec = (performance.now() - t1) / 1000;
-      process.stderr.write(`step ${step}/${steps} | loss/piece ${(acc / (step % 25 || 25)).toFixed(3)} | ${(step / sec).toFixed(2)} step/s\n`);
+      process.stderr.write(`step ${step}/${steps} | loss/${span ? 'span' : 'piece'} ${(acc / (step % 25 || 25)).toFixed(3)} | ${(step / sec).toFixed(2)} step/s\n`);
       acc = 0;
     }
   }

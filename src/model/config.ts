@@ -65,9 +65,10 @@ export interface RealmConfig {
   bos_token_id: number | null;
   /** Id of the end-of-sequence token (HF default 2; unused by BERT-style inputs). */
   eos_token_id: number | null;
-  /** Ours, not HF's: the knowledge-augmented encoder adds a copy (pointer) head `cls.copy.*` (src/realm/copyHead.ts).
-   *  Absent or false in HF checkpoints, which load unchanged. */
-  reader_copy_head?: boolean;
+  /** Ours, not HF's: the knowledge-augmented encoder adds a copy (pointer) head `cls.copy.*`: true = per token
+   *  (src/realm/copyHead.ts), "span" = one pointer per masked span (src/realm/spanCopyHead.ts, needs the span
+   *  marginal). Absent or false in HF checkpoints, which load unchanged. */
+  reader_copy_head?: boolean | 'span';
   /** Always "realm" when written. */
   model_type?: string;
   /** Class names the weights belong to (HF convention), e.g. ["RealmKnowledgeAugEncoder"]. */
@@ -179,7 +180,7 @@ export function parseConfig(json: unknown, file = '<object>'): RealmConfig {
         throw new ConfigError(file, `expected one of ${HIDDEN_ACTS.join(', ')}, got ${JSON.stringify(v)}`, key);
       }
     } else if (key === 'reader_copy_head') {
-      if (typeof v !== 'boolean') throw new ConfigError(file, `expected true or false, got ${JSON.stringify(v)}`, key);
+      if (typeof v !== 'boolean' && v !== 'span') throw new ConfigError(file, `expected true, false or "span", got ${JSON.stringify(v)}`, key);
     } else if (key === 'model_type') {
       if (typeof v !== 'string') throw new ConfigError(file, `expected a string, got ${JSON.stringify(v)}`, key);
     } else if (key === 'architectures') {

@@ -28,7 +28,7 @@ export const COPY_HEAD_PREFIX = 'cls.copy';
 export const COPY_GATE_BIAS_INIT = -2;
 
 /** Additive score that switches a term off (exp underflows to exactly 0 in float32). */
-const OFF = -1e4;
+export const OFF = -1e4;
 
 /** Where the copy head may point in a packed batch. */
 export interface CopySources {
@@ -54,17 +54,30 @@ export interface CopyTerms {
 }
 
 /** softplus(u) = log(1 + e^u) for u [N], as a logsumexp of [0, u]. */
-function softplus(u: Tensor): Tensor {
+export function softplus(u: Tensor): Tensor {
   const n = u.shape[0];
   return logsumexp(concat([Tensor.zeros([n, 1]), reshape(u, [n, 1])], 1), 1);
 }
 
+/**
+ * Pointer scores (W_q h_i + b_q)·(W_k h_t + b_k) / √H of every masked position i [N] against every position t of its
+ * row: seq [R, T, H], hm [N, H], rowOf [N] → [N, T]. Shared by the token (this file) and span (./spanCopyHead.ts) heads.
+ */
+export function pointerScores(seq: Tensor, hm: Tensor, rowOf: Int32Array, query: readonly [Tensor, Tensor], key: readonly [Tensor, Tensor]): Tensor {
+  const [R, T, H] = seq.shape;
+  const N = rowOf.length;
+  const q = linear(hm, query[0], query[1]); // [N, H]
+  const k = reshape(linear(reshape(seq, [R * T, H]), key[0], key[1]), [R, T * H]); // [R, T·H]
+  const kRows = reshape(indexSelect(k, 0, rowOf), [N, T, H]); // [N, T, H]
+  return reshape(matmul(reshape(q, [N, 1, H]), kRows, { transB: true, alpha: 1 / Math.sqrt(H) }), [N, T]); // [N, T]
+}
+
 /** Pointer-generator head over the block tokens of each joint row. */
 export class CopyHead {
-  private readonly query: [Tensor, Tensor];
-  private readonly key: [Tensor, Tensor];
-  private readonly gate: [Tensor, Tensor];
-  private readonly hidden: number;
+  protected readonly query: [Tensor, Tensor];
+  protected readonly key: [Tensor, Tensor];
+  protected readonly gate: [Tensor, Tensor];
+  protected readonly hidden: number;
 
   /** Registers `<name>.{query,key,gate}.{weight,bias}` in `store` (zero-filled; the encoder's init fills them). */
   constructor(cfg: RealmConfig, store: ParamStore, name = COPY_HEAD_PREFIX) {
@@ -98,10 +111,7 @@ export class CopyHead {
         if (s.source[r * T + t]) { srcBias[n * T + t] = 0; gateBias[n] = 0; }
       }
     }
-    const q = linear(hm, this.query[0], this.query[1]); // [N, H]
-    const k = reshape(linear(reshape(seq, [R * T, H]), this.key[0], this.key[1]), [R, T * H]); // [R, T·H]
-    const kRows = reshape(indexSelect(k, 0, rowOf), [N, T, H]); // [N, T, H]
-    const scores = reshape(matmul(reshape(q, [N, 1, H]), kRows, { transB: true, alpha: 1 / Math.sqrt(H) }), [N, T]); // [N, T]
+    const scores = pointerScores(seq, hm, rowOf, this.query, this.key); // [N, T]
     const logAttn = logSoftmax(add(scores, new Tensor(srcBias, [N, T])), 1); // [N, T]
     const u = add(reshape(linear(hm, this.gate[0], this.gate[1]), [N]), new Tensor(gateBias, [N])); // [N]
     return { logAttn, logGate: neg(softplus(neg(u))), logOneMinusGate: neg(softplus(u)) };

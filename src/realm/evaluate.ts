@@ -2,14 +2,13 @@
  * Held-out evaluation of a pre-trained REALM (Guu et al. 2020 §4, the masked-LM view of its ablations): for masked
  * examples x (each remembering its source block), retrieve the top k blocks excluding trivial ones (the source block,
  * or every block of its document), score them with the current embedders, add the null document, and predict the
- * whole masked span y by the marginal p(y|x) = Σ_z p(z|x) Π_j p(y_j|z,x) (candidates: each candidate document's exact
- * top-n span, as src/realm/fill.ts does). An example is correct when the best span equals the original wordpieces.
+ * whole masked span y by the marginal p(y|x) = Σ_z p(z|x) p(y|z,x) (candidates: each candidate document's top
+ * fillings, ./spanDistribution.ts, as src/realm/fill.ts does). An example is correct when the best span equals the original wordpieces.
  * Retrieval utility: whether the answer string occurs (case-insensitive) in the top-1 / any of the top-k blocks.
  */
 import { noGrad } from '../engine/index.js';
 import type { Index } from '../index/types.js';
 import { maskedPositionsOf, type BlockTextSource, type BlockTokenCache, type BlockTokens, type RealmExample } from './batch.js';
-import { topSequences } from './fill.js';
 import type { JointRow } from './kaEncoder.js';
 import { withLexicalCandidates, type LexicalCandidates } from './lexical.js';
 import { logSumExp64 } from './loss.js';
@@ -74,7 +73,6 @@ export function evaluateHeldOut(
 ): HeldOutEvalResult {
   const bs = opts.batchSize ?? 8;
   const beam = opts.beam ?? 5;
-  const V = model.cfg.vocab_size;
   const useNull = model.opts.nullDocument;
   if (opts.k > 0 && !index && !opts.candidates) throw new RangeError('evaluateHeldOut: k > 0 needs an index (or candidates)');
   const m = opts.k > 0 && !opts.candidates ? opts.lexicalCandidates ?? model.opts.lexicalCandidates : 0;
@@ -107,23 +105,16 @@ export function evaluateHeldOut(
         for (const block of cands) rows.push({ x: e.inputIds, block, positions });
         return { positions, scores, C: cands.length };
       });
-      const lp = model.encoder.maskedLogProbs(model.tok, rows, model.opts.jointMaxLen).data; // [Σ C·M, V]
+      const dists = model.encoder.spanDistributions(model.tok, rows, model.opts.jointMaxLen); // p(y|z,x) per row
       let off = 0;
       batch.forEach((e, b) => {
         const { positions, scores, C } = per[b];
-        const M = positions.length;
         const lse = logSumExp64(scores);
         const logPz = scores.map((x) => x - lse);
-        const rowsOf = (c: number): Float32Array => lp.subarray((off + c * M) * V, (off + (c + 1) * M) * V);
-        const logPyz = (c: number, y: readonly number[]): number => {
-          const r = rowsOf(c);
-          let t = 0;
-          for (let m = 0; m < M; m++) t += r[m * V + y[m]];
-          return t;
-        };
-        const marginal = (y: readonly number[]): number => logSumExp64(Array.from({ length: C }, (_, c) => logPz[c] + logPyz(c, y)));
+        const mine = dists.slice(off, off + C);
+        const marginal = (y: readonly number[]): number => logSumExp64(mine.map((d, c) => logPz[c] + d.logProb(y)));
         const seen = new Map<string, number[]>();
-        for (let c = 0; c < C; c++) for (const { ids: y } of topSequences(rowsOf(c), V, M, beam, banned)) seen.set(y.join(','), y);
+        for (const d of mine) for (const y of d.top(beam, banned)) seen.set(y.join(','), y);
         let best: number[] = [];
         let bestLp = -Infinity;
         for (const y of seen.values()) {
@@ -143,7 +134,7 @@ export function evaluateHeldOut(
           if (any) topk++;
           inCandFlags.push(any ? 1 : 0);
         } else inCandFlags.push(0);
-        off += C * M;
+        off += C;
       });
     });
     opts.onProgress?.(Math.min(s + bs, examples.length));

@@ -3,9 +3,9 @@
  * text. The query embedder embeds `[CLS] x [SEP]`, the index returns the top k blocks, their scores are recomputed
  * with the current embedders, the null document ∅ is added, and the knowledge-augmented encoder reads each (x, z).
  *
- * Each [MASK] is one wordpiece. Candidate fillings come from a beam per document (exact top-n of Σ_j log p(y_j|z,x)
- * since the positions are independent given z) and from the null document; every candidate y is then scored exactly
- * by the marginal p(y|x) = Σ_z p(z|x) Π_j p(y_j|z,x). Evidence = the retrieved blocks with p(z|x) and p(ŷ|z,x) of the
+ * Each [MASK] is one wordpiece. Candidate fillings come from every document's p(y|z,x) (./spanDistribution.ts: an
+ * exact beam over positions, plus the block's windows with the span copy head) and from the null document; every
+ * candidate y is then scored exactly by the marginal p(y|x) = Σ_z p(z|x) p(y|z,x). Evidence = the retrieved blocks with p(z|x) and p(ŷ|z,x) of the
  * best filling ŷ. This is what `realm-lm fill` and `Realm.fill` call.
  */
 import { noGrad } from '../engine/index.js';
@@ -73,28 +73,6 @@ export interface FillResult {
   maskCount: number;
 }
 
-/** Top-n sequences of independent per-position log-prob rows lp [M, V] (exact beam over positions); also used by
- * the held-out evaluation (evaluate.ts). */
-export function topSequences(lp: Float32Array, V: number, M: number, n: number, banned: (id: number) => boolean): Array<{ ids: number[]; score: number }> {
-  let beam: Array<{ ids: number[]; score: number }> = [{ ids: [], score: 0 }];
-  for (let m = 0; m < M; m++) {
-    const row = lp.subarray(m * V, (m + 1) * V);
-    const best: Array<[number, number]> = [];
-    for (let v = 0; v < V; v++) {
-      if (banned(v)) continue;
-      if (best.length < n) best.push([v, row[v]]);
-      else if (row[v] > best[best.length - 1][1]) best[best.length - 1] = [v, row[v]];
-      else continue;
-      best.sort((a, b) => b[1] - a[1]);
-    }
-    const next: Array<{ ids: number[]; score: number }> = [];
-    for (const s of beam) for (const [v, l] of best) next.push({ ids: [...s.ids, v], score: s.score + l });
-    next.sort((a, b) => b.score - a.score);
-    beam = next.slice(0, n);
-  }
-  return beam;
-}
-
 /** A pre-trained REALM with its tokenizer, index and block texts: `fill(text)`. */
 export class RealmFiller {
   constructor(
@@ -140,20 +118,13 @@ export class RealmFiller {
       const logPz = scores.map((s) => s - lse);
       const cands: Array<BlockTokens | null> = [...(useNull ? [null] : []), ...blockToks];
       const rows: JointRow[] = cands.map((block) => ({ x, block, positions }));
-      const lp = this.model.encoder.maskedLogProbs(this.model.tok, rows, this.model.opts.jointMaxLen).data; // [C*M, V]
-      const V = this.model.cfg.vocab_size;
+      const dists = this.model.encoder.spanDistributions(this.model.tok, rows, this.model.opts.jointMaxLen); // p(y|z,x) per candidate
       const C = cands.length;
       const banned = (v: number): boolean => v === this.tok.maskId || v === this.tok.clsId || v === this.tok.sepId || v === this.tok.padId || (this.tok.isSpecialId?.(v) ?? false);
-      // candidate fillings from every document's beam
+      // candidate fillings from every document's top fillings
       const seen = new Map<string, number[]>();
-      for (let c = 0; c < C; c++) {
-        for (const s of topSequences(lp.subarray(c * M * V, (c + 1) * M * V), V, M, topN, banned)) seen.set(s.ids.join(','), s.ids);
-      }
-      const logPyz = (c: number, y: number[]): number => {
-        let s = 0;
-        for (let m = 0; m < M; m++) s += lp[(c * M + m) * V + y[m]];
-        return s;
-      };
+      for (const d of dists) for (const y of d.top(topN, banned)) seen.set(y.join(','), y);
+      const logPyz = (c: number, y: number[]): number => dists[c].logProb(y);
       const scored = [...seen.values()].map((y) => ({ y, logp: logSumExp64(Array.from({ length: C }, (_, c) => logPz[c] + logPyz(c, y))) }));
       scored.sort((a, b) => b.logp - a.logp);
       const predictions = scored.slice(0, topN).map((s) => ({ text: this.tok.decode(s.y), ids: s.y, prob: Math.exp(s.logp) }));

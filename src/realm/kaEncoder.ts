@@ -11,9 +11,10 @@
  * (our addition on top of HF, as in the paper) is x alone: `[CLS] x [SEP]`. A batch of examples × candidates runs as
  * one padded [R, T] BERT pass, and hidden states are gathered only at x's masked positions before the head.
  * With `reader_copy_head: true` in the config (ours, off by default) a pointer-generator head (./copyHead.ts, `cls.copy.*`)
- * mixes copying a block token into p(y_j|z,x).
+ * mixes copying a block token into p(y_j|z,x); with `reader_copy_head: "span"` (./spanCopyHead.ts, same parameters) it
+ * copies a whole window of the block into p(y|z,x) of the span.
  */
-import { Rng, Tensor, crossEntropy, logSoftmax, neg } from '../engine/index.js';
+import { Rng, Tensor, crossEntropy, logSoftmax, matmul, neg, reshape } from '../engine/index.js';
 import { BertModel, type BertInputs } from '../model/bert.js';
 import type { RealmConfig } from '../model/config.js';
 import { initBertParams } from '../model/init.js';
@@ -22,6 +23,8 @@ import { ParamStore } from '../model/params.js';
 import { packBatch, type TokenSeq } from '../retriever/inputs.js';
 import { RealmInputError, type BlockTokens, type RealmTokenizer } from './batch.js';
 import { COPY_HEAD_PREFIX, CopyHead, type CopySources } from './copyHead.js';
+import { SpanCopyHead } from './spanCopyHead.js';
+import { ProductSpanDistribution, type SpanDistribution } from './spanDistribution.js';
 
 /** One joint row: an example's x with one candidate block (null = the null document). */
 export interface JointRow {
@@ -81,7 +84,7 @@ export class KnowledgeAugEncoder {
   readonly head: MlmHead;
   /** Registry of the encoder's parameters. */
   readonly store: ParamStore;
-  /** The copy head `cls.copy.*` (null unless `cfg.reader_copy_head`). */
+  /** The copy head `cls.copy.*` (null unless `cfg.reader_copy_head`; a SpanCopyHead when it is "span"). */
   readonly copy: CopyHead | null;
 
   constructor(cfg: RealmConfig, rng: Rng, opts: KnowledgeAugEncoderOptions = {}) {
@@ -89,7 +92,8 @@ export class KnowledgeAugEncoder {
     this.store = opts.store ?? new ParamStore();
     this.bert = new BertModel(cfg, rng, 'realm', { store: this.store, init: false });
     this.head = new MlmHead(cfg, this.store, this.bert.wordEmbeddings, 'cls.predictions');
-    this.copy = cfg.reader_copy_head === true ? new CopyHead(cfg, this.store) : null;
+    this.copy = cfg.reader_copy_head === 'span' ? new SpanCopyHead(cfg, this.store)
+      : cfg.reader_copy_head === true ? new CopyHead(cfg, this.store) : null;
     if (opts.init !== false) {
       const own = new ParamStore();
       for (const [name, t] of this.parameters()) {
@@ -99,6 +103,11 @@ export class KnowledgeAugEncoder {
       initBertParams(own, cfg, rng);
       this.copy?.initGate();
     }
+  }
+
+  /** Whether p(y|z,x) is defined per span only (the span copy head): per-token log-likelihoods do not exist. */
+  get spanLevel(): boolean {
+    return this.copy instanceof SpanCopyHead;
   }
 
   /** The encoder's parameters by HF name (`realm.*`, `cls.predictions.*`, and ours `cls.copy.*` when on). */
@@ -136,40 +145,78 @@ export class KnowledgeAugEncoder {
     return { rowOf: Int32Array.from(gather, (g) => Math.floor(g / T)), ids, source, rows: R, seqLen: T };
   }
 
-  /** One BERT pass: MLM logits at the masked positions [N, vocab], and the copy head's terms when it is on. */
+  /** One BERT pass: MLM logits at the masked positions [N, vocab], the encoder output and the copy sources. */
   private run(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean) {
     const { inputs, gather } = this.pack(tok, rows, maxLen);
     const { sequenceOutput } = this.bert.forward(inputs, training, { pool: false }); // [R, T, H]
     const hm = gatherPositions(sequenceOutput, gather); // [N, H]
     const logits = this.head.forward(hm); // [N, vocab]
-    if (!this.copy) return { logits, copy: null };
-    const sources = this.sources(tok, inputs, gather);
-    return { logits, copy: { sources, terms: this.copy.terms(sequenceOutput, hm, sources) } };
+    return { logits, sequenceOutput, hm, sources: this.copy ? this.sources(tok, inputs, gather) : null };
   }
 
-  /** MLM logits at the masked positions of every row, rows in order [N = Σ positions, vocab] (the generator part
-   *  only when the copy head is on). */
-  logits(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
-    return this.run(tok, rows, maxLen, training).logits;
-  }
-
-  /** log p(y_j | z, x) of each row's targets, flattened in row order [N] (with autograd). */
-  targetLogProbs(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
+  /** Each row's targets, flattened in row order [N]. */
+  private targetsOf(rows: readonly JointRow[]): Int32Array {
     const targets: number[] = [];
     for (const r of rows) {
       if (!r.targets || r.targets.length !== r.positions.length) throw new RealmInputError('KnowledgeAugEncoder: every row needs one target per masked position');
       targets.push(...r.targets);
     }
-    const y = Int32Array.from(targets);
-    const { logits, copy } = this.run(tok, rows, maxLen, training);
-    const gen = neg(crossEntropy(logits, y, { reduction: 'none' })); // [N]
-    return copy ? this.copy!.targetLogProbs(copy.terms, gen, copy.sources, y) : gen;
+    return Int32Array.from(targets);
   }
 
-  /** Full log-distributions over the vocabulary at each masked position [N, vocab] (inference). */
+  /** MLM logits at the masked positions of every row, rows in order [N = Σ positions, vocab] (the generator part
+   *  only when a copy head is on). */
+  logits(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
+    return this.run(tok, rows, maxLen, training).logits;
+  }
+
+  /** log p(y_j | z, x) of each row's targets, flattened in row order [N] (with autograd; not with the span head). */
+  targetLogProbs(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
+    if (this.spanLevel) throw new RealmInputError('KnowledgeAugEncoder: the span copy head defines p(y|z,x) per span only; use rowLogProbs');
+    const y = this.targetsOf(rows);
+    const { logits, sequenceOutput, hm, sources } = this.run(tok, rows, maxLen, training);
+    const gen = neg(crossEntropy(logits, y, { reduction: 'none' })); // [N]
+    return this.copy && sources ? this.copy.targetLogProbs(this.copy.terms(sequenceOutput, hm, sources), gen, sources, y) : gen;
+  }
+
+  /** log p(y | z, x) of each row's whole target span [R] (with autograd): Σ_j log p(y_j|z,x), or the span head's. */
+  rowLogProbs(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
+    if (!(this.copy instanceof SpanCopyHead)) {
+      const lp = this.targetLogProbs(tok, rows, maxLen, training); // [N]
+      const N = lp.shape[0];
+      const ones = new Float32Array(rows.length * N); // [R, N]
+      let n = 0;
+      rows.forEach((r, i) => { for (let j = 0; j < r.positions.length; j++) ones[i * N + n++] = 1; });
+      return reshape(matmul(new Tensor(ones, [rows.length, N]), reshape(lp, [N, 1])), [rows.length]);
+    }
+    const y = this.targetsOf(rows);
+    const { logits, sequenceOutput, hm, sources } = this.run(tok, rows, maxLen, training);
+    const gen = neg(crossEntropy(logits, y, { reduction: 'none' })); // [N]
+    return this.copy.rowLogProbs(this.copy.spanTerms(sequenceOutput, hm, sources!), gen, sources!, y);
+  }
+
+  /** Full log-distributions over the vocabulary at each masked position [N, vocab] (inference; not with the span head). */
   maskedLogProbs(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number): Tensor {
-    const { logits, copy } = this.run(tok, rows, maxLen, false);
+    if (this.spanLevel) throw new RealmInputError('KnowledgeAugEncoder: the span copy head has no per-position distribution; use spanDistributions');
+    const { logits, sequenceOutput, hm, sources } = this.run(tok, rows, maxLen, false);
     const gen = logSoftmax(logits, -1);
-    return copy ? this.copy!.mixLogProbs(copy.terms, gen, copy.sources) : gen;
+    return this.copy && sources ? this.copy.mixLogProbs(this.copy.terms(sequenceOutput, hm, sources), gen, sources) : gen;
+  }
+
+  /** Each row's distribution over fillings of its masked positions (inference): what fill and the evaluation score. */
+  spanDistributions(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number): SpanDistribution[] {
+    if (this.copy instanceof SpanCopyHead) {
+      const { logits, sequenceOutput, hm, sources } = this.run(tok, rows, maxLen, false);
+      return this.copy.distributions(this.copy.spanTerms(sequenceOutput, hm, sources!), logSoftmax(logits, -1), sources!);
+    }
+    const lp = this.maskedLogProbs(tok, rows, maxLen).data; // [N, V]
+    const V = this.cfg.vocab_size;
+    let off = 0;
+    return rows.map((r) => {
+      const M = r.positions.length;
+      const d = new ProductSpanDistribution(lp.subarray(off * V, (off + M) * V), V, M);
+      off += M;
+      return d;
+    });
   }
 }

@@ -50,6 +50,18 @@ export function marginalTerms(scores: Tensor, tokenLogp: Tensor, mode: MarginalM
   throw new RangeError(`marginalTerms: unknown mode "${String(mode)}"`);
 }
 
+/**
+ * Span-marginal terms from relevance scores [C] and whole-span log-likelihoods log p(y|z,x) [C] — for a reader that
+ * defines p(y|z,x) per span only (the span copy head, ./spanCopyHead.ts); the same loss as `marginalTerms(.., 'span')`.
+ */
+export function spanMarginalTerms(scores: Tensor, logPyGivenZ: Tensor): MarginalTerms {
+  if (scores.ndim !== 1 || logPyGivenZ.ndim !== 1 || logPyGivenZ.shape[0] !== scores.shape[0]) {
+    throw new RangeError(`spanMarginalTerms: scores [C] and span log-probs [C] expected, got [${scores.shape.join(', ')}] and [${logPyGivenZ.shape.join(', ')}]`);
+  }
+  const logPz = logSoftmax(scores, 0); // [C]
+  return { nll: neg(logsumexp(add(logPz, logPyGivenZ), 0)), count: 1, logPz, logPyGivenZ };
+}
+
 /** Batch loss: Σ nll / Σ count (span: mean over examples; token: mean over masked tokens). */
 export function batchLoss(terms: readonly MarginalTerms[]): Tensor {
   if (terms.length === 0) throw new RangeError('batchLoss: no examples');

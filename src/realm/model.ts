@@ -27,7 +27,7 @@ import {
 } from './batch.js';
 import { COPY_HEAD_PREFIX } from './copyHead.js';
 import { KnowledgeAugEncoder, type JointRow } from './kaEncoder.js';
-import { batchLoss, marginalTerms, rewards, type MarginalMode, type MarginalTerms } from './loss.js';
+import { batchLoss, marginalTerms, rewards, spanMarginalTerms, type MarginalMode, type MarginalTerms } from './loss.js';
 import { withLexicalCandidates, type LexicalCandidates } from './lexical.js';
 import { exclusionsFor, retrieveForBatch, type DocumentGroups, type ExclusionMode, type Retrieved } from './retrieval.js';
 
@@ -154,6 +154,9 @@ export class RealmPretrainModel {
     this.tok = tok;
     this.scorer = new RealmScorer(cfg, rng, { init });
     this.encoder = new KnowledgeAugEncoder(cfg, rng, { init });
+    if (this.encoder.spanLevel && this.opts.marginal !== 'span') {
+      throw new RealmInputError(`RealmPretrainModel: reader_copy_head "span" defines p(y|z,x) per span and needs realm.marginal "span" (got "${this.opts.marginal}")`);
+    }
     this.nullScore = Tensor.param(Float32Array.of(this.opts.nullScoreInit), [1], NULL_SCORE_NAME);
     this.logScoreScale = Tensor.param(Float32Array.of(Math.log(this.opts.scoreScale)), [1], LOG_SCORE_SCALE_NAME);
     this.logScoreScale.requiresGrad = this.opts.learnScoreScale === true;
@@ -317,16 +320,23 @@ export class RealmPretrainModel {
       const cands: Array<BlockTokens | null> = [...(useNull ? [null] : []), ...retrieved[b]];
       for (const block of cands) rows.push({ x: e.inputIds, block, positions: positions[b], targets });
     });
-    const tokLogp = this.encoder.targetLogProbs(this.tok, rows, this.opts.jointMaxLen, training); // [N]
-
     const terms: MarginalTerms[] = [];
     let off = 0;
-    examples.forEach((_, b) => {
-      const C = scores[b].shape[0];
-      const M = positions[b].length;
-      terms.push(marginalTerms(scores[b], reshape(slice(tokLogp, 0, off, off + C * M), [C, M]), this.opts.marginal));
-      off += C * M;
-    });
+    if (this.encoder.spanLevel) { // p(y|z,x) per span (the span copy head)
+      const rowLogp = this.encoder.rowLogProbs(this.tok, rows, this.opts.jointMaxLen, training); // [Σ C]
+      scores.forEach((sc) => {
+        terms.push(spanMarginalTerms(sc, slice(rowLogp, 0, off, off + sc.shape[0])));
+        off += sc.shape[0];
+      });
+    } else {
+      const tokLogp = this.encoder.targetLogProbs(this.tok, rows, this.opts.jointMaxLen, training); // [N]
+      scores.forEach((sc, b) => {
+        const C = sc.shape[0];
+        const M = positions[b].length;
+        terms.push(marginalTerms(sc, reshape(slice(tokLogp, 0, off, off + C * M), [C, M]), this.opts.marginal));
+        off += C * M;
+      });
+    }
     const loss = batchLoss(terms);
     return { loss, diagnostics: this.diagnose(loss, terms, scores, retrieved) };
   }
