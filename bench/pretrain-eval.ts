@@ -114,6 +114,19 @@ async function main(): Promise<void> {
     n_answer_in_candidate: inCand.reduce((s, f) => s + f, 0), a_acc_answer_in_candidate: accOn('a', 1), b_acc_answer_in_candidate: accOn('b', 1),
     a_acc_answer_not_in_candidate: accOn('a', 0), b_acc_answer_not_in_candidate: accOn('b', 0),
   } : null;
+  // whole-span accuracy by span length M (wordpieces): multi-piece spans are where a reader must copy more than a token
+  const lengthOf = (m: number): string => (m >= 4 ? '4+' : String(m));
+  const spanLens = examples.map((e) => lengthOf(e.labels.reduce((n, v) => n + (v === -100 ? 0 : 1), 0)));
+  const byLength: Record<string, Record<string, number | null>> = {};
+  for (const len of ['1', '2', '3', '4+']) {
+    const idx = spanLens.flatMap((l, i) => (l === len ? [i] : []));
+    const row: Record<string, number | null> = { n: idx.length };
+    for (const key of ['a', 'b', 'c', 'own']) {
+      const c = flags(get(key)?.correct);
+      row[key] = c && c.length === examples.length && idx.length ? idx.reduce((t, i) => t + c[i], 0) / idx.length : null;
+    }
+    byLength[len] = row;
+  }
   const out = {
     bench: 'pretrain',
     machine: machineInfo(),
@@ -131,6 +144,7 @@ async function main(): Promise<void> {
     realm_model_null_only_acc: get('anull')?.accuracy ?? null,
     realm_model_mips_only_acc: get('amips')?.accuracy ?? null,
     answer_in_candidate_split: split,
+    accuracy_by_span_length: byLength,
     variant: dirs.v ? { label: variantLabel, model: dirs.v, acc: get('v')?.accuracy ?? null } : null,
     candidates,
     exclusion: "every block of the sentence's own document (realm.exclude 'document'), in training and here",
@@ -167,6 +181,8 @@ async function main(): Promise<void> {
     `(a) / (b) = ${out.realm_vs_no_retrieval == null ? '–' : out.realm_vs_no_retrieval.toFixed(2)}x (target >= 2x). ${out.note ?? ''}`,
     '',
     ...(splitLine ? [splitLine, ''] : []),
+    `By span length (wordpieces; n; (a) / (b) / (c) / own block allowed): ${Object.entries(byLength).map(([len, r]) => `${len}: n ${r.n}, ${pct(r.a)} / ${pct(r.b)} / ${pct(r.c)} / ${pct(r.own)}`).join('; ')}.`,
+    '',
     `Reproduce: \`node --import tsx bench/pretrain-eval.ts --run <realm-a run> --a <realm-a>/model --b <realm-b>/model --c <realm-c>/model --max-n ${maxN} --k ${k}\` after training the three models (this table's recipe: configs/realm-evidence.json, its header gives the evidence warm-up command and how (b) and (c) differ; session 4's: configs/realm-lexical.json; the shipped model's: models/default/README.md). Results: bench/results/pretrain.json.`,
   ].join('\n'));
   process.stderr.write(`pretrain-eval: wrote ${outPath} and the pretrain section of ${mdPath}\n`);
