@@ -5,7 +5,8 @@
 // those blocks under a softmax over all blocks.
 // Training questions: CuratedTREC train and WebQuestions train WITHOUT their first 500 / 1,000 questions — those are
 // the tuning rows of bench/retrieval.ts and are used here as the validation set (recall@20 every --eval-every steps;
-// the best step's weights are kept). Test sets are never read.
+// the best step's weights are kept). Test sets are never read. --extra-train efficientqa_dev adds the NQ-open
+// EfficientQA dev questions (a set staged for tuning) to the training questions.
 // --train-docs: DPR-style instead (src/train/dprRetriever.ts): both embedders learn from in-batch negatives plus one
 // BM25 hard negative per question (a top-K BM25 block without an answer); each validation re-embeds the corpus with
 // the current document embedder (in memory), so bench/retrieval.ts must embed the corpus again for such a model.
@@ -15,12 +16,12 @@
 //   node --import tsx scripts/tune-retriever-qa.ts --model <ict dir>/model.safetensors --work <retrieval work dir>
 //     --out <dir> [--steps 600] [--batch 32] [--lr 5e-5] [--warmup 50] [--logit-scale <ict.json's>] [--query-len 32]
 //     [--block-len 128] [--candidates 100] [--eval-every 100] [--dropout 0.1] [--threads 2] [--seed 1]
-//     [--train-docs [--hard-negatives 1|0]]
+//     [--train-docs [--hard-negatives 1|0]] [--extra-train efficientqa_dev]
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Rng, getBackend } from '../src/engine/index.js';
 import { answerMatcher, normalizeForMatch } from '../src/eval/answers.js';
-import { loadQaSet, type QaExample } from '../src/eval/qa.js';
+import { loadQaSet, type QaExample, type QaSetName } from '../src/eval/qa.js';
 import { recallAtK } from '../src/eval/recall.js';
 import { writeFileAtomicSync } from '../src/io/atomic.js';
 import { readConfig, writeConfig } from '../src/model/config.js';
@@ -90,7 +91,10 @@ async function main(): Promise<void> {
   const ct = loadQaSet('ct_train');
   const wq = loadQaSet('wq_train');
   const val = { ct_train: ct.slice(0, 500), wq_train: wq.slice(0, 1000) };
-  const train = [...ct.slice(500), ...wq.slice(1000)];
+  // --extra-train: more training questions from sets meant for tuning (never a test set)
+  const extra = get('extra-train', '').split(',').filter(Boolean);
+  for (const name of extra) if (name !== 'efficientqa_dev') throw new Error(`tune-retriever-qa: --extra-train takes efficientqa_dev (a tuning set), got "${name}"`);
+  const train = [...ct.slice(500), ...wq.slice(1000), ...extra.flatMap((name) => loadQaSet(name as QaSetName))];
   t0 = performance.now();
   const startVecs = embedQuestions(scorer, tok, train.map((q) => q.question), queryLen);
   const hits = index.search(startVecs, K);
@@ -173,7 +177,7 @@ async function main(): Promise<void> {
   writeFileAtomicSync(join(out, 'qa_tune.json'), `${JSON.stringify({
     init: modelPath, mode: trainDocs ? 'dpr-both-encoders' : 'orqa-question-encoder', hard_negatives: trainDocs ? hardNegatives : undefined, ...tune, dropout, candidates: K, block_len: blockLen, threads: getBackend().getThreads(),
     train_questions: train.length, train_questions_with_positives: examples.length, mean_positives: r1(meanPos),
-    train_sets: 'ct_train[500:] + wq_train[1000:]', validation_sets: 'ct_train[:500], wq_train[:1000]',
+    train_sets: ['ct_train[500:]', 'wq_train[1000:]', ...extra].join(' + '), validation_sets: 'ct_train[:500], wq_train[:1000]',
     best_step: bestStep, wall_minutes: r1(minutes), curve,
     command: `node --import tsx scripts/tune-retriever-qa.ts ${argv.join(' ')}`,
   }, null, 2)}\n`);
