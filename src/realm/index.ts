@@ -14,7 +14,9 @@ export {
 export type { BlockTextSource, BlockTokens, RealmExample, RealmTokenizer } from './batch.js';
 export { KnowledgeAugEncoder, jointIds } from './kaEncoder.js';
 export type { JointRow, KnowledgeAugEncoderOptions } from './kaEncoder.js';
-export { batchLoss, logSumExp64, marginalTerms, rewards } from './loss.js';
+export { ProductSpanDistribution, topSequences } from './spanDistribution.js';
+export type { SpanDistribution } from './spanDistribution.js';
+export { batchLoss, logSumExp64, marginalTerms, rewards, spanMarginalTerms } from './loss.js';
 export type { MarginalMode, MarginalTerms, RewardStats } from './loss.js';
 export { DocumentGroups, exclusionsFor, retrieveForBatch } from './retrieval.js';
 export type { ExclusionMode, Retrieved } from './retrieval.js';
