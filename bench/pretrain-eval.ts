@@ -95,7 +95,6 @@ async function main(): Promise<void> {
     if (!existsSync(f)) continue;
     const j = JSON.parse(readFileSync(f, 'utf8')) as { detail?: object; candidates?: Record<string, string> };
     prev.detail = { ...(prev.detail as object), ...(j.detail ?? {}) };
-    if (f === outPath) continue;
     for (const [key, v] of Object.entries(j.candidates ?? {})) candidates[key] ??= v; // this run's own entries win
   }
   const get = (key: string): Stored | undefined => results[key] ?? (prev.detail as Record<string, Stored> | undefined)?.[key];

@@ -117,5 +117,5 @@ wait $cPid || { say "(c) failed: see $RUNS/realm-c.log"; exit 1; }
 stage 6
 "${TSX[@]}" bench/pretrain-eval.ts --run "$RUNS/realm-a" --a "$RUNS/realm-a/model" --b "$RUNS/realm-b/model" \
   --c "$RUNS/realm-c/model" --max-n 500 --k 4 --threads "$THREADS" \
-  --note "Made by scripts/reproduce-realm.sh: all three start from the same evidence-warmed reader (scripts/warm-reader-evidence.ts over the salient examples of $([ "$EXAMPLE_BLOCKS" = 0 ] && echo all || echo "$EXAMPLE_BLOCKS") training blocks, 2 epochs) with the reader copy head and the ICT retriever ict3, then configs/realm-evidence.json (800 steps; (a) and (c) side by side at THREADS/2)."
+  --note "Made by scripts/reproduce-realm.sh: all three start from the same evidence-warmed reader (scripts/warm-reader-evidence.ts over the salient examples of $([ "$EXAMPLE_BLOCKS" = 0 ] && echo all || echo "$EXAMPLE_BLOCKS") training blocks, 2 epochs) with the reader's span copy head (reader_copy_head \"span\") and the ICT retriever ict3, then configs/realm-evidence.json (800 steps; (a) and (c) side by side at THREADS/2)."
 say "done"
