@@ -93,15 +93,22 @@ export class CopyHead {
     this.gate[1].data[0] = COPY_GATE_BIAS_INIT;
   }
 
+  /** Throws unless seq is [R, T, H] and hm [N, H] for the sources' R rows of length T and N masked positions. */
+  protected checkInputs(seq: Tensor, hm: Tensor, s: CopySources, who: string): void {
+    const { rows: R, seqLen: T } = s;
+    const H = this.hidden;
+    const N = s.rowOf.length;
+    if (seq.ndim !== 3 || seq.shape[0] !== R || seq.shape[1] !== T || seq.shape[2] !== H) {
+      throw new RangeError(`${who}: sequence output must be [${R}, ${T}, ${H}], got [${seq.shape.join(', ')}]`);
+    }
+    if (hm.ndim !== 2 || hm.shape[0] !== N || hm.shape[1] !== H) throw new RangeError(`${who}: masked hidden must be [${N}, ${H}], got [${hm.shape.join(', ')}]`);
+  }
+
   /** Attention over sources and the gate at N masked positions: seq [R, T, H], masked hidden hm [N, H]. */
   terms(seq: Tensor, hm: Tensor, s: CopySources): CopyTerms {
-    const { rows: R, seqLen: T, rowOf } = s;
-    const H = this.hidden;
+    const { seqLen: T, rowOf } = s;
+    this.checkInputs(seq, hm, s, 'CopyHead');
     const N = rowOf.length;
-    if (seq.ndim !== 3 || seq.shape[0] !== R || seq.shape[1] !== T || seq.shape[2] !== H) {
-      throw new RangeError(`CopyHead: sequence output must be [${R}, ${T}, ${H}], got [${seq.shape.join(', ')}]`);
-    }
-    if (hm.ndim !== 2 || hm.shape[0] !== N || hm.shape[1] !== H) throw new RangeError(`CopyHead: masked hidden must be [${N}, ${H}], got [${hm.shape.join(', ')}]`);
     // constant masks: which positions each masked position may point at, and whether its row has any
     const srcBias = new Float32Array(N * T).fill(OFF); // [N, T]
     const gateBias = new Float32Array(N).fill(OFF); // [N]

@@ -57,12 +57,8 @@ export class SpanCopyHead extends CopyHead {
   /** Start distribution and gate of every row: seq [R, T, H], masked hidden hm [N, H]. */
   spanTerms(seq: Tensor, hm: Tensor, s: CopySources): SpanCopyTerms {
     const { rows: R, seqLen: T, rowOf } = s;
-    const H = this.hidden;
+    this.checkInputs(seq, hm, s, 'SpanCopyHead');
     const N = rowOf.length;
-    if (seq.ndim !== 3 || seq.shape[0] !== R || seq.shape[1] !== T || seq.shape[2] !== H) {
-      throw new RangeError(`SpanCopyHead: sequence output must be [${R}, ${T}, ${H}], got [${seq.shape.join(', ')}]`);
-    }
-    if (hm.ndim !== 2 || hm.shape[0] !== N || hm.shape[1] !== H) throw new RangeError(`SpanCopyHead: masked hidden must be [${N}, ${H}], got [${hm.shape.join(', ')}]`);
     const { first, count } = rowRanges(s);
     const mMax = Math.max(...count);
     // window score of start t in row r: Σ_j scores[first_r + j, t + j], gathered from the flat [N·T] scores with a

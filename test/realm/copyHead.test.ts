@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { AdamW, Rng, Tensor, backward, logSoftmax, mean, neg, noGrad } from '../../src/engine/index.js';
 import { bertMiniConfig, parseConfig, ConfigError } from '../../src/model/config.js';
 import { gatherPositions } from '../../src/model/mlm.js';
-import { ParamStore } from '../../src/model/params.js';
 import { COPY_GATE_BIAS_INIT, CopyHead, type CopySources } from '../../src/realm/copyHead.js';
 import { KnowledgeAugEncoder, type JointRow } from '../../src/realm/kaEncoder.js';
 import { gradcheck, rand } from '../engine/gradcheck-helpers.js';
+import { headWithRandomWeights, linear64, rowOf } from './copyHeadFixtures.js';
 
 const H = 8;
 const R = 3;
@@ -24,20 +24,14 @@ const GATHER = Int32Array.from([1, 2, 7, 13, 8]); // flat row * T + t of the mas
 const TARGETS = Int32Array.from([11, 12, 10, 7, 15]); // 11 twice in row 0's sources, 12 once, 10 once; 7 (null row), 15 absent
 const SOURCES: CopySources = { rowOf: Int32Array.from(GATHER, (g) => Math.floor(g / T)), ids: IDS, source: SOURCE, rows: R, seqLen: T };
 
-function headWithRandomWeights(seed: number): { head: CopyHead; params: Tensor[] } {
-  const store = new ParamStore();
-  const head = new CopyHead(bertMiniConfig({ hidden_size: H, num_attention_heads: 2 }), store);
-  const rng = new Rng(seed);
-  for (const t of store.params.values()) for (let i = 0; i < t.size; i++) t.data[i] = rng.normal() * 0.5;
-  return { head, params: [...store.params.values()] };
-}
+const randomHead = (seed: number): { head: CopyHead; params: Tensor[] } =>
+  headWithRandomWeights((cfg, store) => new CopyHead(cfg, store), H, seed);
 
 /** float64 re-derivation of log p(y_n) = log((1 − g) e^{gen_n} + g Σ_{t: id_t = y_n} a_t). */
 function reference(params: Tensor[], seq: Tensor, gen: Tensor): number[] {
   const [wq, bq, wk, bk, wg, bg] = params.map((p) => Array.from(p.data));
-  const lin = (w: number[], b: number[], x: number[], out: number): number[] =>
-    Array.from({ length: out }, (_, o) => b[o] + x.reduce((s, xi, i) => s + w[o * x.length + i] * xi, 0));
-  const h = (flat: number): number[] => Array.from(seq.data.subarray(flat * H, flat * H + H));
+  const lin = linear64;
+  const h = (flat: number): number[] => rowOf(seq, flat, H);
   return Array.from(GATHER, (g, n) => {
     const r = Math.floor(g / T);
     const q = lin(wq, bq, h(g), H);
@@ -59,7 +53,7 @@ function reference(params: Tensor[], seq: Tensor, gen: Tensor): number[] {
 }
 
 test('copy head: target log-likelihood = float64 pointer-generator formula; null rows = the generator', () => {
-  const { head, params } = headWithRandomWeights(1);
+  const { head, params } = randomHead(1);
   const rng = new Rng(2);
   const seq = rand(rng, [R, T, H]);
   const gen = rand(rng, [5], 1);
@@ -71,7 +65,7 @@ test('copy head: target log-likelihood = float64 pointer-generator formula; null
 });
 
 test('copy head: gradient w.r.t. hidden states, generator log-probs and every copy parameter matches finite differences', () => {
-  const { head, params } = headWithRandomWeights(3);
+  const { head, params } = randomHead(3);
   const rng = new Rng(4);
   const seq = rand(rng, [R, T, H]);
   seq.requiresGrad = true;
@@ -83,7 +77,7 @@ test('copy head: gradient w.r.t. hidden states, generator log-probs and every co
 });
 
 test('copy head: inference distribution sums to 1 and agrees with the training likelihood at the targets', () => {
-  const { head } = headWithRandomWeights(5);
+  const { head } = randomHead(5);
   const rng = new Rng(6);
   const seq = rand(rng, [R, T, H]);
   const V = 20;

@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import { AdamW, Rng, Tensor, backward, logSoftmax, mean, neg, noGrad } from '../../src/engine/index.js';
 import { bertMiniConfig, parseConfig } from '../../src/model/config.js';
 import { gatherPositions } from '../../src/model/mlm.js';
-import { ParamStore } from '../../src/model/params.js';
 import type { CopySources } from '../../src/realm/copyHead.js';
 import { KnowledgeAugEncoder, type JointRow } from '../../src/realm/kaEncoder.js';
 import { RealmInputError } from '../../src/realm/batch.js';
 import { RealmPretrainModel } from '../../src/realm/model.js';
 import { SpanCopyHead } from '../../src/realm/spanCopyHead.js';
 import { gradcheck, rand } from '../engine/gradcheck-helpers.js';
+import { headWithRandomWeights, linear64, rowOf } from './copyHeadFixtures.js';
 
 const H = 8;
 const R = 5;
@@ -42,20 +42,14 @@ const TARGETS = Int32Array.from([11, 12, 14, 10, 15, 7, 16, 17, 18, 17, 19]);
 const N = GATHER.length;
 const SOURCES: CopySources = { rowOf: Int32Array.from(GATHER, (g) => Math.floor(g / T)), ids: IDS, source: SOURCE, rows: R, seqLen: T };
 
-function headWithRandomWeights(seed: number): { head: SpanCopyHead; params: Tensor[] } {
-  const store = new ParamStore();
-  const head = new SpanCopyHead(bertMiniConfig({ hidden_size: H, num_attention_heads: 2 }), store);
-  const rng = new Rng(seed);
-  for (const t of store.params.values()) for (let i = 0; i < t.size; i++) t.data[i] = rng.normal() * 0.5;
-  return { head, params: [...store.params.values()] };
-}
+const randomHead = (seed: number): { head: SpanCopyHead; params: Tensor[] } =>
+  headWithRandomWeights((cfg, store) => new SpanCopyHead(cfg, store), H, seed);
 
 /** float64 re-derivation of log p(y|z,x) per row (see src/realm/spanCopyHead.ts). */
 function reference(params: Tensor[], seq: Tensor, gen: Tensor): number[] {
   const [wq, bq, wk, bk, wg, bg] = params.map((p) => Array.from(p.data));
-  const lin = (w: number[], b: number[], x: number[], out: number): number[] =>
-    Array.from({ length: out }, (_, o) => b[o] + x.reduce((s, xi, i) => s + w[o * x.length + i] * xi, 0));
-  const h = (flat: number): number[] => Array.from(seq.data.subarray(flat * H, flat * H + H));
+  const lin = linear64;
+  const h = (flat: number): number[] => rowOf(seq, flat, H);
   let n0 = 0;
   return COUNT.map((M, r) => {
     const flats = Array.from(GATHER.subarray(n0, n0 + M));
@@ -85,7 +79,7 @@ function reference(params: Tensor[], seq: Tensor, gen: Tensor): number[] {
 }
 
 test('span copy head: span log-likelihood = float64 formula (windows in the block only; twice found; too short; absent; null row)', () => {
-  const { head, params } = headWithRandomWeights(1);
+  const { head, params } = randomHead(1);
   const rng = new Rng(2);
   const seq = rand(rng, [R, T, H]);
   const gen = Tensor.fromArray(Array.from({ length: N }, () => -1 - Math.abs(rng.normal())), [N]);
@@ -102,7 +96,7 @@ test('span copy head: span log-likelihood = float64 formula (windows in the bloc
 });
 
 test('span copy head: gradient w.r.t. hidden states, generator log-probs and every copy parameter matches finite differences', () => {
-  const { head, params } = headWithRandomWeights(3);
+  const { head, params } = randomHead(3);
   const rng = new Rng(4);
   const seq = rand(rng, [R, T, H]);
   seq.requiresGrad = true;
@@ -114,7 +108,7 @@ test('span copy head: gradient w.r.t. hidden states, generator log-probs and eve
 });
 
 test('span copy head: inference distribution sums to 1 over every filling and agrees with the training likelihood', () => {
-  const { head } = headWithRandomWeights(5);
+  const { head } = randomHead(5);
   const rng = new Rng(6);
   const seq = rand(rng, [R, T, H]);
   const genAll = noGrad(() => logSoftmax(rand(rng, [N, V], 2), -1)); // [N, V]
