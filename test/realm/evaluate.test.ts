@@ -3,7 +3,7 @@
  * `e_i has [MASK]` when the candidate block states e_i's fact and fails when it states another entity's; the
  * retrieval-utility counters (answer string in top-1 / top-k) agree with a direct check of the candidate texts; the
  * `candidates` override (the BM25 diagnostic of bench/pretrain-bm25.ts) replaces the index; index retrieval honours
- * the own-block exclusion; bad options are refused.
+ * the own-block exclusion; bad options are refused; the same holds with the span copy head (./spanCopyHead.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,6 +59,22 @@ test('a copying reader is right with the helpful block and wrong with another en
     k: 1, exclude: 'block', candidates: (batch) => batch.map((e) => [n + ((e.sourceBlockId! + 1) % n), n + e.sourceBlockId!]),
   });
   assert.equal(capped.topkContains, 0);
+});
+
+test('span copy head: the evaluation fills from the helpful block through its span distributions, not from a wrong one', () => {
+  const r = new Rng(78);
+  const spanModel = tinyModel(world, 5, { k: 2, nullDocument: true }, { initializer_range: 0.1, reader_copy_head: 'span' });
+  const p = warmUpReader(spanModel, world, r, 120);
+  assert.ok(p > 0.8, `span-head warm-up reached copy probability ${p}`);
+  const helpful = evaluateHeldOut(spanModel, examples, null, cache, texts, banned, {
+    k: 1, exclude: 'block', candidates: (batch) => batch.map((e) => [n + e.sourceBlockId!]),
+  });
+  const wrong = evaluateHeldOut(spanModel, examples, null, cache, texts, banned, {
+    k: 1, exclude: 'block', candidates: (batch) => batch.map((e) => [n + ((e.sourceBlockId! + 1) % n)]),
+  });
+  assert.ok(helpful.accuracy >= 0.75, `accuracy with the helpful block ${helpful.accuracy}`);
+  assert.ok(wrong.accuracy <= 0.25, `accuracy with a wrong block ${wrong.accuracy}`);
+  assert.ok(helpful.meanLogPy > wrong.meanLogPy + 1, `log p(y|x) ${helpful.meanLogPy} vs ${wrong.meanLogPy}`);
 });
 
 test('index retrieval: exclude "block" never returns the source block; utility counters see every retrieved block', () => {

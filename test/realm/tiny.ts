@@ -95,7 +95,7 @@ export function warmUpReader(model: RealmPretrainModel, world: TinyWorld, rng: R
       const q = world.query(i, undefined, a);
       rows.push({ x: q.inputIds, block: world.block(i, rng, 0, a), positions: [2], targets: [world.answer(a)] });
     }
-    const lp = model.encoder.targetLogProbs(SPECIALS, rows, model.opts.jointMaxLen, true); // [batch]
+    const lp = model.encoder.rowLogProbs(SPECIALS, rows, model.opts.jointMaxLen, true); // [batch] (one target per row)
     let mean = 0;
     for (const v of lp.data) mean += Math.exp(v) / batch;
     lastP = mean;
