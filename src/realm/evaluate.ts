@@ -12,6 +12,7 @@ import { maskedPositionsOf, type BlockTextSource, type BlockTokenCache, type Blo
 import type { JointRow } from './kaEncoder.js';
 import { withLexicalCandidates, type LexicalCandidates } from './lexical.js';
 import { logSumExp64 } from './loss.js';
+import { marginalLogProb, rankFillings } from './spanDistribution.js';
 import type { RealmPretrainModel } from './model.js';
 import { exclusionsFor, retrieveForBatch, type DocumentGroups, type ExclusionMode } from './retrieval.js';
 
@@ -112,20 +113,12 @@ export function evaluateHeldOut(
         const lse = logSumExp64(scores);
         const logPz = scores.map((x) => x - lse);
         const mine = dists.slice(off, off + C);
-        const marginal = (y: readonly number[]): number => logSumExp64(mine.map((d, c) => logPz[c] + d.logProb(y)));
-        const seen = new Map<string, number[]>();
-        for (const d of mine) for (const y of d.top(beam, banned)) seen.set(y.join(','), y);
-        let best: number[] = [];
-        let bestLp = -Infinity;
-        for (const y of seen.values()) {
-          const l = marginal(y);
-          if (l > bestLp) [best, bestLp] = [y, l];
-        }
+        const best = rankFillings(mine, logPz, beam, banned)[0]?.ids ?? [];
         const truth = positions.map((p) => e.labels[p]);
         const ok = best.every((v, m) => v === truth[m]);
         if (ok) correct++;
         correctFlags.push(ok ? 1 : 0);
-        logPySum += marginal(truth);
+        logPySum += marginalLogProb(mine, logPz, truth);
         nullSum += useNull ? Math.exp(logPz[0]) : 0;
         if (ids[b].length) {
           const has = (id: number): boolean => blockContainsAnswer(texts.getMany([id])[0], e.answer);

@@ -16,6 +16,7 @@ import { logSumExp64 } from './loss.js';
 import type { RealmPretrainModel } from './model.js';
 import { withLexicalCandidates, type LexicalCandidates } from './lexical.js';
 import { retrieveForBatch } from './retrieval.js';
+import { rankFillings } from './spanDistribution.js';
 
 /** The tokenizer calls fill needs (BertTokenizer fits). */
 export interface FillTokenizer extends RealmTokenizer {
@@ -119,19 +120,13 @@ export class RealmFiller {
       const cands: Array<BlockTokens | null> = [...(useNull ? [null] : []), ...blockToks];
       const rows: JointRow[] = cands.map((block) => ({ x, block, positions }));
       const dists = this.model.encoder.spanDistributions(this.model.tok, rows, this.model.opts.jointMaxLen); // p(y|z,x) per candidate
-      const C = cands.length;
       const banned = (v: number): boolean => v === this.tok.maskId || v === this.tok.clsId || v === this.tok.sepId || v === this.tok.padId || (this.tok.isSpecialId?.(v) ?? false);
-      // candidate fillings from every document's top fillings
-      const seen = new Map<string, number[]>();
-      for (const d of dists) for (const y of d.top(topN, banned)) seen.set(y.join(','), y);
-      const logPyz = (c: number, y: number[]): number => dists[c].logProb(y);
-      const scored = [...seen.values()].map((y) => ({ y, logp: logSumExp64(Array.from({ length: C }, (_, c) => logPz[c] + logPyz(c, y))) }));
-      scored.sort((a, b) => b.logp - a.logp);
-      const predictions = scored.slice(0, topN).map((s) => ({ text: this.tok.decode(s.y), ids: s.y, prob: Math.exp(s.logp) }));
-      const best = scored[0].y;
+      const scored = rankFillings(dists, logPz, topN, banned); // every document's top fillings, by the marginal
+      const predictions = scored.slice(0, topN).map((s) => ({ text: this.tok.decode(s.ids), ids: s.ids, prob: Math.exp(s.logp) }));
+      const best = scored[0].ids;
       const off = useNull ? 1 : 0;
       const evidence: FillEvidence[] = blockToks.map((b, j) => ({
-        blockId: b.id, title: texts[j].title, text: texts[j].text, prob: Math.exp(logPz[j + off]), answerProb: Math.exp(logPyz(j + off, best)),
+        blockId: b.id, title: texts[j].title, text: texts[j].text, prob: Math.exp(logPz[j + off]), answerProb: Math.exp(dists[j + off].logProb(best)),
       }));
       evidence.sort((a, b) => b.prob - a.prob);
       return { predictions, evidence, nullProb: useNull ? Math.exp(logPz[0]) : 0, maskCount: M };

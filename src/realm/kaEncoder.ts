@@ -14,7 +14,7 @@
  * mixes copying a block token into p(y_j|z,x); with `reader_copy_head: "span"` (./spanCopyHead.ts, same parameters) it
  * copies a whole window of the block into p(y|z,x) of the span.
  */
-import { Rng, Tensor, crossEntropy, logSoftmax, matmul, neg, reshape } from '../engine/index.js';
+import { Rng, Tensor, crossEntropy, logSoftmax, neg, reshape } from '../engine/index.js';
 import { BertModel, type BertInputs } from '../model/bert.js';
 import type { RealmConfig } from '../model/config.js';
 import { initBertParams } from '../model/init.js';
@@ -23,7 +23,7 @@ import { ParamStore } from '../model/params.js';
 import { packBatch, type TokenSeq } from '../retriever/inputs.js';
 import { RealmInputError, type BlockTokens, type RealmTokenizer } from './batch.js';
 import { COPY_HEAD_PREFIX, CopyHead, type CopySources } from './copyHead.js';
-import { SpanCopyHead } from './spanCopyHead.js';
+import { SpanCopyHead, poolByRow } from './spanCopyHead.js';
 import { ProductSpanDistribution, type SpanDistribution } from './spanDistribution.js';
 
 /** One joint row: an example's x with one candidate block (null = the null document). */
@@ -164,6 +164,13 @@ export class KnowledgeAugEncoder {
     return Int32Array.from(targets);
   }
 
+  /** One BERT pass over rows with targets: the targets [N], the generator's log p(y_j) [N] and the copy inputs. */
+  private scoreTargets(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean) {
+    const y = this.targetsOf(rows);
+    const out = this.run(tok, rows, maxLen, training);
+    return { ...out, y, gen: neg(crossEntropy(out.logits, y, { reduction: 'none' })) }; // gen [N]
+  }
+
   /** MLM logits at the masked positions of every row, rows in order [N = Σ positions, vocab] (the generator part
    *  only when a copy head is on). */
   logits(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
@@ -173,9 +180,7 @@ export class KnowledgeAugEncoder {
   /** log p(y_j | z, x) of each row's targets, flattened in row order [N] (with autograd; not with the span head). */
   targetLogProbs(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
     if (this.spanLevel) throw new RealmInputError('KnowledgeAugEncoder: the span copy head defines p(y|z,x) per span only; use rowLogProbs');
-    const y = this.targetsOf(rows);
-    const { logits, sequenceOutput, hm, sources } = this.run(tok, rows, maxLen, training);
-    const gen = neg(crossEntropy(logits, y, { reduction: 'none' })); // [N]
+    const { y, gen, sequenceOutput, hm, sources } = this.scoreTargets(tok, rows, maxLen, training);
     return this.copy && sources ? this.copy.targetLogProbs(this.copy.terms(sequenceOutput, hm, sources), gen, sources, y) : gen;
   }
 
@@ -183,15 +188,10 @@ export class KnowledgeAugEncoder {
   rowLogProbs(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rows: readonly JointRow[], maxLen: number, training: boolean): Tensor {
     if (!(this.copy instanceof SpanCopyHead)) {
       const lp = this.targetLogProbs(tok, rows, maxLen, training); // [N]
-      const N = lp.shape[0];
-      const ones = new Float32Array(rows.length * N); // [R, N]
-      let n = 0;
-      rows.forEach((r, i) => { for (let j = 0; j < r.positions.length; j++) ones[i * N + n++] = 1; });
-      return reshape(matmul(new Tensor(ones, [rows.length, N]), reshape(lp, [N, 1])), [rows.length]);
+      const rowOf = Int32Array.from(rows.flatMap((r, i) => r.positions.map(() => i)));
+      return reshape(poolByRow(reshape(lp, [lp.shape[0], 1]), rowOf, rows.length, 'sum'), [rows.length]);
     }
-    const y = this.targetsOf(rows);
-    const { logits, sequenceOutput, hm, sources } = this.run(tok, rows, maxLen, training);
-    const gen = neg(crossEntropy(logits, y, { reduction: 'none' })); // [N]
+    const { y, gen, sequenceOutput, hm, sources } = this.scoreTargets(tok, rows, maxLen, training);
     return this.copy.rowLogProbs(this.copy.spanTerms(sequenceOutput, hm, sources!), gen, sources!, y);
   }
 

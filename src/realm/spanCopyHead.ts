@@ -52,6 +52,19 @@ function rowRanges(s: CopySources): { first: Int32Array; count: Int32Array } {
   return { first, count };
 }
 
+/**
+ * Per-row sums (or means) of row-major values x [N, D] whose row n belongs to joint row rowOf[n]: [R, D], with
+ * autograd (one [R, N] × [N, D] product). Used for a span's Σ_j log p_gen(y_j) and its mean masked hidden state.
+ */
+export function poolByRow(x: Tensor, rowOf: Int32Array, rows: number, mode: 'sum' | 'mean'): Tensor {
+  const N = rowOf.length;
+  const count = new Int32Array(rows);
+  rowOf.forEach((r) => { count[r]++; });
+  const w = new Float32Array(rows * N); // [R, N]
+  rowOf.forEach((r, n) => { w[r * N + n] = mode === 'mean' ? 1 / count[r] : 1; });
+  return matmul(new Tensor(w, [rows, N]), x); // [R, D]
+}
+
 /** Pointer-generator over whole spans of the block (see the file comment). */
 export class SpanCopyHead extends CopyHead {
   /** Start distribution and gate of every row: seq [R, T, H], masked hidden hm [N, H]. */
@@ -83,9 +96,7 @@ export class SpanCopyHead extends CopyHead {
     const window = sum(reshape(indexSelect(flat, 0, idx), [R, T, mMax]), 2); // [R, T]
     const logStart = logSoftmax(add(window, new Tensor(startBias, [R, T])), 1); // [R, T]
     // gate from the mean hidden state of the row's masked positions
-    const avg = new Float32Array(R * N); // [R, N]
-    rowOf.forEach((r, n) => { avg[r * N + n] = 1 / count[r]; });
-    const hMean = matmul(new Tensor(avg, [R, N]), hm); // [R, H]
+    const hMean = poolByRow(hm, rowOf, R, 'mean'); // [R, H]
     const u = add(reshape(linear(hMean, this.gate[0], this.gate[1]), [R]), new Tensor(gateBias, [R])); // [R]
     return { logStart, valid, logGate: neg(softplus(neg(u))), logOneMinusGate: neg(softplus(u)), first, count };
   }
@@ -97,9 +108,7 @@ export class SpanCopyHead extends CopyHead {
   rowLogProbs(c: SpanCopyTerms, genLogp: Tensor, s: CopySources, targets: Int32Array): Tensor {
     const { rows: R, seqLen: T } = s;
     const N = targets.length;
-    const ones = new Float32Array(R * N); // [R, N]
-    s.rowOf.forEach((r, n) => { ones[r * N + n] = 1; });
-    const genSpan = reshape(matmul(new Tensor(ones, [R, N]), reshape(genLogp, [N, 1])), [R]); // [R]
+    const genSpan = reshape(poolByRow(reshape(genLogp, [N, 1]), s.rowOf, R, 'sum'), [R]); // [R]
     const match = new Float32Array(R * T).fill(OFF * 1e5); // [R, T]: 0 where the window at t is the target span
     for (let r = 0; r < R; r++) {
       for (let t = 0; t < T; t++) {

@@ -3,11 +3,13 @@
  * of the M masked positions given one candidate document z. `fill` (./fill.ts) and the held-out evaluation
  * (./evaluate.ts) take candidate fillings from every document's `top` and rescore each candidate exactly by the
  * marginal Σ_z p(z|x) p(y|z,x), so a head only has to say how probable a filling is and which fillings are worth
- * trying.
+ * trying; `rankFillings` does that for both.
  * - `ProductSpanDistribution`: the MLM head (with or without the token copy head, ./copyHead.ts): the positions are
  *   independent given z, p(y|z,x) = Π_j p(y_j|z,x), and `top` is an exact beam over positions.
  * - The span copy head's mixture lives in ./spanCopyHead.ts.
  */
+
+import { logSumExp64 } from './loss.js';
 
 /** A row's distribution over fillings of its M masked positions. */
 export interface SpanDistribution {
@@ -56,4 +58,18 @@ export class ProductSpanDistribution implements SpanDistribution {
   top(n: number, banned: (id: number) => boolean): number[][] {
     return topSequences(this.lp, this.vocab, this.length, n, banned).map((s) => s.ids);
   }
+}
+
+/** log p(y|x) = log Σ_c p(z_c|x) p(y|z_c,x) of a filling y, from each candidate's log p(z|x) [C] and distribution [C]. */
+export function marginalLogProb(dists: readonly SpanDistribution[], logPz: readonly number[], y: readonly number[]): number {
+  return logSumExp64(dists.map((d, c) => logPz[c] + d.logProb(y)));
+}
+
+/** Every candidate document's top-n fillings, each scored exactly by the marginal; best first (ties: proposal order). */
+export function rankFillings(
+  dists: readonly SpanDistribution[], logPz: readonly number[], n: number, banned: (id: number) => boolean,
+): Array<{ ids: number[]; logp: number }> {
+  const seen = new Map<string, number[]>();
+  for (const d of dists) for (const y of d.top(n, banned)) seen.set(y.join(','), y);
+  return [...seen.values()].map((ids) => ({ ids, logp: marginalLogProb(dists, logPz, ids) })).sort((a, b) => b.logp - a.logp);
 }

@@ -6,13 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdamW, Rng, Tensor, backward, logSoftmax, mean, neg, noGrad } from '../../src/engine/index.js';
+import { Rng, Tensor, logSoftmax, mean, neg, noGrad } from '../../src/engine/index.js';
 import { bertMiniConfig, parseConfig, ConfigError } from '../../src/model/config.js';
 import { gatherPositions } from '../../src/model/mlm.js';
 import { COPY_GATE_BIAS_INIT, CopyHead, type CopySources } from '../../src/realm/copyHead.js';
 import { KnowledgeAugEncoder, type JointRow } from '../../src/realm/kaEncoder.js';
 import { gradcheck, rand } from '../engine/gradcheck-helpers.js';
-import { headWithRandomWeights, linear64, rowOf } from './copyHeadFixtures.js';
+import { COPY_TASK_VOCAB, headWithRandomWeights, linear64, rowOf, trainCopyTask } from './copyHeadFixtures.js';
 
 const H = 8;
 const R = 3;
@@ -115,37 +115,18 @@ test('reader_copy_head: config validated, cls.copy.* parameters, gate starts at 
 });
 
 test('the copy head learns to copy from the block where the plain reader does not (copy-probe task, small)', () => {
-  const vocab = 40;
+  const vocab = COPY_TASK_VOCAB;
   const len = 16;
   const span = 6;
-  const run = (copy: boolean): number => {
-    const cfg = bertMiniConfig({
-      vocab_size: vocab, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64,
-      max_position_embeddings: 32, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, reader_copy_head: copy,
-    });
-    const reader = new KnowledgeAugEncoder(cfg, new Rng(1));
-    const data = new Rng(2);
-    const opt = new AdamW(reader.parameters(), { lr: 3e-3, weightDecay: 0, eps: 1e-6 });
-    let last = 0;
-    for (let step = 1; step <= 120; step++) {
-      const rows: JointRow[] = [];
-      for (let i = 0; i < 16; i++) {
-        const b = Int32Array.from({ length: len }, () => 5 + data.int(vocab - 5));
-        const start = data.int(len - span + 1);
-        const x = b.slice(start, start + span);
-        const p = data.int(span);
-        const targets = [x[p]];
-        x[p] = 4;
-        rows.push({ x, block: { id: i, titleIds: new Int32Array(0), textIds: b }, positions: [p], targets });
-      }
-      opt.zeroGrad();
-      const loss = neg(mean(reader.targetLogProbs({ clsId: 2, sepId: 3, padId: 0 }, rows, len + span + 4, true)));
-      if (step > 100) last += loss.item() / 20;
-      backward(loss);
-      opt.step();
-    }
-    return last;
-  };
+  const run = (copy: boolean): number => trainCopyTask(copy, 32, (data, i) => {
+    const b = Int32Array.from({ length: len }, () => 5 + data.int(vocab - 5));
+    const start = data.int(len - span + 1);
+    const x = b.slice(start, start + span);
+    const p = data.int(span);
+    const targets = [x[p]];
+    x[p] = 4;
+    return { x, block: { id: i, titleIds: new Int32Array(0), textIds: b }, positions: [p], targets };
+  }, (reader, rows) => neg(mean(reader.targetLogProbs({ clsId: 2, sepId: 3, padId: 0 }, rows, len + span + 4, true))));
   const chance = Math.log(vocab - 5);
   const plain = run(false);
   const copy = run(true);

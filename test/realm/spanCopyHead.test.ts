@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdamW, Rng, Tensor, backward, logSoftmax, mean, neg, noGrad } from '../../src/engine/index.js';
+import { Rng, Tensor, backward, logSoftmax, mean, neg, noGrad } from '../../src/engine/index.js';
 import { bertMiniConfig, parseConfig } from '../../src/model/config.js';
 import { gatherPositions } from '../../src/model/mlm.js';
 import type { CopySources } from '../../src/realm/copyHead.js';
@@ -16,7 +16,7 @@ import { RealmInputError } from '../../src/realm/batch.js';
 import { RealmPretrainModel } from '../../src/realm/model.js';
 import { SpanCopyHead } from '../../src/realm/spanCopyHead.js';
 import { gradcheck, rand } from '../engine/gradcheck-helpers.js';
-import { headWithRandomWeights, linear64, rowOf } from './copyHeadFixtures.js';
+import { COPY_TASK_VOCAB, headWithRandomWeights, linear64, rowOf, trainCopyTask } from './copyHeadFixtures.js';
 
 const H = 8;
 const R = 5;
@@ -169,37 +169,18 @@ test('reader_copy_head "span": config accepted, same cls.copy.* parameters, null
 });
 
 test('the span head learns to copy 3-wordpiece spans whole better than the per-token copy head (copy task, small)', () => {
-  const vocab = 40;
+  const vocab = COPY_TASK_VOCAB;
   const len = 16;
   const span = 3;
-  const run = (head: true | 'span'): number => {
-    const cfg = bertMiniConfig({
-      vocab_size: vocab, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64,
-      max_position_embeddings: 40, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, reader_copy_head: head,
-    });
-    const reader = new KnowledgeAugEncoder(cfg, new Rng(1));
-    const data = new Rng(2);
-    const opt = new AdamW(reader.parameters(), { lr: 3e-3, weightDecay: 0, eps: 1e-6 });
-    let last = 0;
-    for (let step = 1; step <= 120; step++) {
-      const rows: JointRow[] = [];
-      for (let i = 0; i < 16; i++) {
-        const b = Int32Array.from({ length: len }, () => 5 + data.int(vocab - 5));
-        const start = data.int(len - 8 + 1);
-        const x = b.slice(start, start + 8);
-        const p = 1 + data.int(8 - span - 1);
-        const targets = Array.from(x.subarray(p, p + span));
-        x.fill(4, p, p + span);
-        rows.push({ x, block: { id: i, titleIds: new Int32Array(0), textIds: b }, positions: [p, p + 1, p + 2], targets });
-      }
-      opt.zeroGrad();
-      const loss = neg(mean(reader.rowLogProbs(TOK, rows, len + 8 + 4, true))); // −log p(whole span)
-      if (step > 100) last += loss.item() / 20;
-      backward(loss);
-      opt.step();
-    }
-    return last;
-  };
+  const run = (head: true | 'span'): number => trainCopyTask(head, 40, (data, i) => {
+    const b = Int32Array.from({ length: len }, () => 5 + data.int(vocab - 5));
+    const start = data.int(len - 8 + 1);
+    const x = b.slice(start, start + 8);
+    const p = 1 + data.int(8 - span - 1);
+    const targets = Array.from(x.subarray(p, p + span));
+    x.fill(4, p, p + span);
+    return { x, block: { id: i, titleIds: new Int32Array(0), textIds: b }, positions: [p, p + 1, p + 2], targets };
+  }, (reader, rows) => neg(mean(reader.rowLogProbs(TOK, rows, len + 8 + 4, true)))); // −log p(whole span)
   const chance = span * Math.log(vocab - 5);
   const token = run(true);
   const spanHead = run('span');
