@@ -12,6 +12,11 @@
 //   node --import tsx bench/pretrain-eval.ts --run <realm-a run dir> --a <model dir> --b <model dir> --c <model dir>
 //     [--max-n 600] [--k 8] [--threads 1] [--seed 1] [--only a,b,c,own,anull,amips,v|none] [--no-write] [--out bench/results/pretrain.json]
 //     [--md BENCHMARKS.md] [--merge other.json,...] [--note "..."] [--variant <model dir> --variant-label "..."]
+//     [--split test|validation] [--lexical N] [--retriever <weights> --index <index file>]
+// --split validation scores the pool's sentences NOT in the headline sample (the permutation's tail after --max-n), for
+// choosing a recipe without reading the headline sentences; it writes only the --out JSON (required), never BENCHMARKS.
+// Diagnostics: --lexical N evaluates with N BM25 candidates instead of the model's own setting; --retriever swaps both
+// embedders of every model for those of a weight file and --index uses that file's index (built with its Embed_doc).
 // Parts can run in parallel processes (--only b --out /tmp/b.json ...); a last run with --only none --merge ... writes
 // the combined results.
 // The run dir holds blocks.docs, heldout.json and the salient example cache of run (a) (src/train/realmData.ts). Writes
@@ -44,10 +49,20 @@ async function main(): Promise<void> {
   const only = new Set((benchOption('only') ?? 'a,b,c,own,anull,amips,v').split(','));
   getBackend().setThreads(Number(benchOption('threads') ?? 1));
   const noWrite = benchOption('no-write') !== undefined;
+  const sampleSplit = benchOption('split') ?? 'test';
+  if (sampleSplit !== 'test' && sampleSplit !== 'validation') throw new Error(`pretrain-eval: --split must be test or validation, got ${sampleSplit}`);
   const outPath = benchOption('out') ?? join(root, 'bench/results/pretrain.json');
   const mdPath = benchOption('md') ?? join(root, 'BENCHMARKS.md');
+  const lexicalOverride = benchOption('lexical') === undefined ? undefined : Number(benchOption('lexical'));
+  if (lexicalOverride !== undefined && !(Number.isInteger(lexicalOverride) && lexicalOverride >= 0)) throw new Error('pretrain-eval: --lexical must be an integer >= 0');
+  const retrieverSwap = benchOption('retriever');
+  const indexSwap = benchOption('index');
+  if (!retrieverSwap !== !indexSwap) throw new Error('pretrain-eval: --retriever and --index go together (the index must hold that retriever\'s Embed_doc)');
+  if ((sampleSplit === 'validation' || lexicalOverride !== undefined || retrieverSwap) && !benchOption('out') && !noWrite) {
+    throw new Error('pretrain-eval: --split validation, --lexical and --retriever need --out (they never write bench/results/pretrain.json or BENCHMARKS.md)');
+  }
 
-  const { examples, pool, cache, heldDocs } = heldOutSample(run, maxN, seed);
+  const { examples, pool, cache, heldDocs } = heldOutSample(run, maxN, seed, sampleSplit);
   const store = DocStore.open(join(run, MODEL_FILES.docs));
   const docIds = [...store].map((b) => b.docId);
   const groups = new DocumentGroups(docIds);
@@ -65,9 +80,10 @@ async function main(): Promise<void> {
   const evalOne = (key: string, dir: string, k: number, exclude: 'document' | 'none', mipsOnly = false): void => {
     if (!only.has(key)) return;
     const { model, tokenizer: tok } = loadRealmModel(dir);
-    const m = k > 0 && !mipsOnly ? model.opts.lexicalCandidates : 0;
+    if (retrieverSwap) model.initRetrieverFrom(retrieverSwap);
+    const m = k > 0 && !mipsOnly ? lexicalOverride ?? model.opts.lexicalCandidates : 0;
     candidates[key] = k === 0 ? 'null document only' : `${k} MIPS${m ? ` + ${m} BM25` : ''} blocks + null document, scores x ${+model.scoreScale.toPrecision(4)}${model.opts.learnScoreScale ? " (learned)" : ""}`;
-    const index = k > 0 ? loadIndexFile(join(dir, MODEL_FILES.index), model.cfg.retriever_proj_size) : null;
+    const index = k > 0 ? loadIndexFile(indexSwap ?? join(dir, MODEL_FILES.index), model.cfg.retriever_proj_size) : null;
     if (index && index.size !== store.size) throw new Error(`${dir}: index has ${index.size} vectors, store ${store.size} blocks`);
     const banned = (v: number): boolean => tok.isSpecialId(v) || v === tok.maskId;
     const t0 = performance.now();
@@ -128,6 +144,8 @@ async function main(): Promise<void> {
   }
   const out = {
     bench: 'pretrain',
+    split: sampleSplit,
+    diagnostics: lexicalOverride !== undefined || retrieverSwap ? { lexical: lexicalOverride ?? null, retriever: retrieverSwap ?? null, index: indexSwap ?? null } : null,
     machine: machineInfo(),
     realm_acc: get('a')?.accuracy ?? null,
     no_retrieval_acc: get('b')?.accuracy ?? null,
@@ -158,6 +176,10 @@ async function main(): Promise<void> {
     return;
   }
   writeJson(outPath, out);
+  if (sampleSplit === 'validation' || out.diagnostics) {
+    process.stderr.write(`pretrain-eval: wrote ${outPath} (${sampleSplit} split${out.diagnostics ? ', diagnostic settings' : ''}: BENCHMARKS.md untouched)\n`);
+    return;
+  }
   const rows = [
     ['(a) REALM: retrieval, salient-span masking', pct(out.realm_acc), pct(out.retrieval_top1_contains_answer), pct(out.retrieval_topk_contains_answer), get('a')?.meanNullProb.toFixed(3)],
     ['(b) same warm start and steps, null document only', pct(out.no_retrieval_acc), '–', '–', get('b')?.meanNullProb.toFixed(3)],

@@ -37,10 +37,16 @@ export function trainingExamples(run: string): RealmExample[] {
   return splitCache(run).train;
 }
 
-/** The evaluated sample: the first min(maxN, pool) examples of a seeded permutation of the held-out pool. */
-export function heldOutSample(run: string, maxN: number, seed: number): { examples: RealmExample[]; pool: number; cache: string; heldDocs: number } {
+/**
+ * The evaluated sample: the first min(maxN, pool) examples of a seeded permutation of the held-out pool ('test', the
+ * headline), or the rest of the pool ('validation': for choosing a recipe without reading the headline sentences).
+ */
+export function heldOutSample(
+  run: string, maxN: number, seed: number, split: 'test' | 'validation' = 'test',
+): { examples: RealmExample[]; pool: number; cache: string; heldDocs: number } {
   const { examples: all, cache, heldDocs } = heldOutExamples(run);
   const perm = new Rng(seed).permutation(all.length);
-  const examples = Array.from(perm.subarray(0, Math.min(maxN, all.length)), (i) => all[i]);
+  const cut = Math.min(maxN, all.length);
+  const examples = Array.from(split === 'test' ? perm.subarray(0, cut) : perm.subarray(cut), (i) => all[i]);
   return { examples, pool: all.length, cache, heldDocs };
 }

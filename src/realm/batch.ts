@@ -7,7 +7,7 @@
  * `BlockTokenCache` tokenises blocks from a block store (DocStore or anything with `getMany`) once and keeps them.
  */
 import type { BertInputs } from '../model/bert.js';
-import { joinIds, packBatch, REALM_BLOCK_LEN, type RetrieverTokenizer } from '../retriever/inputs.js';
+import { joinIds, packBatch, REALM_BLOCK_LEN, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
 
 /** Label value of positions that are not predicted (PyTorch / HF convention). */
 export const IGNORE_LABEL = -100;
@@ -81,8 +81,12 @@ export function maskedPositionsOf(ex: RealmExample): number[] {
 /** `[CLS] x [SEP]` for every example, right-padded: BertInputs [B, T]. x is cut to maxLen − 2 pieces. */
 export function queryInputs(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, examples: readonly RealmExample[], maxLen: number): BertInputs {
   if (examples.length === 0) throw new RealmInputError('queryInputs: empty batch');
-  const j = idsOnly(tok);
-  return packBatch(examples.map((e) => joinIds(j, e.inputIds, null, maxLen)), tok.padId);
+  return packBatch(examples.map((e) => queryTokens(tok, e, maxLen)), tok.padId);
+}
+
+/** `[CLS] x [SEP]` of one example, truncated to maxLen (the query embedder's input, unpadded). */
+export function queryTokens(tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, e: RealmExample, maxLen: number): TokenSeq {
+  return joinIds(idsOnly(tok), e.inputIds, null, maxLen);
 }
 
 /** `[CLS] title [SEP] text [SEP]` for each block (the document embedder's input), right-padded [K, T]. */

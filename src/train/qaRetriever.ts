@@ -19,13 +19,17 @@ import { backward, getBackend } from '../engine/index.js';
 import type { RealmScorer } from '../retriever/scorer.js';
 import { embedTokenized } from './refreshJob.js';
 import { QuestionTuner, applyUpdate, type QuestionTuneSettings } from './tuneLoop.js';
-import { encodeQuery, packBatch, type RetrieverTokenizer } from '../retriever/inputs.js';
+import { encodeQuery, packBatch, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
 
 /** One training question: its text and the ids of the blocks that count as answering it. */
 export interface QaTuneExample {
   question: string;
   /** Block ids (rows of the document matrix) containing an answer; never empty. */
   positives: Int32Array;
+  /** Pre-tokenised `[CLS] query [SEP]` used instead of encoding `question` (e.g. a masked sentence as REALM embeds it). */
+  query?: TokenSeq;
+  /** Block ids left out of the softmax (e.g. the query's own document, as REALM excludes it); never a positive. */
+  exclude?: Int32Array;
 }
 
 /** Fine-tuning settings: the optimiser's (AdamW, linear warm-up then linear decay; betas / eps are AdamW's defaults) and these. */
@@ -117,6 +121,11 @@ export class QaRetrieverTuner extends QuestionTuner<QaTuneConfig> {
     cfg: Partial<QaTuneConfig> = {},
   ) {
     super('QaRetrieverTuner', { ...QA_TUNE_DEFAULTS, ...cfg }, scorer.queryEmbedder.parameters(), tok, examples, 1);
+    for (const e of examples) {
+      if (!e.exclude) continue;
+      const ex = new Set(e.exclude);
+      if (e.positives.some((z) => ex.has(z))) throw new Error(`QaRetrieverTuner: a positive block is also excluded (${e.question})`);
+    }
     if (docVecs.length % dim !== 0) throw new Error(`QaRetrieverTuner: ${docVecs.length} floats is not a whole number of ${dim}-d vectors`);
   }
 
@@ -131,6 +140,7 @@ export class QaRetrieverTuner extends QuestionTuner<QaTuneConfig> {
     const s = this.cfg.logitScale;
     const scores = new Float32Array(B * N);
     be.sgemm(false, true, B, N, P, s, q.data, P, this.docVecs, P, 0, scores, N); // s · Q Dᵀ  [B, N]
+    idx.forEach((i, b) => { for (const z of this.examples[i].exclude ?? []) scores[b * N + z] = -Infinity; }); // out of the softmax, zero gradient
     const { loss, mass } = marginalLossGrad(scores, B, N, idx.map((i) => this.examples[i].positives));
     const gq = new Float32Array(B * P);
     be.sgemm(false, false, B, P, N, s, scores, N, this.docVecs, P, 0, gq, P); // ∂L/∂Q = s · (∂L/∂S) D  [B, P]

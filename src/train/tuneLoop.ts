@@ -61,20 +61,20 @@ export interface QuestionTuneSettings extends Pick<OptimSection, 'steps' | 'batc
 export abstract class QuestionTuner<C extends QuestionTuneSettings> {
   protected readonly opt: AdamW;
   protected readonly schedule: (step: number) => number;
-  /** `[CLS] question [SEP]` per training question. */
+  /** `[CLS] question [SEP]` per training question (or the example's own pre-tokenised `query`). */
   protected readonly queries: TokenSeq[];
   protected readonly sampler: EpochSampler;
 
   /** name: the class, for errors; minQuestions: the fewest training questions that make sense. */
   protected constructor(
     name: string, readonly cfg: C, /** The parameters this tuner trains. */ readonly params: Map<string, Tensor>, tok: RetrieverTokenizer,
-    questions: ReadonlyArray<{ question: string; positives: Int32Array }>, minQuestions: number,
+    questions: ReadonlyArray<{ question: string; positives: Int32Array; query?: TokenSeq }>, minQuestions: number,
   ) {
     if (questions.length < minQuestions) throw new Error(`${name}: need at least ${minQuestions} training question${minQuestions > 1 ? 's' : ''} with an answer-bearing block (got ${questions.length})`);
     for (const e of questions) if (e.positives.length === 0) throw new Error(`${name}: question without positives: ${e.question}`);
     this.opt = new AdamW(params, { lr: 0, weightDecay: cfg.weightDecay, decay: bertDecayExclusions });
     this.schedule = linearWarmupDecay({ warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, peakLr: cfg.lr });
-    this.queries = questions.map((e) => encodeQuery(tok, e.question, cfg.queryLen));
+    this.queries = questions.map((e) => e.query ?? encodeQuery(tok, e.question, cfg.queryLen));
     this.sampler = new EpochSampler(questions.length, cfg.seed);
   }
 

@@ -46,6 +46,24 @@ test('marginalLossGrad: loss = logsumexp(all) - logsumexp(positives), gradient m
     }
 });
 
+test('marginalLossGrad: a block scored -Infinity (excluded) is out of the softmax and gets zero gradient', () => {
+  const rng = new Rng(5);
+  const N = 9;
+  const s = rng.fillNormal(new Float32Array(N), 0, 2);
+  const pos = [Int32Array.of(1, 4)];
+  const kept = Array.from(s).filter((_, j) => j !== 6 && j !== 7);
+  const lse = (xs: number[]): number => { const m = Math.max(...xs); return m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0)); };
+  const want = lse(kept) - lse([s[1], s[4]]);
+  const g = s.slice();
+  g[6] = -Infinity;
+  g[7] = -Infinity;
+  const { loss } = marginalLossGrad(g, 1, N, pos);
+  assert.ok(Math.abs(loss[0] - want) < 1e-9, `loss ${loss[0]} vs ${want} (softmax over the 7 kept blocks)`);
+  assert.equal(g[6], 0);
+  assert.equal(g[7], 0);
+  assert.ok(Math.abs(g.reduce((a, x) => a + x, 0)) < 1e-6, 'gradients of a softmax-minus-posterior row sum to 0');
+});
+
 test('minePositives keeps the answer-bearing candidates once, in candidate order', () => {
   const cands = [[4, 1, 4, 9, 1], [3, 3], []];
   const contains = (i: number, id: number): boolean => (i === 0 ? id !== 9 : id === 7);
