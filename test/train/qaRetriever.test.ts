@@ -9,8 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/index.js';
 import { bertMiniConfig } from '../../src/model/config.js';
+import type { TokenSeq } from '../../src/retriever/inputs.js';
 import { RealmScorer } from '../../src/retriever/scorer.js';
 import { QaRetrieverTuner, embedQuestions, marginalLossGrad, minePositives } from '../../src/train/qaRetriever.js';
+import { embedTokenized } from '../../src/train/refreshJob.js';
 import { wordTokenizer } from './helpers.js';
 
 function lossOf(scores: Float32Array, B: number, N: number, pos: Int32Array[]): number {
@@ -114,4 +116,34 @@ test('QaRetrieverTuner: the answer blocks gain probability and rank, the documen
   assert.ok(end.top1 >= start.top1 + 8, `answer block ranked first for ${start.top1} -> ${end.top1} of ${nBlocks} questions`);
   assert.deepEqual(docVecs, before);
   for (const [name, t] of scorer.docEmbedder.parameters()) assert.ok(t.grad === null || t.grad.data.every((x) => x === 0), `${name} must not be trained`);
+});
+
+test('QaRetrieverTuner: a pre-tokenised query is embedded as given, excluded blocks are out of the softmax, an excluded positive is refused', () => {
+  const words = ['a', 'b', 'c', 'd'];
+  const tok = wordTokenizer(words);
+  const cfg = bertMiniConfig({
+    vocab_size: 5 + words.length, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32,
+    max_position_embeddings: 16, retriever_proj_size: 8, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0,
+  });
+  const scorer = new RealmScorer(cfg, new Rng(11));
+  const [N, dim] = [10, cfg.retriever_proj_size];
+  const docVecs = new Rng(12).fillNormal(new Float32Array(N * dim), 0, 1);
+  const seq = (ids: number[]): TokenSeq => ({ ids: Int32Array.from([tok.clsId, ...ids, tok.sepId]), types: new Int32Array(ids.length + 2) });
+  // the question text is not what gets embedded: each example carries its own token ids
+  const examples = [
+    { question: 'unused', query: seq([5, 6]), positives: Int32Array.of(2), exclude: Int32Array.of(0, 1) },
+    { question: 'unused', query: seq([7, 8, 5]), positives: Int32Array.of(4, 9), exclude: Int32Array.of(3) },
+  ];
+  const scale = 0.7;
+  const q = embedTokenized(scorer.queryEmbedder, examples.map((e) => e.query), tok.padId, 8);
+  const want = examples.map((e, b) => {
+    const s = Array.from({ length: N }, (_, j) => { let d = 0; for (let k = 0; k < dim; k++) d += q[b * dim + k] * docVecs[j * dim + k]; return scale * d; });
+    const kept = s.map((x, j) => (e.exclude.includes(j) ? 0 : Math.exp(x)));
+    return Array.from(e.positives).reduce((a, z) => a + kept[z], 0) / kept.reduce((a, x) => a + x, 0);
+  });
+  const tuner = new QaRetrieverTuner(scorer, tok, docVecs, dim, examples, { steps: 1, batchSize: 2, lr: 1e-3, warmupSteps: 0, logitScale: scale, queryLen: 8 });
+  const st = tuner.trainStep();
+  const mean = (want[0] + want[1]) / 2;
+  assert.ok(Math.abs(st.positiveMass - mean) < 1e-5, `positive mass ${st.positiveMass} vs ${mean} (excluded blocks removed)`);
+  assert.throws(() => new QaRetrieverTuner(scorer, tok, docVecs, dim, [{ ...examples[0], exclude: Int32Array.of(2) }]), /positive block is also excluded/);
 });
