@@ -122,6 +122,14 @@ export interface RealmSection {
   scoreScale: number;
   /** Learn the factor (ours, starting at scoreScale), so the reward can sharpen p(z|x); false = fixed. */
   learnScoreScale: boolean;
+  /**
+   * Start the null document's score (ours) at the mean score of the k-th (weakest) MIPS candidate over a sample of
+   * training examples, computed from `model.retrieverInit` + `data.index` before the first step, so p(∅|x) starts
+   * like a retrieved block's whatever the scale of the warm-started retriever's scores; false = the model's init
+   * (0, or model.init's value). Our scalar stands for the paper's empty document, whose score would follow the
+   * retriever's scale by itself; Adam moves the scalar by at most ~lr per step, so a badly placed start persists.
+   */
+  calibrateNullScore: boolean;
 }
 
 /** Asynchronous index refresh (REALM §3.4). */
@@ -182,7 +190,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   optim: { steps: 2000, batchSize: 8, lr: 1e-4, warmupSteps: 200, weightDecay: 0.01, clipNorm: 1, betas: [0.9, 0.999], eps: 1e-6 },
   checkpoint: { every: 100, keepLast: 3 },
   log: { every: 10, quiet: false, throttleMs: 0 },
-  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block', trainDocEmbedder: true, lexicalCandidates: 0, scoreScale: 1, learnScoreScale: false },
+  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block', trainDocEmbedder: true, lexicalCandidates: 0, scoreScale: 1, learnScoreScale: false, calibrateNullScore: false },
   refresh: {
     every: 200, swap: 'deterministic', lag: 100, runner: 'process', workerBackend: 'native', workerThreads: 1, indexKind: 'auto', flatMaxBlocks: 200_000, batchSize: 32, probeQueries: 64,
   },
@@ -274,6 +282,8 @@ export function validatePretrainConfig(c: PretrainConfig, file = '<config>'): Pr
   check(file, int(c.model.vocabSize, 10), 'model.vocabSize', 'must be an integer >= 10');
   check(file, int(c.realm.k, 0), 'realm.k', 'must be an integer >= 0');
   check(file, typeof c.realm.scoreScale === 'number' && c.realm.scoreScale > 0 && Number.isFinite(c.realm.scoreScale), 'realm.scoreScale', 'must be a positive number (1 = the paper)');
+  check(file, typeof c.realm.calibrateNullScore === 'boolean', 'realm.calibrateNullScore', 'must be true or false');
+  check(file, !c.realm.calibrateNullScore || (c.realm.k > 0 && c.realm.nullDocument && !!c.data.index), 'realm.calibrateNullScore', 'needs realm.k > 0, realm.nullDocument and data.index (the initial index it samples scores from)');
   check(file, int(c.realm.lexicalCandidates, 0), 'realm.lexicalCandidates', 'must be an integer >= 0 (0 = MIPS candidates only)');
   check(file, int(c.refresh.every, 0), 'refresh.every', 'must be an integer >= 0 (0 = never)');
   check(file, c.refresh.every === 0 || (int(c.refresh.lag, 1) && c.refresh.lag <= c.refresh.every), 'refresh.lag', 'must be an integer in [1, refresh.every]');

@@ -15,10 +15,11 @@ import type { JsonValue } from '../io/checkpoint.js';
 import { BlockTokenCache, type RealmExample } from '../realm/batch.js';
 import { RealmPretrainModel, type RealmPretrainOptions } from '../realm/model.js';
 import { LexicalCandidates } from '../realm/lexical.js';
+import { calibrateNullScore } from '../realm/nullCalibration.js';
 import { DocumentGroups } from '../realm/retrieval.js';
 import { configToJson, type RealmConfig } from '../model/config.js';
 import type { BertTokenizer } from '../tokenizer/bertTokenizer.js';
-import { MODEL_FILES } from '../api/modelDir.js';
+import { loadIndexFile, MODEL_FILES } from '../api/modelDir.js';
 import type { DocStore } from '../corpus/docstore.js';
 import type { BuiltTask } from './pretrain.js';
 import type { PretrainConfig } from './pretrainConfig.js';
@@ -188,6 +189,14 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   });
   if (!r.trainDocEmbedder && cfg.refresh.every > 0) log('refresh: Embed_doc is fixed (realm.trainDocEmbedder false), the periodic refresh would rebuild the same index — consider refresh.every 0');
   warmStart(model, cfg, log);
+  if (r.calibrateNullScore) {
+    // before step 1 (a resumed run overwrites it with the checkpoint's value): ∅ starts like the k-th retrieved block
+    const sample = new Rng(cfg.data.dataSeed + 29).permutation(examples.length).subarray(0, Math.min(256, examples.length));
+    const at = calibrateNullScore(model, Array.from(sample, (i) => examples[i]), loadIndexFile(cfg.data.index!, mcfg.retriever_proj_size), {
+      k: r.k, exclude: r.exclude, groups: r.exclude === 'document' ? new DocumentGroups(blockDocIds) : undefined,
+    });
+    log(`null document: score calibrated to ${at.toFixed(3)} (mean score of the k-th retrieved block over ${sample.length} training examples)`);
+  }
   if (cfg.threads === 0 && cfg.refresh.every > 0) {
     // leave the refresh its cores (a JS worker uses one)
     const reserve = cfg.refresh.workerBackend === 'native' ? cfg.refresh.workerThreads : 1;

@@ -126,6 +126,7 @@ test('config errors name the field', () => {
   assert.throws(() => parsePretrainConfig({ optim: { lr: 'fast' } }, 'c.json'), /"optim.lr": must be a number/);
   assert.throws(() => parsePretrainConfig({ task: 'gpt' }, 'c.json'), /"task": must be one of realm, mlm/);
   assert.throws(() => parsePretrainConfig({ refresh: { every: 10, lag: 11 } }, 'c.json'), /refresh\.lag/);
+  assert.throws(() => parsePretrainConfig({ realm: { calibrateNullScore: true } }, 'c.json'), /realm\.calibrateNullScore.*data\.index/);
   const c = parsePretrainConfig({ outputDir: 'x/y' }, 'c.json', '/base');
   assert.equal(c.outputDir, '/base/x/y');
   assert.equal(c.optim.batchSize, 8);
