@@ -125,7 +125,8 @@ export interface RealmSection {
   /**
    * Start the null document's score (ours) at the mean score of the k-th (weakest) MIPS candidate over a sample of
    * training examples, computed from `model.retrieverInit` + `data.index` before the first step, so p(∅|x) starts
-   * like a retrieved block's whatever the scale of the warm-started retriever's scores; false = the model's init
+   * like a retrieved block's whatever the scale of the warm-started retriever's scores (nothing to do when k = 0: ∅ is
+   * then the only document); false = the model's init
    * (0, or model.init's value). Our scalar stands for the paper's empty document, whose score would follow the
    * retriever's scale by itself; Adam moves the scalar by at most ~lr per step, so a badly placed start persists.
    */
@@ -283,7 +284,7 @@ export function validatePretrainConfig(c: PretrainConfig, file = '<config>'): Pr
   check(file, int(c.realm.k, 0), 'realm.k', 'must be an integer >= 0');
   check(file, typeof c.realm.scoreScale === 'number' && c.realm.scoreScale > 0 && Number.isFinite(c.realm.scoreScale), 'realm.scoreScale', 'must be a positive number (1 = the paper)');
   check(file, typeof c.realm.calibrateNullScore === 'boolean', 'realm.calibrateNullScore', 'must be true or false');
-  check(file, !c.realm.calibrateNullScore || (c.realm.k > 0 && c.realm.nullDocument && !!c.data.index), 'realm.calibrateNullScore', 'needs realm.k > 0, realm.nullDocument and data.index (the initial index it samples scores from)');
+  check(file, !c.realm.calibrateNullScore || c.realm.k === 0 || (c.realm.nullDocument && !!c.data.index), 'realm.calibrateNullScore', 'needs realm.nullDocument and data.index (the initial index it samples scores from)');
   check(file, int(c.realm.lexicalCandidates, 0), 'realm.lexicalCandidates', 'must be an integer >= 0 (0 = MIPS candidates only)');
   check(file, int(c.refresh.every, 0), 'refresh.every', 'must be an integer >= 0 (0 = never)');
   check(file, c.refresh.every === 0 || (int(c.refresh.lag, 1) && c.refresh.lag <= c.refresh.every), 'refresh.lag', 'must be an integer in [1, refresh.every]');

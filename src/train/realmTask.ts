@@ -189,7 +189,7 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   });
   if (!r.trainDocEmbedder && cfg.refresh.every > 0) log('refresh: Embed_doc is fixed (realm.trainDocEmbedder false), the periodic refresh would rebuild the same index — consider refresh.every 0');
   warmStart(model, cfg, log);
-  if (r.calibrateNullScore) {
+  if (r.calibrateNullScore && r.k > 0) {
     // before step 1 (a resumed run overwrites it with the checkpoint's value): ∅ starts like the k-th retrieved block
     const sample = new Rng(cfg.data.dataSeed + 29).permutation(examples.length).subarray(0, Math.min(256, examples.length));
     const at = calibrateNullScore(model, Array.from(sample, (i) => examples[i]), loadIndexFile(cfg.data.index!, mcfg.retriever_proj_size), {
