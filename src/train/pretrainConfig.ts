@@ -126,9 +126,9 @@ export interface RealmSection {
    * Start the null document's score (ours) at the mean score of the k-th (weakest) MIPS candidate over a sample of
    * training examples, computed from `model.retrieverInit` + `data.index` before the first step, so p(∅|x) starts
    * like a retrieved block's whatever the scale of the warm-started retriever's scores (nothing to do when k = 0: ∅ is
-   * then the only document); false = the model's init
-   * (0, or model.init's value). Our scalar stands for the paper's empty document, whose score would follow the
-   * retriever's scale by itself; Adam moves the scalar by at most ~lr per step, so a badly placed start persists.
+   * then the only document); false = the model's init (0, or model.init's value). Our scalar stands for the paper's
+   * empty document, whose score would follow the retriever's scale by itself; Adam moves the scalar by at most ~lr per
+   * step, so a badly placed start persists.
    */
   calibrateNullScore: boolean;
 }
