@@ -12,11 +12,12 @@
 //   node --import tsx bench/pretrain-eval.ts --run <realm-a run dir> --a <model dir> --b <model dir> --c <model dir>
 //     [--max-n 600] [--k 8] [--threads 1] [--seed 1] [--only a,b,c,own,anull,amips,v|none] [--no-write] [--out bench/results/pretrain.json]
 //     [--md BENCHMARKS.md] [--merge other.json,...] [--note "..."] [--variant <model dir> --variant-label "..."]
-//     [--split test|validation] [--lexical N] [--retriever <weights> --index <index file>]
+//     [--split test|validation] [--lexical N] [--retriever <weights> --index <index file>] [--prior-temperature T]
 // --split validation scores the pool's sentences NOT in the headline sample (the permutation's tail after --max-n), for
 // choosing a recipe without reading the headline sentences; it writes only the --out JSON (required), never BENCHMARKS.
 // Diagnostics: --lexical N evaluates with N BM25 candidates instead of the model's own setting; --retriever swaps both
-// embedders of every model for those of a weight file and --index uses that file's index (built with its Embed_doc).
+// embedders of every model for those of a weight file and --index uses that file's index (built with its Embed_doc);
+// --prior-temperature T divides every candidate's score (null document included) by T before the softmax.
 // Parts can run in parallel processes (--only b --out /tmp/b.json ...); a last run with --only none --merge ... writes
 // the combined results.
 // The run dir holds blocks.docs, heldout.json and the salient example cache of run (a) (src/train/realmData.ts). Writes
@@ -55,11 +56,13 @@ async function main(): Promise<void> {
   const mdPath = benchOption('md') ?? join(root, 'BENCHMARKS.md');
   const lexicalOverride = benchOption('lexical') === undefined ? undefined : Number(benchOption('lexical'));
   if (lexicalOverride !== undefined && !(Number.isInteger(lexicalOverride) && lexicalOverride >= 0)) throw new Error('pretrain-eval: --lexical must be an integer >= 0');
+  const priorTemperature = benchOption('prior-temperature') === undefined ? undefined : Number(benchOption('prior-temperature'));
+  if (priorTemperature !== undefined && !(priorTemperature > 0 && Number.isFinite(priorTemperature))) throw new Error('pretrain-eval: --prior-temperature must be a positive number');
   const retrieverSwap = benchOption('retriever');
   const indexSwap = benchOption('index');
   if (!retrieverSwap !== !indexSwap) throw new Error('pretrain-eval: --retriever and --index go together (the index must hold that retriever\'s Embed_doc)');
-  if ((sampleSplit === 'validation' || lexicalOverride !== undefined || retrieverSwap) && !benchOption('out') && !noWrite) {
-    throw new Error('pretrain-eval: --split validation, --lexical and --retriever need --out (they never write bench/results/pretrain.json or BENCHMARKS.md)');
+  if ((sampleSplit === 'validation' || lexicalOverride !== undefined || retrieverSwap || priorTemperature !== undefined) && !benchOption('out') && !noWrite) {
+    throw new Error('pretrain-eval: --split validation, --lexical, --retriever and --prior-temperature need --out (they never write bench/results/pretrain.json or BENCHMARKS.md)');
   }
 
   const { examples, pool, cache, heldDocs } = heldOutSample(run, maxN, seed, sampleSplit);
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
     const banned = (v: number): boolean => tok.isSpecialId(v) || v === tok.maskId;
     const t0 = performance.now();
     const r = evaluateHeldOut(model, examples, index, new BlockTokenCache(store, tok), store, banned, {
-      k, exclude, groups, batchSize: 8, lexicalCandidates: m, lexical: m > 0 ? lexicalFor(tok) : undefined,
+      k, exclude, groups, batchSize: 8, lexicalCandidates: m, priorTemperature, lexical: m > 0 ? lexicalFor(tok) : undefined,
       onProgress: (done) => { if (process.stderr.isTTY) process.stderr.write(`\r  ${key}: ${done}/${examples.length}`); }, // logs: the result line only
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -145,7 +148,8 @@ async function main(): Promise<void> {
   const out = {
     bench: 'pretrain',
     split: sampleSplit,
-    diagnostics: lexicalOverride !== undefined || retrieverSwap ? { lexical: lexicalOverride ?? null, retriever: retrieverSwap ?? null, index: indexSwap ?? null } : null,
+    diagnostics: lexicalOverride !== undefined || retrieverSwap || priorTemperature !== undefined
+      ? { lexical: lexicalOverride ?? null, retriever: retrieverSwap ?? null, index: indexSwap ?? null, prior_temperature: priorTemperature ?? null } : null,
     machine: machineInfo(),
     realm_acc: get('a')?.accuracy ?? null,
     no_retrieval_acc: get('b')?.accuracy ?? null,

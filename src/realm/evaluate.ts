@@ -39,6 +39,8 @@ export interface HeldOutEvalOptions {
   lexical?: LexicalCandidates;
   /** How many lexical candidates per example (default: the model's `lexicalCandidates`; 0 = index only). */
   lexicalCandidates?: number;
+  /** Diagnostic: p(z|x) = softmax(scores / T) (default 1; > 1 flattens the retrieval prior, null document included). */
+  priorTemperature?: number;
 }
 
 /** Aggregate results. */
@@ -110,8 +112,10 @@ export function evaluateHeldOut(
       let off = 0;
       batch.forEach((e, b) => {
         const { positions, scores, C } = per[b];
-        const lse = logSumExp64(scores);
-        const logPz = scores.map((x) => x - lse);
+        const t = opts.priorTemperature ?? 1;
+        const tempered = t === 1 ? scores : scores.map((x) => x / t);
+        const lse = logSumExp64(tempered);
+        const logPz = tempered.map((x) => x - lse);
         const mine = dists.slice(off, off + C);
         const best = rankFillings(mine, logPz, beam, banned)[0]?.ids ?? [];
         const truth = positions.map((p) => e.labels[p]);

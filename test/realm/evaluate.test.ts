@@ -116,3 +116,13 @@ test('lexical candidates: BM25 blocks added to the index top k find the fact the
   assert.ok(withLex.accuracy >= indexOnly.accuracy);
   assert.throws(() => evaluateHeldOut(model, examples, index, cache, texts, banned, { k: 1, exclude: 'block', lexicalCandidates: 1 }), /BM25 source/);
 });
+
+test('priorTemperature divides every score before the softmax: a huge T makes p(z|x) uniform over ∅ and the candidates', () => {
+  const cands = (batch: readonly { sourceBlockId?: number }[]): number[][] => batch.map((e) => [n + e.sourceBlockId!, n + ((e.sourceBlockId! + 1) % n)]);
+  const plain = evaluateHeldOut(model, examples, null, cache, texts, banned, { k: 2, exclude: 'block', candidates: cands });
+  const same = evaluateHeldOut(model, examples, null, cache, texts, banned, { k: 2, exclude: 'block', candidates: cands, priorTemperature: 1 });
+  const flat = evaluateHeldOut(model, examples, null, cache, texts, banned, { k: 2, exclude: 'block', candidates: cands, priorTemperature: 1e9 });
+  assert.equal(same.meanLogPy, plain.meanLogPy);
+  assert.ok(Math.abs(plain.meanNullProb - 1 / 3) > 1e-3, `the untempered prior is not uniform already (${plain.meanNullProb})`);
+  assert.ok(Math.abs(flat.meanNullProb - 1 / 3) < 1e-6, `p(∅|x) at T = 1e9: ${flat.meanNullProb}`);
+});
