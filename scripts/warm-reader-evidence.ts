@@ -32,12 +32,8 @@ import { loadWeightsFile } from '../src/train/setup.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
 import { scriptArgs } from './lib/args.js';
 
-const args = scriptArgs(process.argv.slice(2));
-const need = (name: string): string => {
-  const v = args.get(name, '');
-  if (!v) throw new TypeError(`--${name} is required (see the usage at the top of scripts/warm-reader-evidence.ts)`);
-  return v;
-};
+const args = scriptArgs(process.argv.slice(2), 'scripts/warm-reader-evidence.ts');
+const need = args.need;
 
 function main(): void {
   const run = need('run');

@@ -39,12 +39,8 @@ import { embedTokenized } from '../src/train/refreshJob.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
 import { scriptArgs } from './lib/args.js';
 
-const args = scriptArgs(process.argv.slice(2));
-const need = (name: string): string => {
-  const v = args.get(name, '');
-  if (!v) throw new TypeError(`--${name} is required (see the usage at the top of scripts/warm-retriever-evidence.ts)`);
-  return v;
-};
+const args = scriptArgs(process.argv.slice(2), 'scripts/warm-retriever-evidence.ts');
+const need = args.need;
 const log = (l: string): void => void process.stderr.write(`${l}\n`);
 
 function main(): void {

@@ -79,6 +79,7 @@ export function evaluateHeldOut(
   const useNull = model.opts.nullDocument;
   if (opts.k > 0 && !index && !opts.candidates) throw new RangeError('evaluateHeldOut: k > 0 needs an index (or candidates)');
   const m = opts.k > 0 && !opts.candidates ? opts.lexicalCandidates ?? model.opts.lexicalCandidates : 0;
+  const temperature = opts.priorTemperature ?? 1;
   let correct = 0;
   let top1 = 0;
   let topk = 0;
@@ -112,8 +113,7 @@ export function evaluateHeldOut(
       let off = 0;
       batch.forEach((e, b) => {
         const { positions, scores, C } = per[b];
-        const t = opts.priorTemperature ?? 1;
-        const tempered = t === 1 ? scores : scores.map((x) => x / t);
+        const tempered = temperature === 1 ? scores : scores.map((x) => x / temperature);
         const lse = logSumExp64(tempered);
         const logPz = tempered.map((x) => x - lse);
         const mine = dists.slice(off, off + C);

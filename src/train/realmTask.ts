@@ -19,7 +19,7 @@ import { calibrateNullScore } from '../realm/nullCalibration.js';
 import { DocumentGroups } from '../realm/retrieval.js';
 import { configToJson, type RealmConfig } from '../model/config.js';
 import type { BertTokenizer } from '../tokenizer/bertTokenizer.js';
-import { loadIndexFile, MODEL_FILES } from '../api/modelDir.js';
+import { MODEL_FILES } from '../api/modelDir.js';
 import type { DocStore } from '../corpus/docstore.js';
 import type { BuiltTask } from './pretrain.js';
 import type { PretrainConfig } from './pretrainConfig.js';
@@ -189,14 +189,6 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   });
   if (!r.trainDocEmbedder && cfg.refresh.every > 0) log('refresh: Embed_doc is fixed (realm.trainDocEmbedder false), the periodic refresh would rebuild the same index — consider refresh.every 0');
   warmStart(model, cfg, log);
-  if (r.calibrateNullScore && r.k > 0) {
-    // before step 1 (a resumed run overwrites it with the checkpoint's value): ∅ starts like the k-th retrieved block
-    const sample = new Rng(cfg.data.dataSeed + 29).permutation(examples.length).subarray(0, Math.min(256, examples.length));
-    const at = calibrateNullScore(model, Array.from(sample, (i) => examples[i]), loadIndexFile(cfg.data.index!, mcfg.retriever_proj_size), {
-      k: r.k, exclude: r.exclude, groups: r.exclude === 'document' ? new DocumentGroups(blockDocIds) : undefined,
-    });
-    log(`null document: score calibrated to ${at.toFixed(3)} (mean score of the k-th retrieved block over ${sample.length} training examples)`);
-  }
   if (cfg.threads === 0 && cfg.refresh.every > 0) {
     // leave the refresh its cores (a JS worker uses one)
     const reserve = cfg.refresh.workerBackend === 'native' ? cfg.refresh.workerThreads : 1;
@@ -213,6 +205,16 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
     workerBackend: cfg.refresh.workerBackend, workerThreads: cfg.refresh.workerThreads,
     indexKind: cfg.refresh.indexKind, flatMaxBlocks: cfg.refresh.flatMaxBlocks, batchSize: cfg.refresh.batchSize, churnK: Math.max(1, r.k),
   });
+  if (r.calibrateNullScore && r.k > 0) {
+    // before step 1 (a resumed run overwrites it with the checkpoint's value): ∅ starts like the k-th retrieved block;
+    // the initial index is loaded here once, and step 1 finds it in place
+    refresher.useIndexFile(cfg.data.index!, 'initial', 0);
+    const sample = new Rng(cfg.data.dataSeed + 29).permutation(examples.length).subarray(0, Math.min(256, examples.length));
+    const at = calibrateNullScore(model, Array.from(sample, (i) => examples[i]), refresher.index!, {
+      k: r.k, exclude: r.exclude, groups: r.exclude === 'document' ? new DocumentGroups(blockDocIds) : undefined,
+    });
+    log(`null document: score calibrated to ${at.toFixed(3)} (mean score of the k-th retrieved block over ${sample.length} training examples)`);
+  }
   const docIds = r.exclude === 'document' ? blockDocIds : undefined;
   let lexical: LexicalCandidates | undefined;
   if (r.lexicalCandidates > 0 && r.k > 0) {
