@@ -24,7 +24,8 @@
 # starts at the first stage whose output is not there.
 #
 # Usage: bash scripts/reproduce-realm.sh [RUNS_DIR]   (default: runs/ in the repository; env THREADS=2,
-#        EXAMPLE_BLOCKS=0, STOP_BEFORE=<stage number> to stop early). Hours on a 2-core machine; see BENCHMARKS.md.
+#        EXAMPLE_BLOCKS=0,
+#        WARM_DISTRACTORS=0 (warm-reader-evidence.ts --distractors), STOP_BEFORE=<stage number> to stop early). Hours on a 2-core machine; see BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -32,6 +33,7 @@ RUNS=$(realpath -m "${1:-runs}")
 THREADS=${THREADS:-2}
 HALF=$(( THREADS > 1 ? THREADS / 2 : 1 ))
 EXAMPLE_BLOCKS=${EXAMPLE_BLOCKS:-0}
+WARM_DISTRACTORS=${WARM_DISTRACTORS:-0}
 STOP_BEFORE=${STOP_BEFORE:-99}
 CFG=$RUNS/cfg
 mkdir -p "$CFG"
@@ -106,7 +108,7 @@ if [ ! -f "$WARM" ]; then
   mkdir -p "$(dirname "$WARM")"
   "${TSX[@]}" scripts/warm-reader-evidence.ts --run "$RUNS/ex" --config "$RUNS/ex/model/config.json" --vocab "$VOCAB" \
     --reader-init "$RUNS/mlm-copy2-4500/model.safetensors" --retriever-init "$RETRIEVER" \
-    --out "$WARM" --epochs 2 --threads "$THREADS"
+    --out "$WARM" --epochs 2 --distractors "$WARM_DISTRACTORS" --threads "$THREADS"
 fi
 
 stage 5

@@ -8,11 +8,16 @@
  * training-split examples are used (the held-out documents never), and x's own document is excluded, as in REALM
  * training. The output is a REALM weight file (reader warmed up, embedders as initialised) for `model.init` of the
  * (a) / (b) / (c) runs, so all three start from it.
+ * --distractors N also trains on N rows per evidence row whose block is one of x's BM25 blocks WITHOUT the answer string
+ * (the highest-ranked ones, own document excluded), with the same target: the reader learns that such a block gives
+ * nothing to copy, so at inference (the marginal over k candidates) an unhelpful candidate's copy head does not
+ * outvote the answer-bearing one. Default 0 (session 12's warm-up).
  *
  * Usage:
  *   node --import tsx scripts/warm-reader-evidence.ts --run <realm run dir> --config <config.json with realm_pretrain>
  *     --vocab <vocab.txt> --reader-init <MLM model.safetensors> --retriever-init <ICT model.safetensors>
- *     --out <model.safetensors> [--epochs 3] [--batch 16] [--lr 5e-4] [--bm25 20] [--threads 2] [--seed 1]
+ *     --out <model.safetensors> [--epochs 3] [--batch 16] [--lr 5e-4] [--bm25 20] [--distractors 0]
+ *     [--threads 2] [--seed 1]
  * The run dir holds blocks.docs, heldout.json and the salient example cache (src/train/realmData.ts).
  */
 import { join } from 'node:path';
@@ -42,6 +47,8 @@ function main(): void {
   const batch = args.num('batch', 16);
   const lr = args.num('lr', 5e-4);
   const bm25 = args.num('bm25', 20);
+  const distractors = args.num('distractors', 0);
+  if (!(Number.isInteger(distractors) && distractors >= 0)) throw new Error('--distractors must be an integer >= 0');
   const seed = args.num('seed', 1);
   getBackend().setThreads(args.num('threads', 2));
 
@@ -59,23 +66,30 @@ function main(): void {
   const examples = trainingExamples(run);
   const rows: JointRow[] = [];
   const cache = new BlockTokenCache(store, tok);
+  let negatives = 0; // distractor rows among `rows`
   const t0 = performance.now();
   for (let s = 0; s < examples.length; s += 64) {
     const part: RealmExample[] = examples.slice(s, s + 64);
     const found = lexical.forBatch(part, bm25, exclusionsFor(part, 'document', groups));
     part.forEach((e, i) => {
-      const hit = found[i].find((id) => blockContainsAnswer(store.getMany([id])[0], e.answer));
+      const has = found[i].map((id) => blockContainsAnswer(store.getMany([id])[0], e.answer));
+      const hit = found[i].find((_, j) => has[j]);
       if (hit === undefined) return;
       const positions = maskedPositionsOf(e);
-      rows.push({ x: e.inputIds, block: cache.get([hit])[0], positions, targets: positions.map((p) => e.labels[p]) });
+      const targets = positions.map((p) => e.labels[p]);
+      rows.push({ x: e.inputIds, block: cache.get([hit])[0], positions, targets });
+      const without = found[i].filter((_, j) => !has[j]).slice(0, distractors);
+      for (const id of without) rows.push({ x: e.inputIds, block: cache.get([id])[0], positions, targets });
+      negatives += without.length;
     });
     const done = Math.min(s + 64, examples.length);
-    const line = `evidence: ${done}/${examples.length} examples, ${rows.length} with an answer-bearing block`;
+    const line = `evidence: ${done}/${examples.length} examples, ${rows.length - negatives} with an answer-bearing block`
+      + (distractors ? ` (+ ${negatives} distractor rows)` : '');
     if (process.stderr.isTTY) process.stderr.write(`\r${line}`); // redrawn in place; a log gets a line per 6,400
     else if (done % 6400 === 0 || done === examples.length) process.stderr.write(`${line}\n`);
   }
   process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}evidence: mined in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
-  if (rows.length === 0) throw new Error('no training example has an answer-bearing BM25 block');
+  if (rows.length === negatives) throw new Error('no training example has an answer-bearing BM25 block');
 
   const span = model.encoder.spanLevel;
   const params = model.encoder.parameters();
@@ -104,7 +118,7 @@ function main(): void {
       acc = 0;
     }
   }
-  model.save(out, { source: `warm-reader-evidence: ${rows.length} rows x ${epochs} epochs, lr ${lr}, batch ${batch}` });
+  model.save(out, { source: `warm-reader-evidence: ${rows.length - negatives} rows + ${negatives} distractor rows x ${epochs} epochs, lr ${lr}, batch ${batch}` });
   store.close();
   process.stderr.write(`wrote ${out}\n`);
 }
