@@ -33,6 +33,7 @@ import type { JointRow } from '../src/realm/kaEncoder.js';
 import { LexicalCandidates } from '../src/realm/lexical.js';
 import { RealmPretrainModel, realmDecay } from '../src/realm/model.js';
 import { DocumentGroups, exclusionsFor } from '../src/realm/retrieval.js';
+import { pickEvidence } from '../src/train/readerEvidence.js';
 import { loadWeightsFile } from '../src/train/setup.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
 import { scriptArgs } from './lib/args.js';
@@ -48,7 +49,7 @@ function main(): void {
   const lr = args.num('lr', 5e-4);
   const bm25 = args.num('bm25', 20);
   const distractors = args.num('distractors', 0);
-  if (!(Number.isInteger(distractors) && distractors >= 0)) throw new Error('--distractors must be an integer >= 0');
+  if (!(Number.isInteger(distractors) && distractors >= 0)) throw new Error(`--distractors must be an integer >= 0, got ${distractors}`);
   const seed = args.num('seed', 1);
   getBackend().setThreads(args.num('threads', 2));
 
@@ -72,15 +73,12 @@ function main(): void {
     const part: RealmExample[] = examples.slice(s, s + 64);
     const found = lexical.forBatch(part, bm25, exclusionsFor(part, 'document', groups));
     part.forEach((e, i) => {
-      const has = found[i].map((id) => blockContainsAnswer(store.getMany([id])[0], e.answer));
-      const hit = found[i].find((_, j) => has[j]);
-      if (hit === undefined) return;
+      const picked = pickEvidence(found[i], (id) => blockContainsAnswer(store.getMany([id])[0], e.answer), distractors);
+      if (!picked) return;
       const positions = maskedPositionsOf(e);
       const targets = positions.map((p) => e.labels[p]);
-      rows.push({ x: e.inputIds, block: cache.get([hit])[0], positions, targets });
-      const without = found[i].filter((_, j) => !has[j]).slice(0, distractors);
-      for (const id of without) rows.push({ x: e.inputIds, block: cache.get([id])[0], positions, targets });
-      negatives += without.length;
+      for (const id of [picked.evidence, ...picked.distractors]) rows.push({ x: e.inputIds, block: cache.get([id])[0], positions, targets });
+      negatives += picked.distractors.length;
     });
     const done = Math.min(s + 64, examples.length);
     const line = `evidence: ${done}/${examples.length} examples, ${rows.length - negatives} with an answer-bearing block`
