@@ -12,7 +12,7 @@ import { maskedPositionsOf, type BlockTextSource, type BlockTokenCache, type Blo
 import type { JointRow } from './kaEncoder.js';
 import { withLexicalCandidates, type LexicalCandidates } from './lexical.js';
 import { logSumExp64 } from './loss.js';
-import { marginalLogProb, rankFillings } from './spanDistribution.js';
+import { marginalLogProb, rankFillings, type SpanDistribution } from './spanDistribution.js';
 import type { RealmPretrainModel } from './model.js';
 import { exclusionsFor, retrieveForBatch, type DocumentGroups, type ExclusionMode } from './retrieval.js';
 
@@ -41,6 +41,25 @@ export interface HeldOutEvalOptions {
   lexicalCandidates?: number;
   /** Diagnostic: p(z|x) = softmax(scores / T) (default 1; > 1 flattens the retrieval prior, null document included). */
   priorTemperature?: number;
+  /** Diagnostic: called per example with what its prediction was made from (bench/pretrain-oracle.ts). */
+  onExample?: (view: HeldOutExampleView) => void;
+}
+
+/** One evaluated example's candidates, in p(z|x) order: the null document first (when the model has one). */
+export interface HeldOutExampleView {
+  example: RealmExample;
+  /** Retrieved block ids (without the null document). */
+  ids: readonly number[];
+  /** log p(z|x) per candidate [C] (after priorTemperature). */
+  logPz: readonly number[];
+  /** p(y|z,x) per candidate [C]. */
+  dists: readonly SpanDistribution[];
+  /** Per candidate [C]: whether its block contains the answer string (false for the null document). */
+  hasAnswer: readonly boolean[];
+  /** The true filling of the masked positions. */
+  truth: readonly number[];
+  /** Whether the prediction (the best filling under logPz) equals the truth. */
+  correct: boolean;
 }
 
 /** Aggregate results. */
@@ -124,13 +143,14 @@ export function evaluateHeldOut(
         correctFlags.push(ok ? 1 : 0);
         logPySum += marginalLogProb(mine, logPz, truth);
         nullSum += useNull ? Math.exp(logPz[0]) : 0;
+        const has = ids[b].map((id) => blockContainsAnswer(texts.getMany([id])[0], e.answer));
         if (ids[b].length) {
-          const has = (id: number): boolean => blockContainsAnswer(texts.getMany([id])[0], e.answer);
-          if (has(ids[b][0])) top1++;
-          const any = ids[b].some(has);
+          if (has[0]) top1++;
+          const any = has.some((h) => h);
           if (any) topk++;
           inCandFlags.push(any ? 1 : 0);
         } else inCandFlags.push(0);
+        opts.onExample?.({ example: e, ids: ids[b], logPz, dists: mine, hasAnswer: [...(useNull ? [false] : []), ...has], truth, correct: ok });
         off += C;
       });
     });

@@ -3,14 +3,16 @@
  * `e_i has [MASK]` when the candidate block states e_i's fact and fails when it states another entity's; the
  * retrieval-utility counters (answer string in top-1 / top-k) agree with a direct check of the candidate texts; the
  * `candidates` override (the BM25 diagnostic of bench/pretrain-bm25.ts) replaces the index; index retrieval honours
- * the own-block exclusion; bad options are refused; the same holds with the span copy head (./spanCopyHead.ts).
+ * the own-block exclusion; bad options are refused; the same holds with the span copy head (./spanCopyHead.ts); the
+ * per-example view (onExample) carries what each prediction was made from.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, noGrad } from '../../src/engine/index.js';
 import { FlatIndex } from '../../src/index/flat.js';
 import { docInputs, type BlockTokens } from '../../src/realm/batch.js';
-import { evaluateHeldOut } from '../../src/realm/evaluate.js';
+import { evaluateHeldOut, type HeldOutExampleView } from '../../src/realm/evaluate.js';
+import { rankFillings } from '../../src/realm/spanDistribution.js';
 import { LexicalCandidates } from '../../src/realm/lexical.js';
 import { MASK, SPECIALS, TinyWorld, tinyModel, warmUpReader } from './tiny.js';
 
@@ -125,4 +127,24 @@ test('priorTemperature divides every score before the softmax: a huge T makes p(
   assert.equal(same.meanLogPy, plain.meanLogPy);
   assert.ok(Math.abs(plain.meanNullProb - 1 / 3) > 1e-3, `the untempered prior is not uniform already (${plain.meanNullProb})`);
   assert.ok(Math.abs(flat.meanNullProb - 1 / 3) < 1e-6, `p(∅|x) at T = 1e9: ${flat.meanNullProb}`);
+});
+
+test('onExample shows each prediction\'s inputs: p(z|x) over ∅ + candidates, per-candidate answer flags, and the same verdict', () => {
+  const cands = (batch: readonly { sourceBlockId?: number }[]): number[][] => batch.map((e) => [n + ((e.sourceBlockId! + 1) % n), n + e.sourceBlockId!]);
+  const views: HeldOutExampleView[] = [];
+  const r = evaluateHeldOut(model, examples, null, cache, texts, banned, { k: 2, exclude: 'block', candidates: cands, onExample: (v) => views.push(v) });
+  assert.equal(views.length, n);
+  views.forEach((v, i) => {
+    assert.equal(v.example, examples[i]);
+    assert.deepEqual(v.ids, cands([examples[i]])[0]);
+    assert.equal(v.dists.length, 3);
+    assert.ok(Math.abs(v.logPz.reduce((s, l) => s + Math.exp(l), 0) - 1) < 1e-9);
+    assert.deepEqual(v.hasAnswer, [false, false, true]); // ∅, the other entity's block, the helpful block
+    assert.equal(v.correct ? 1 : 0, r.correct[i]);
+    // re-deciding from the view under the same p(z|x) gives the same verdict; keeping only the helpful block is right
+    const best = (logPz: readonly number[]): number[] => rankFillings(v.dists, logPz, 5, banned)[0].ids;
+    assert.equal(best(v.logPz).every((t, m) => t === v.truth[m]), v.correct);
+  });
+  const oracle = views.filter((v) => rankFillings(v.dists, [-Infinity, -Infinity, 0], 5, banned)[0].ids.every((t, m) => t === v.truth[m])).length;
+  assert.ok(oracle / n >= 0.75, `helpful block only: ${oracle} of ${n}`);
 });

@@ -1,0 +1,94 @@
+// Diagnostic: how much of REALM's held-out fill-in is lost in choosing among the candidates (issue 6). One pass of the
+// held-out evaluation (src/realm/evaluate.ts, the model's own candidates: k MIPS + its BM25 candidates + null document,
+// own document excluded) decides every sentence three ways from the same p(y|z,x):
+//   prior    — the model's p(z|x) (the headline's rule; equals pretrain-eval's (a) at the same --k),
+//   uniform  — p(z|x) uniform over the null document and the candidates (the reader alone chooses),
+//   oracle   — only the candidates whose block contains the answer string (the null document when none does): the
+//              accuracy a perfect choice among these candidates would allow this reader; never a result.
+// Each also on the sentences whose answer is in a candidate. Validation split by default (the held-out pool outside the
+// headline sample); writes only --out, never BENCHMARKS.md.
+// Usage:
+//   node --import tsx bench/pretrain-oracle.ts --run <realm-a run dir> --model <model dir> --out <json>
+//     [--k 4] [--max-n 500] [--split validation|test] [--threads 2] [--seed 1]
+import { join } from 'node:path';
+import { loadRealmModel } from '../src/api/realm.js';
+import { loadIndexFile, MODEL_FILES } from '../src/api/modelDir.js';
+import { DocStore } from '../src/corpus/docstore.js';
+import { getBackend } from '../src/engine/index.js';
+import { BlockTokenCache } from '../src/realm/batch.js';
+import { evaluateHeldOut, type HeldOutExampleView } from '../src/realm/evaluate.js';
+import { LexicalCandidates } from '../src/realm/lexical.js';
+import { DocumentGroups } from '../src/realm/retrieval.js';
+import { rankFillings } from '../src/realm/spanDistribution.js';
+import { benchOption, exitOnHelp } from './lib/help.js';
+import { heldOutSample } from './lib/heldout.js';
+import { pct, writeJson } from './lib/report.js';
+
+exitOnHelp(import.meta.url);
+
+function main(): void {
+  const run = benchOption('run');
+  const dir = benchOption('model');
+  const out = benchOption('out');
+  if (!run || !dir || !out) throw new Error('--run, --model and --out are required (see --help)');
+  const k = Number(benchOption('k') ?? 4);
+  const maxN = Number(benchOption('max-n') ?? 500);
+  const split = benchOption('split') ?? 'validation';
+  if (split !== 'test' && split !== 'validation') throw new Error(`--split must be test or validation, got ${split}`);
+  if (!(Number.isInteger(k) && k > 0)) throw new Error('--k must be an integer >= 1');
+  getBackend().setThreads(Number(benchOption('threads') ?? 2));
+
+  const { examples, pool } = heldOutSample(run, maxN, Number(benchOption('seed') ?? 1), split);
+  const store = DocStore.open(join(run, MODEL_FILES.docs));
+  const groups = new DocumentGroups([...store].map((b) => b.docId));
+  const { model, tokenizer: tok } = loadRealmModel(dir);
+  const index = loadIndexFile(join(dir, MODEL_FILES.index), model.cfg.retriever_proj_size);
+  const m = model.opts.lexicalCandidates;
+  const banned = (v: number): boolean => tok.isSpecialId(v) || v === tok.maskId;
+
+  const rules = {
+    prior: (v: HeldOutExampleView) => v.logPz,
+    uniform: (v: HeldOutExampleView) => v.logPz.map(() => 0),
+    oracle: (v: HeldOutExampleView) => {
+      const any = v.hasAnswer.some((h) => h);
+      return v.hasAnswer.map((h, c) => (h || (!any && c === 0 && model.opts.nullDocument) ? 0 : -Infinity));
+    },
+  };
+  type Rule = keyof typeof rules;
+  const hits = { all: { prior: 0, uniform: 0, oracle: 0 }, inCandidate: { prior: 0, uniform: 0, oracle: 0 } };
+  let inCandidate = 0;
+  const r = evaluateHeldOut(model, examples, index, new BlockTokenCache(store, tok), store, banned, {
+    k, exclude: 'document', groups, batchSize: 8, lexicalCandidates: m, lexical: m > 0 ? LexicalCandidates.fromBlocks(store, tok) : undefined,
+    onExample: (v) => {
+      const has = v.hasAnswer.some((h) => h);
+      if (has) inCandidate++;
+      for (const rule of Object.keys(rules) as Rule[]) {
+        const best = rankFillings(v.dists, rules[rule](v), 5, banned)[0]?.ids ?? [];
+        const ok = best.length === v.truth.length && best.every((t, j) => t === v.truth[j]);
+        if (ok) { hits.all[rule]++; if (has) hits.inCandidate[rule]++; }
+      }
+    },
+  });
+  store.close();
+  if (hits.all.prior !== Math.round(r.accuracy * r.n)) throw new Error('the prior rule disagrees with the evaluation');
+  const n = r.n;
+  const share = (x: number, of: number): number => (of ? x / of : 0);
+  const result = {
+    bench: 'pretrain-oracle', split, n, pool, model: dir, candidates: `${k} MIPS${m ? ` + ${m} BM25` : ''} + null document`,
+    in_candidate_n: inCandidate,
+    acc: { prior: share(hits.all.prior, n), uniform: share(hits.all.uniform, n), oracle: share(hits.all.oracle, n) },
+    in_candidate_acc: { prior: share(hits.inCandidate.prior, inCandidate), uniform: share(hits.inCandidate.uniform, inCandidate), oracle: share(hits.inCandidate.oracle, inCandidate) },
+  };
+  writeJson(out, result);
+  for (const rule of Object.keys(rules) as Rule[]) {
+    process.stderr.write(`  ${rule.padEnd(8)} acc ${pct(result.acc[rule])}   answer in a candidate (n ${inCandidate}): ${pct(result.in_candidate_acc[rule])}\n`);
+  }
+  process.stderr.write(`pretrain-oracle: ${n} ${split} sentences; wrote ${out}\n`);
+}
+
+try {
+  main();
+} catch (e) {
+  process.stderr.write(`pretrain-oracle: ${(e as Error).message}\n`);
+  process.exit(1);
+}
