@@ -63,6 +63,10 @@ export interface RealmPretrainOptions {
   /** Train Embed_doc (default true, the paper). false = keep it fixed (as REALM's fine-tuning and ORQA do): the
    *  retrieved blocks are re-embedded without gradient and the index never goes stale — the cheap setting. */
   trainDocEmbedder: boolean;
+  /** Train the knowledge-augmented encoder (default true, the paper). false = keep the reader at its warm start
+   *  (e.g. an evidence-trained reader) while the query embedder, the null score (and Embed_doc when trained) learn
+   *  from the reward p(z|x)·(p(y|z,x)/p(y|x) − 1) that the fixed reader's p(y|z,x) defines. */
+  trainReader: boolean;
   /** BM25 blocks added to the k MIPS blocks of each example (./lexical.ts; 0 = REALM as published). Every candidate
    *  is still scored by the embedders, so this widens the candidate set against the retriever's cold start. */
   lexicalCandidates: number;
@@ -80,7 +84,7 @@ export interface RealmPretrainOptions {
 /** Defaults: k = 8 + ∅, 64-token queries, 288-token blocks, joint 352, span marginal, own block excluded. */
 export const REALM_PRETRAIN_DEFAULTS: RealmPretrainOptions = {
   k: 8, queryMaxLen: 64, blockMaxLen: 288, jointMaxLen: 352, marginal: 'span', nullDocument: true, nullScoreInit: 0, exclude: 'block',
-  trainDocEmbedder: true, lexicalCandidates: 0, scoreScale: 1, learnScoreScale: false,
+  trainDocEmbedder: true, trainReader: true, lexicalCandidates: 0, scoreScale: 1, learnScoreScale: false,
 };
 
 /** Per-example diagnostics (candidate index 0 is ∅ when the null document is on). */
@@ -177,10 +181,11 @@ export class RealmPretrainModel {
     return this.scorer.docEmbedder;
   }
 
-  /** Every trainable parameter by name (the null score only when the null document is on; Embed_doc only when trained). */
+  /** Every trainable parameter by name (the null score only when the null document is on; Embed_doc and the reader
+   *  only when trained). */
   parameters(): Map<string, Tensor> {
     const scorer = [...this.scorer.parameters()].filter(([n]) => this.opts.trainDocEmbedder || !n.startsWith('embedder.'));
-    const out = new Map<string, Tensor>([...scorer, ...this.encoder.parameters()]);
+    const out = new Map<string, Tensor>([...scorer, ...(this.opts.trainReader ? this.encoder.parameters() : [])]);
     if (this.opts.nullDocument) out.set(NULL_SCORE_NAME, this.nullScore);
     if (this.opts.learnScoreScale) out.set(LOG_SCORE_SCALE_NAME, this.logScoreScale);
     return out;

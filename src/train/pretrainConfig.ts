@@ -115,6 +115,9 @@ export interface RealmSection {
   exclude: 'none' | 'block' | 'document';
   /** Train Embed_doc (the paper); false keeps it at its warm start (ICT): no stale index, no refresh needed. */
   trainDocEmbedder: boolean;
+  /** Train the knowledge-augmented encoder (the paper); false keeps the reader at model.init while the retriever
+   *  side learns from its reward (optional; default true). */
+  trainReader: boolean;
   /** BM25 blocks added to the k MIPS blocks of each example (0 = the paper). Every candidate is still scored by the
    *  embedders; a remedy for a weak retriever warm start, whose reader otherwise learns to ignore evidence. */
   lexicalCandidates: number;
@@ -191,7 +194,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   optim: { steps: 2000, batchSize: 8, lr: 1e-4, warmupSteps: 200, weightDecay: 0.01, clipNorm: 1, betas: [0.9, 0.999], eps: 1e-6 },
   checkpoint: { every: 100, keepLast: 3 },
   log: { every: 10, quiet: false, throttleMs: 0 },
-  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block', trainDocEmbedder: true, lexicalCandidates: 0, scoreScale: 1, learnScoreScale: false, calibrateNullScore: false },
+  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block', trainDocEmbedder: true, trainReader: true, lexicalCandidates: 0, scoreScale: 1, learnScoreScale: false, calibrateNullScore: false },
   refresh: {
     every: 200, swap: 'deterministic', lag: 100, runner: 'process', workerBackend: 'native', workerThreads: 1, indexKind: 'auto', flatMaxBlocks: 200_000, batchSize: 32, probeQueries: 64,
   },

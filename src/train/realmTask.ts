@@ -184,7 +184,7 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   const rng = new Rng(cfg.seed);
   const model = new RealmPretrainModel(mcfg, tok, rng, {
     k: r.k, queryMaxLen: r.queryMaxLen, blockMaxLen: r.blockMaxLen, jointMaxLen: r.jointMaxLen, marginal: r.marginal, nullDocument: r.nullDocument, exclude: r.exclude,
-    trainDocEmbedder: r.trainDocEmbedder, lexicalCandidates: r.lexicalCandidates, scoreScale: r.scoreScale,
+    trainDocEmbedder: r.trainDocEmbedder, trainReader: r.trainReader, lexicalCandidates: r.lexicalCandidates, scoreScale: r.scoreScale,
     learnScoreScale: r.learnScoreScale,
   });
   if (!r.trainDocEmbedder && cfg.refresh.every > 0) log('refresh: Embed_doc is fixed (realm.trainDocEmbedder false), the periodic refresh would rebuild the same index — consider refresh.every 0');

@@ -52,3 +52,27 @@ test('k = 0: null document only, no index needed; k > 0 without an index is a cl
   index.add(blocks.map((b) => b.id), withK.docEmbedder.embed(docInputs(SPECIALS, blocks, 24)));
   assert.equal(noGrad(() => withK.retrieveAndForward([world.query(1, 1)], index, cache, { training: false })).retrieved.ids[0].length, 2);
 });
+
+test('trainReader false: the knowledge-augmented encoder is no parameter and unchanged by a step; the retriever side learns', () => {
+  const rng = new Rng(13);
+  const world = new TinyWorld(6, 6, rng);
+  const model = tinyModel(world, 4, { k: 2, trainReader: false });
+  const readerNames = [...model.encoder.parameters().keys()];
+  const names = [...model.parameters().keys()];
+  assert.ok(readerNames.length > 0 && readerNames.every((n) => !names.includes(n)), 'no reader parameter is trained');
+  assert.ok(names.some((n) => n.startsWith('query_embedder.')), 'the query embedder is');
+  assert.ok(names.some((n) => n.startsWith('embedder.')), 'and Embed_doc (trainDocEmbedder default true)');
+  const examples = [world.query(0), world.query(3)];
+  const retrieved = [[world.block(0, rng), world.block(1, rng)], [world.block(3, rng), world.block(2, rng)]];
+  const readerBefore = new Map([...model.encoder.parameters()].map(([n, t]) => [n, t.data.slice()]));
+  const qName = names.find((n) => n.startsWith('query_embedder.') && n.endsWith('dense.weight'))!;
+  const qBefore = model.stateDict().get(qName)!.data.slice();
+  const nullBefore = model.nullScore.data[0];
+  const opt = new AdamW(model.parameters(), { lr: 0.01, weightDecay: 0 });
+  const { loss } = model.forward(examples, retrieved, { training: true });
+  backward(loss);
+  opt.step();
+  for (const [n, t] of model.encoder.parameters()) assert.deepEqual(t.data, readerBefore.get(n), `${n} changed`);
+  assert.notDeepEqual(model.stateDict().get(qName)!.data, qBefore, 'the query embedder learns');
+  assert.notEqual(model.nullScore.data[0], nullBefore, 'the null score learns');
+});
