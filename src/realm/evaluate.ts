@@ -45,7 +45,7 @@ export interface HeldOutEvalOptions {
   onExample?: (view: HeldOutExampleView) => void;
 }
 
-/** One evaluated example's candidates, in p(z|x) order: the null document first (when the model has one). */
+/** One evaluated example's candidates in candidate order: the null document first (when the model has one), then the retrieved blocks. */
 export interface HeldOutExampleView {
   example: RealmExample;
   /** Retrieved block ids (without the null document). */
