@@ -11,6 +11,7 @@
 #   4  salient example cache of EXAMPLE_BLOCKS training blocks (0 = all), then the evidence warm-up of the copy-head
 #      reader (scripts/warm-reader-evidence.ts, 2 epochs)
 #   5  REALM (a) k = 4 MIPS + 4 BM25 + null, (b) null document only, (c) random-span masking: configs/realm-evidence.json
+#      ((a) and (c) with the reader fixed at the warm-up, realm.trainReader false — session 14; (b) trains its reader)
 #   6  held-out evaluation (bench/pretrain-eval.ts, 500 sentences), written to bench/results/pretrain.json + BENCHMARKS.md
 #
 # Session 13's pre-registered variants (ict4 + the query embedder's evidence warm-up, scripts/warm-retriever-evidence.ts,
@@ -112,7 +113,8 @@ if [ ! -f "$WARM" ]; then
 fi
 
 stage 5
-derive realm-evidence "$CFG/realm-b.json" 'c.outputDir = runs + "/realm-b"; c.realm.k = 0; c.realm.lexicalCandidates = 0;'
+derive realm-evidence "$CFG/realm-b.json" 'c.outputDir = runs + "/realm-b"; c.realm.k = 0; c.realm.lexicalCandidates = 0;
+  c.realm.trainReader = true;'
 T=$HALF derive realm-evidence "$CFG/realm-c.json" 'c.outputDir = runs + "/realm-c"; c.data.masking = "random-span";'
 # (a) and (c) side by side, then (b) (a minute)
 [ -d "$RUNS/realm-c/model" ] || pretrain "$CFG/realm-c.json" > "$RUNS/realm-c.log" 2>&1 & cPid=$!
@@ -123,5 +125,5 @@ wait $cPid || { say "(c) failed: see $RUNS/realm-c.log"; exit 1; }
 stage 6
 "${TSX[@]}" bench/pretrain-eval.ts --run "$RUNS/realm-a" --a "$RUNS/realm-a/model" --b "$RUNS/realm-b/model" \
   --c "$RUNS/realm-c/model" --max-n 500 --k 4 --threads "$THREADS" \
-  --note "Made by scripts/reproduce-realm.sh: all three start from the same evidence-warmed reader (scripts/warm-reader-evidence.ts over the salient examples of $([ "$EXAMPLE_BLOCKS" = 0 ] && echo all || echo "$EXAMPLE_BLOCKS") training blocks, 2 epochs) with the reader's span copy head (reader_copy_head \"span\") and the ICT retriever ict3, then configs/realm-evidence.json (800 steps; (a) and (c) side by side at THREADS/2)."
+  --note "Made by scripts/reproduce-realm.sh: all three start from the same evidence-warmed reader (scripts/warm-reader-evidence.ts over the salient examples of $([ "$EXAMPLE_BLOCKS" = 0 ] && echo all || echo "$EXAMPLE_BLOCKS") training blocks, 2 epochs) with the reader's span copy head (reader_copy_head \"span\") and the ICT retriever ict3, then configs/realm-evidence.json (800 steps; (a) and (c) with the reader fixed at the warm-up, realm.trainReader false, side by side at THREADS/2; (b) trains its reader)."
 say "done"
