@@ -327,14 +327,17 @@ export class RealmPretrainModel {
     });
     const terms: MarginalTerms[] = [];
     let off = 0;
+    // a fixed reader (trainReader false) runs without a graph: its p(y|z,x) are constants of the loss, whose gradient
+    // then reaches only the scores (dropout is still applied in training, as when the reader trains)
+    const reader = <T>(f: () => T): T => (this.opts.trainReader ? f() : noGrad(f));
     if (this.encoder.spanLevel) { // p(y|z,x) per span (the span copy head)
-      const rowLogp = this.encoder.rowLogProbs(this.tok, rows, this.opts.jointMaxLen, training); // [Σ C]
+      const rowLogp = reader(() => this.encoder.rowLogProbs(this.tok, rows, this.opts.jointMaxLen, training)); // [Σ C]
       scores.forEach((sc) => {
         terms.push(spanMarginalTerms(sc, slice(rowLogp, 0, off, off + sc.shape[0])));
         off += sc.shape[0];
       });
     } else {
-      const tokLogp = this.encoder.targetLogProbs(this.tok, rows, this.opts.jointMaxLen, training); // [N]
+      const tokLogp = reader(() => this.encoder.targetLogProbs(this.tok, rows, this.opts.jointMaxLen, training)); // [N]
       scores.forEach((sc, b) => {
         const C = sc.shape[0];
         const M = positions[b].length;
