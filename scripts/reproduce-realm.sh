@@ -25,8 +25,8 @@
 # starts at the first stage whose output is not there.
 #
 # Usage: bash scripts/reproduce-realm.sh [RUNS_DIR]   (default: runs/ in the repository; env THREADS=2,
-#        EXAMPLE_BLOCKS=0,
-#        WARM_DISTRACTORS=0 (warm-reader-evidence.ts --distractors), STOP_BEFORE=<stage number> to stop early). Hours on a 2-core machine; see BENCHMARKS.md.
+#        EXAMPLE_BLOCKS=0, WARM_DISTRACTORS=0 (warm-reader-evidence.ts --distractors), STOP_BEFORE=<stage number> to
+#        stop early). Hours on a 2-core machine; see BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)

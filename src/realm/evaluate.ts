@@ -143,7 +143,7 @@ export function evaluateHeldOut(
         correctFlags.push(ok ? 1 : 0);
         logPySum += marginalLogProb(mine, logPz, truth);
         nullSum += useNull ? Math.exp(logPz[0]) : 0;
-        const has = ids[b].map((id) => blockContainsAnswer(texts.getMany([id])[0], e.answer));
+        const has = texts.getMany(ids[b]).map((block) => blockContainsAnswer(block, e.answer));
         if (ids[b].length) {
           if (has[0]) top1++;
           const any = has.some((h) => h);
