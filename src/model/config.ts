@@ -69,6 +69,10 @@ export interface RealmConfig {
    *  (src/realm/copyHead.ts), "span" = one pointer per masked span (src/realm/spanCopyHead.ts, needs the span
    *  marginal). Absent or false in HF checkpoints, which load unchanged. */
   reader_copy_head?: boolean | 'span';
+  /** Ours, not HF's: layers of the knowledge-augmented encoder (the reader) when it is deeper or shallower than the
+   *  embedders' num_hidden_layers (e.g. a reader deepened by progressive stacking, src/model/stack.ts). Absent in HF
+   *  checkpoints: every BERT then has num_hidden_layers, as in HF. */
+  reader_num_hidden_layers?: number;
   /** Always "realm" when written. */
   model_type?: string;
   /** Class names the weights belong to (HF convention), e.g. ["RealmKnowledgeAugEncoder"]. */
@@ -181,6 +185,8 @@ export function parseConfig(json: unknown, file = '<object>'): RealmConfig {
       }
     } else if (key === 'reader_copy_head') {
       if (typeof v !== 'boolean' && v !== 'span') throw new ConfigError(file, `expected true, false or "span", got ${JSON.stringify(v)}`, key);
+    } else if (key === 'reader_num_hidden_layers') {
+      if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new ConfigError(file, `expected an integer >= 1, got ${JSON.stringify(v)}`, key);
     } else if (key === 'model_type') {
       if (typeof v !== 'string') throw new ConfigError(file, `expected a string, got ${JSON.stringify(v)}`, key);
     } else if (key === 'architectures') {
@@ -197,6 +203,11 @@ export function parseConfig(json: unknown, file = '<object>'): RealmConfig {
     );
   }
   return cfg;
+}
+
+/** The configuration of the knowledge-augmented encoder's BERT: `cfg` with num_hidden_layers = reader_num_hidden_layers when set. */
+export function readerTrunkConfig(cfg: RealmConfig): RealmConfig {
+  return cfg.reader_num_hidden_layers === undefined ? cfg : { ...cfg, num_hidden_layers: cfg.reader_num_hidden_layers };
 }
 
 /** Read and validate a config.json (HF or ours). */

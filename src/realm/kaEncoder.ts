@@ -12,11 +12,12 @@
  * one padded [R, T] BERT pass, and hidden states are gathered only at x's masked positions before the head.
  * With `reader_copy_head: true` in the config (ours, off by default) a pointer-generator head (./copyHead.ts, `cls.copy.*`)
  * mixes copying a block token into p(y_j|z,x); with `reader_copy_head: "span"` (./spanCopyHead.ts, same parameters) it
- * copies a whole window of the block into p(y|z,x) of the span.
+ * copies a whole window of the block into p(y|z,x) of the span. `reader_num_hidden_layers` (ours) gives the trunk its own
+ * depth (the embedders keep num_hidden_layers).
  */
 import { Rng, Tensor, crossEntropy, logSoftmax, neg, reshape } from '../engine/index.js';
 import { BertModel, type BertInputs } from '../model/bert.js';
-import type { RealmConfig } from '../model/config.js';
+import { readerTrunkConfig, type RealmConfig } from '../model/config.js';
 import { initBertParams } from '../model/init.js';
 import { MlmHead, gatherPositions } from '../model/mlm.js';
 import { ParamStore } from '../model/params.js';
@@ -90,7 +91,7 @@ export class KnowledgeAugEncoder {
   constructor(cfg: RealmConfig, rng: Rng, opts: KnowledgeAugEncoderOptions = {}) {
     this.cfg = cfg;
     this.store = opts.store ?? new ParamStore();
-    this.bert = new BertModel(cfg, rng, 'realm', { store: this.store, init: false });
+    this.bert = new BertModel(readerTrunkConfig(cfg), rng, 'realm', { store: this.store, init: false });
     this.head = new MlmHead(cfg, this.store, this.bert.wordEmbeddings, 'cls.predictions');
     this.copy = cfg.reader_copy_head === 'span' ? new SpanCopyHead(cfg, this.store)
       : cfg.reader_copy_head === true ? new CopyHead(cfg, this.store) : null;
