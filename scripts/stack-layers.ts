@@ -3,15 +3,27 @@
 // num_hidden_layers = order.length (or a reader with reader_num_hidden_layers) loads.
 // Usage: node --import tsx scripts/stack-layers.ts --from <model.safetensors|dir> --to <out.safetensors>
 //          --order 0,1,0,1 [--prefix bert.encoder.layer.]
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { saveSafetensors, type ArrayToSave } from '../src/io/safetensors.js';
 import { stackEncoderLayers } from '../src/model/stack.js';
 import { loadWeightsFile } from '../src/train/setup.js';
 import { scriptArgs } from './lib/args.js';
 
-const args = scriptArgs(process.argv.slice(2), 'scripts/stack-layers.ts');
-const order = args.need('order').split(',').map((s) => Number(s.trim()));
-if (order.some((i) => !Number.isInteger(i) || i < 0)) throw new Error(`--order must be comma-separated layer indices >= 0, got "${args.need('order')}"`);
-const out = stackEncoderLayers(loadWeightsFile(args.need('from')), order, args.get('prefix', 'bert.encoder.layer.'));
-const tensors = new Map<string, ArrayToSave>([...out].map(([k, v]) => [k, { shape: v.shape, data: v.data }]));
-saveSafetensors(args.need('to'), tensors, { format: 'pt' });
-process.stderr.write(`wrote ${tensors.size} tensors, ${order.length} encoder layers (from ${order.join(', ')}) to ${args.need('to')}\n`);
+function main(): void {
+  const args = scriptArgs(process.argv.slice(2), 'scripts/stack-layers.ts');
+  const order = args.need('order').split(',').map((s) => Number(s.trim()));
+  if (order.some((i) => !Number.isInteger(i) || i < 0)) throw new Error(`--order must be comma-separated layer indices >= 0, got "${args.need('order')}"`);
+  const out = stackEncoderLayers(loadWeightsFile(args.need('from')), order, args.get('prefix', 'bert.encoder.layer.'));
+  const tensors = new Map<string, ArrayToSave>([...out].map(([k, v]) => [k, { shape: v.shape, data: v.data }]));
+  mkdirSync(dirname(args.need('to')), { recursive: true });
+  saveSafetensors(args.need('to'), tensors, { format: 'pt' });
+  process.stderr.write(`wrote ${tensors.size} tensors, ${order.length} encoder layers (from ${order.join(', ')}) to ${args.need('to')}\n`);
+}
+
+try {
+  main();
+} catch (e) {
+  process.stderr.write(`stack-layers: ${(e as Error).message}\n`);
+  process.exit(1);
+}

@@ -20,7 +20,8 @@
  *     [--threads 2] [--seed 1]
  * The run dir holds blocks.docs, heldout.json and the salient example cache (src/train/realmData.ts).
  */
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { trainingExamples } from '../bench/lib/heldout.js';
 import { MODEL_FILES } from '../src/api/modelDir.js';
 import { realmOptionsOf } from '../src/api/realm.js';
@@ -44,6 +45,7 @@ const need = args.need;
 function main(): void {
   const run = need('run');
   const out = need('out');
+  mkdirSync(dirname(out), { recursive: true }); // now, not after the training: the write at the end must not fail on a missing directory
   const epochs = args.num('epochs', 3);
   const batch = args.num('batch', 16);
   const lr = args.num('lr', 5e-4);

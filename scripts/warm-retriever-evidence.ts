@@ -21,7 +21,8 @@
  * --embeddings: the corpus vectors of the init's document embedder as chunks (bench/pretrain-index.ts writes them
  * next to the index as <index>.chunks; embedded here, resumably, when missing).
  */
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { trainingExamples } from '../bench/lib/heldout.js';
 import { MODEL_FILES } from '../src/api/modelDir.js';
 import { realmOptionsOf } from '../src/api/realm.js';
@@ -46,6 +47,7 @@ const log = (l: string): void => void process.stderr.write(`${l}\n`);
 function main(): void {
   const run = need('run');
   const out = need('out');
+  mkdirSync(dirname(out), { recursive: true }); // before training, not at the final write
   const steps = args.num('steps', 1200);
   const batch = args.num('batch', 32);
   const bm25 = args.num('bm25', 20);

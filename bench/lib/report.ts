@@ -21,6 +21,7 @@ export function writeFileAtomic(path: string, text: string): void {
 
 /** Writes a JSON result file (2-space indent) atomically. */
 export function writeJson(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
