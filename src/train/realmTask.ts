@@ -128,8 +128,15 @@ function warmStart(model: RealmPretrainModel, cfg: PretrainConfig, log: (l: stri
     const src = loadWeightsFile(cfg.model.init);
     const isRealm = [...src.keys()].some((n) => n.startsWith('embedder.'));
     let n = 0;
-    if (isRealm) n = copyMatching(all, src);
-    else {
+    if (isRealm) {
+      n = copyMatching(all, src);
+      // like HF's from_pretrained: say which weights did not match (e.g. a reader deeper than the config's)
+      const unused = [...src.keys()].filter((k) => !all.has(k));
+      const fresh = [...all.keys()].filter((k) => !src.has(k));
+      const some = (names: string[]): string => names.slice(0, 3).join(', ') + (names.length > 3 ? ', ...' : '');
+      if (unused.length) log(`init: warning: ${unused.length} tensors of ${cfg.model.init} are not in the model and were not used (${some(unused)})`);
+      if (fresh.length) log(`init: warning: ${fresh.length} model tensors are not in ${cfg.model.init} and keep their initialisation (${some(fresh)})`);
+    } else {
       // BERT (`bert.*` / `realm.*`, `cls.predictions.*`): the encoder and both embedder trunks start from it (REALM §3.4)
       const trunk = (name: string): string => name.replace(/^(bert|realm)\./, 'realm.');
       n += copyMatching(all, src, trunk);

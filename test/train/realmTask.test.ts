@@ -98,3 +98,38 @@ test('warm starts: an MLM BERT initialises the encoder and both embedder trunks;
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('warm start from a REALM file with a deeper reader: the reader_num_hidden_layers run loads every layer; a shallower config warns about the unused ones', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'realm-deep-'));
+  try {
+    const { corpus, vocab } = await writeTinyCorpus(dir);
+    const deepModel = { ...TINY_MODEL, reader_num_hidden_layers: 2 };
+    const donor = await runPretrain(parsePretrainConfig({ ...tinyRealmConfig(corpus, vocab, join(dir, 'donor'), 1), model: { vocab, config: deepModel } }, 'donor', dir));
+    const donorW = loadSafetensors(join(donor.modelDir!, 'model.safetensors')).tensors;
+    const layer1 = 'realm.encoder.layer.1.output.dense.weight';
+    assert.ok(donorW.has(layer1) && !donorW.has('embedder.realm.encoder.layer.1.output.dense.weight'), 'the donor reader has 2 layers, its embedders 1');
+    const { buildRealmTask } = await import('../../src/train/realmTask.js');
+    for (const [name, config, expectWarning] of [['same', deepModel, null], ['shallow', TINY_MODEL, /warning: \d+ tensors of .* are not in the model and were not used \(realm\.encoder\.layer\.1\./]] as const) {
+      const logs: string[] = [];
+      const init = join(donor.modelDir!, 'model.safetensors');
+      const built = await buildRealmTask(parsePretrainConfig({ ...tinyRealmConfig(corpus, vocab, join(dir, name), 1), model: { vocab, config, init } }, name, dir), (l) => logs.push(l));
+      const w = built.task.model.stateDict();
+      if (expectWarning) {
+        assert.ok(!w.has(layer1));
+        assert.ok(logs.some((l) => expectWarning.test(l)), logs.join('\n'));
+      } else {
+        assert.deepEqual(w.get(layer1)!.data, donorW.get(layer1)!.data, 'the second reader layer comes from the file');
+        assert.ok(!logs.some((l) => /warning/.test(l)), logs.join('\n'));
+      }
+      await built.task.close?.();
+    }
+    // the other way round: a deep config from a shallow file keeps the extra layer's initialisation and says so
+    const shallow = await runPretrain(parsePretrainConfig({ ...tinyRealmConfig(corpus, vocab, join(dir, 'shallowDonor'), 1) }, 'sd', dir));
+    const logs: string[] = [];
+    const built = await buildRealmTask(parsePretrainConfig({ ...tinyRealmConfig(corpus, vocab, join(dir, 'deep2'), 1), model: { vocab, config: deepModel, init: shallow.modelDir } }, 'd2', dir), (l) => logs.push(l));
+    assert.ok(logs.some((l) => /warning: \d+ model tensors are not in .* keep their initialisation \(realm\.encoder\.layer\.1\./.test(l)), logs.join('\n'));
+    await built.task.close?.();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
