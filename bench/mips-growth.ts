@@ -99,6 +99,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.stderr.write(`mips-growth: ${(e as Error).message ?? String(e)}\n`);
   process.exit(1);
 });

@@ -44,25 +44,28 @@ async function main(): Promise<void> {
   const run = benchOption('run');
   const dirs = { a: benchOption('a'), b: benchOption('b'), c: benchOption('c'), v: benchOption('variant') };
   const variantLabel = benchOption('variant-label') ?? '(a) variant';
-  if (!run || !dirs.a || !dirs.b || !dirs.c) throw new Error('pretrain-eval: --run, --a, --b and --c are required (see --help)');
+  const only = new Set((benchOption('only') ?? 'a,b,c,own,anull,amips,v').split(','));
+  // each model directory is needed only by the parts that evaluate it (--only a needs --a alone)
+  const users: Record<'a' | 'b' | 'c', string[]> = { a: ['a', 'own', 'anull', 'amips'], b: ['b'], c: ['c'] };
+  const missing = (['a', 'b', 'c'] as const).filter((d) => !dirs[d] && users[d].some((key) => only.has(key))).map((d) => `--${d}`);
+  if (!run || missing.length) throw new Error(`${[...(run ? [] : ['--run']), ...missing].join(', ')} required (see --help)`);
   const maxN = Number(benchOption('max-n') ?? 600);
   const seed = Number(benchOption('seed') ?? 1);
-  const only = new Set((benchOption('only') ?? 'a,b,c,own,anull,amips,v').split(','));
   getBackend().setThreads(Number(benchOption('threads') ?? 1));
   const noWrite = benchOption('no-write') !== undefined;
   const sampleSplit = benchOption('split') ?? 'test';
-  if (sampleSplit !== 'test' && sampleSplit !== 'validation') throw new Error(`pretrain-eval: --split must be test or validation, got ${sampleSplit}`);
+  if (sampleSplit !== 'test' && sampleSplit !== 'validation') throw new Error(`--split must be test or validation, got ${sampleSplit}`);
   const outPath = benchOption('out') ?? join(root, 'bench/results/pretrain.json');
   const mdPath = benchOption('md') ?? join(root, 'BENCHMARKS.md');
   const lexicalOverride = benchOption('lexical') === undefined ? undefined : Number(benchOption('lexical'));
-  if (lexicalOverride !== undefined && !(Number.isInteger(lexicalOverride) && lexicalOverride >= 0)) throw new Error('pretrain-eval: --lexical must be an integer >= 0');
+  if (lexicalOverride !== undefined && !(Number.isInteger(lexicalOverride) && lexicalOverride >= 0)) throw new Error('--lexical must be an integer >= 0');
   const priorTemperature = benchOption('prior-temperature') === undefined ? undefined : Number(benchOption('prior-temperature'));
-  if (priorTemperature !== undefined && !(priorTemperature > 0 && Number.isFinite(priorTemperature))) throw new Error('pretrain-eval: --prior-temperature must be a positive number');
+  if (priorTemperature !== undefined && !(priorTemperature > 0 && Number.isFinite(priorTemperature))) throw new Error('--prior-temperature must be a positive number');
   const retrieverSwap = benchOption('retriever');
   const indexSwap = benchOption('index');
-  if (!retrieverSwap !== !indexSwap) throw new Error('pretrain-eval: --retriever and --index go together (the index must hold that retriever\'s Embed_doc)');
+  if (!retrieverSwap !== !indexSwap) throw new Error('--retriever and --index go together (the index must hold that retriever\'s Embed_doc)');
   if ((sampleSplit === 'validation' || lexicalOverride !== undefined || retrieverSwap || priorTemperature !== undefined) && !benchOption('out') && !noWrite) {
-    throw new Error('pretrain-eval: --split validation, --lexical, --retriever and --prior-temperature need --out (they never write bench/results/pretrain.json or BENCHMARKS.md)');
+    throw new Error('--split validation, --lexical, --retriever and --prior-temperature need --out (they never write bench/results/pretrain.json or BENCHMARKS.md)');
   }
 
   const { examples, pool, cache, heldDocs } = heldOutSample(run, maxN, seed, sampleSplit);
@@ -80,8 +83,8 @@ async function main(): Promise<void> {
     return lexical;
   };
   const candidates: Record<string, string> = {};
-  const evalOne = (key: string, dir: string, k: number, exclude: 'document' | 'none', mipsOnly = false): void => {
-    if (!only.has(key)) return;
+  const evalOne = (key: string, dir: string | undefined, k: number, exclude: 'document' | 'none', mipsOnly = false): void => {
+    if (!only.has(key) || !dir) return;
     const { model, tokenizer: tok } = loadRealmModel(dir);
     if (retrieverSwap) model.initRetrieverFrom(retrieverSwap);
     const m = k > 0 && !mipsOnly ? lexicalOverride ?? model.opts.lexicalCandidates : 0;
@@ -214,6 +217,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`${(e as Error).stack ?? e}\n`);
+  process.stderr.write(`pretrain-eval: ${(e as Error).message ?? String(e)}\n`);
   process.exit(1);
 });
