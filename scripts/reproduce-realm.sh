@@ -5,7 +5,9 @@
 #
 #   1  MLM trunk (BERT-mini-128) on Wikipedia leads (+ WordNet), held-out documents excluded (configs/mlm-*.json):
 #      warm-up (trains the 8,000-wordpiece vocabulary) -> continue -> long (stopped at 4,600 of 20,000 steps) ->
-#      segment pairs (6,000) -> copy curriculum (2,000) -> copy stage 2 (pairOwnShare 0.75, stopped at 4,500 of 10,000)
+#      segment pairs (6,000) -> copy curriculum (2,000) -> copy stage 2 (pairOwnShare 0.75, stopped at 4,500 of 10,000);
+#      the reader's trunk: copy stage 2 stacked to 4 layers (scripts/stack-layers.ts 0,1,0,1) and continued 2,000 steps
+#      (configs/mlm-copy-deep.json; session 15 — the embedders keep 2 layers, model.config.reader_num_hidden_layers 4)
 #   2  ICT retriever (scripts/train-ict.ts) from the segment-pair trunk, 2,400 steps x 64, on enwiki2015_first300_p100
 #   3  index of the REALM corpus (56k blocks of the Wikipedia leads) with that Embed_doc (bench/pretrain-index.ts)
 #   4  salient example cache of EXAMPLE_BLOCKS training blocks (0 = all), then the evidence warm-up of the copy-head
@@ -63,7 +65,7 @@ snapshot() { [ -d "$RUNS/$3" ] || cp -r "$RUNS/$1/checkpoints/checkpoint-$2" "$R
 
 # seed FILE: copies models/stages/FILE to RUNS/FILE unless it is there
 seed() { if [ -f "$REPO/models/stages/$1" ] && [ ! -f "$RUNS/$1" ]; then mkdir -p "$(dirname "$RUNS/$1")"; cp "$REPO/models/stages/$1" "$RUNS/$1"; say "seeded $1"; fi; }
-for f in mlm-warmup/vocab.txt mlm-copy2-4500/model.safetensors ict3/ict-2400/model.safetensors ict3/DONE; do seed "$f"; done
+for f in mlm-warmup/vocab.txt mlm-copy2-4500/model.safetensors mlm-copy-deep/model/model.safetensors ict3/ict-2400/model.safetensors ict3/DONE; do seed "$f"; done
 trunkDone() { [ -f "$RUNS/mlm-pairs-6000/model.safetensors" ] || { [ -f "$RUNS/mlm-copy2-4500/model.safetensors" ] && [ -f "$RUNS/ict3/DONE" ]; }; }
 
 stage 1
@@ -89,8 +91,15 @@ ict() {
     --done "$RUNS/ict3/DONE" --steps 2400 --batch 64 --lr 3e-4 --warmup 50 --block-len 128 --query-len 40 \
     --logit-scale 0.0884 --dropout 0 --threads "$HALF" --checkpoint-every 100 --max-minutes 600 > "$RUNS/ict3.log" 2>&1
 }
+# the reader's 4-layer trunk (session 15): copy stage 2 stacked to 4 layers (scripts/stack-layers.ts), 2,000 more steps
+deepReader() {
+  [ -f "$RUNS/mlm-copy-deep/model/model.safetensors" ] && return 0
+  "${TSX[@]}" scripts/stack-layers.ts --from "$RUNS/mlm-copy2-4500/model.safetensors" --to "$RUNS/mlm-copy2-4500-stacked.safetensors" --order 0,1,0,1
+  T=$HALF derive mlm-copy-deep "$CFG/mlm-copy-deep.json"; pretrain "$CFG/mlm-copy-deep.json"
+}
 ict & ictPid=$!
 copyCurriculum
+deepReader
 wait $ictPid || { say "ICT failed: see $RUNS/ict3.log"; exit 1; }
 RETRIEVER=$RUNS/ict3/ict-2400/model.safetensors
 
@@ -104,11 +113,11 @@ stage 4
 WARM=$RUNS/warm-evidence/init.safetensors
 if [ ! -f "$WARM" ]; then
   derive realm-evidence "$CFG/realm-ex.json" "c.outputDir = runs + '/ex'; c.data.exampleBlocks = $EXAMPLE_BLOCKS; c.realm.k = 0;
-    c.realm.lexicalCandidates = 0; c.optim.steps = 1; c.optim.warmupSteps = 0; c.model.init = runs + '/mlm-copy2-4500';"
+    c.realm.lexicalCandidates = 0; c.optim.steps = 1; c.optim.warmupSteps = 0; c.model.init = runs + '/mlm-copy-deep/model';"
   pretrain "$CFG/realm-ex.json"
   mkdir -p "$(dirname "$WARM")"
   "${TSX[@]}" scripts/warm-reader-evidence.ts --run "$RUNS/ex" --config "$RUNS/ex/model/config.json" --vocab "$VOCAB" \
-    --reader-init "$RUNS/mlm-copy2-4500/model.safetensors" --retriever-init "$RETRIEVER" \
+    --reader-init "$RUNS/mlm-copy-deep/model/model.safetensors" --retriever-init "$RETRIEVER" \
     --out "$WARM" --epochs 2 --distractors "$WARM_DISTRACTORS" --threads "$THREADS"
 fi
 
