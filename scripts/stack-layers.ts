@@ -14,11 +14,12 @@ function main(): void {
   const args = scriptArgs(process.argv.slice(2), 'scripts/stack-layers.ts');
   const order = args.need('order').split(',').map((s) => Number(s.trim()));
   if (order.some((i) => !Number.isInteger(i) || i < 0)) throw new Error(`--order must be comma-separated layer indices >= 0, got "${args.need('order')}"`);
+  const to = args.need('to');
   const out = stackEncoderLayers(loadWeightsFile(args.need('from')), order, args.get('prefix', 'bert.encoder.layer.'));
   const tensors = new Map<string, ArrayToSave>([...out].map(([k, v]) => [k, { shape: v.shape, data: v.data }]));
-  mkdirSync(dirname(args.need('to')), { recursive: true });
-  saveSafetensors(args.need('to'), tensors, { format: 'pt' });
-  process.stderr.write(`wrote ${tensors.size} tensors, ${order.length} encoder layers (from ${order.join(', ')}) to ${args.need('to')}\n`);
+  mkdirSync(dirname(to), { recursive: true });
+  saveSafetensors(to, tensors, { format: 'pt' });
+  process.stderr.write(`wrote ${tensors.size} tensors, ${order.length} encoder layers (from ${order.join(', ')}) to ${to}\n`);
 }
 
 try {

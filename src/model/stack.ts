@@ -15,8 +15,9 @@ function layerOf(name: string, prefix: string): number {
 
 /**
  * New weights whose encoder layer i is a copy of `weights`' layer order[i] (every tensor of it, fresh buffers); all
- * other tensors are copied unchanged. `prefix` names the layer list, e.g. "bert.encoder.layer." or
- * "realm.encoder.layer.". Throws when order names a layer the weights do not hold or when there are no layers.
+ * other tensors are copied unchanged; a layer that order does not name is left out (so a shorter order makes the trunk
+ * shallower). `prefix` names the layer list, e.g. "bert.encoder.layer." or "realm.encoder.layer." (in a REALM file the
+ * embedders' "embedder.realm.encoder.layer.*" do not match it and are copied as they are). Throws when order names a layer the weights do not hold or when there are no layers.
  */
 export function stackEncoderLayers(weights: NamedArrays, order: readonly number[], prefix = 'bert.encoder.layer.'): NamedArrays {
   const layers = new Map<number, Array<[string, NamedArray]>>();
