@@ -142,6 +142,10 @@ function warmStart(model: RealmPretrainModel, cfg: PretrainConfig, log: (l: stri
       n += copyMatching(all, src, trunk);
       n += copyMatching(all, src, (x) => `embedder.${trunk(x)}`);
       n += copyMatching(all, src, (x) => `query_embedder.${trunk(x)}`);
+      // encoder layers the file cannot fill (a reader deeper than the BERT, reader_num_hidden_layers) keep their init: say so
+      const filled = new Set([...src.keys()].flatMap((x) => [trunk(x), `embedder.${trunk(x)}`, `query_embedder.${trunk(x)}`]));
+      const fresh = [...all.keys()].filter((k) => k.includes('realm.encoder.layer.') && !filled.has(k));
+      if (fresh.length) log(`init: warning: ${fresh.length} encoder-layer tensors are not in ${cfg.model.init} and keep their initialisation (${fresh.slice(0, 3).join(', ')}${fresh.length > 3 ? ', ...' : ''})`);
     }
     log(`init: ${n} tensors from ${cfg.model.init}`);
   }

@@ -99,7 +99,7 @@ test('warm starts: an MLM BERT initialises the encoder and both embedder trunks;
   }
 });
 
-test('warm start from a REALM file with a deeper reader: the reader_num_hidden_layers run loads every layer; a shallower config warns about the unused ones', async () => {
+test('deeper reader (reader_num_hidden_layers): a REALM file with it loads every layer, a shallower config warns about the unused ones, an MLM BERT file warns about the layers it cannot fill', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'realm-deep-'));
   try {
     const { corpus, vocab } = await writeTinyCorpus(dir);
@@ -121,6 +121,17 @@ test('warm start from a REALM file with a deeper reader: the reader_num_hidden_l
         assert.deepEqual(w.get(layer1)!.data, donorW.get(layer1)!.data, 'the second reader layer comes from the file');
         assert.ok(!logs.some((l) => /warning/.test(l)), logs.join('\n'));
       }
+      await built.task.close?.();
+    }
+    // an MLM BERT file (1 layer) cannot fill the deeper reader's second layer: a warning; the 1-layer config: none
+    const mlm = await runPretrain(parsePretrainConfig({
+      task: 'mlm', seed: 5, outputDir: join(dir, 'mlm'), threads: 1, model: { vocab, config: TINY_MODEL },
+      data: { corpus, seqLen: 24 }, optim: { steps: 1, batchSize: 2, warmupSteps: 0 }, log: { quiet: true },
+    }, 'mlm', dir));
+    for (const [name, config, warns] of [['mlmDeep', deepModel, true], ['mlmSame', TINY_MODEL, false]] as const) {
+      const logs: string[] = [];
+      const built = await buildRealmTask(parsePretrainConfig({ ...tinyRealmConfig(corpus, vocab, join(dir, name), 1), model: { vocab, config, init: mlm.modelDir } }, name, dir), (l) => logs.push(l));
+      assert.equal(logs.some((l) => /warning: \d+ encoder-layer tensors are not in .* keep their initialisation \(realm\.encoder\.layer\.1\./.test(l)), warns, logs.join('\n'));
       await built.task.close?.();
     }
     // the other way round: a deep config from a shallow file keeps the extra layer's initialisation and says so
