@@ -33,7 +33,7 @@ export function stackEncoderLayers(weights: NamedArrays, order: readonly number[
   if (order.length === 0) throw new Error('stackEncoderLayers: the layer order is empty');
   order.forEach((from, to) => {
     const src = layers.get(from);
-    if (!Number.isInteger(from) || !src) {
+    if (!src) {
       throw new Error(`stackEncoderLayers: order[${to}] = ${from}, but the weights hold layers ${[...layers.keys()].sort((a, b) => a - b).join(', ')}`);
     }
     for (const [rest, arr] of src) out.set(`${prefix}${to}.${rest}`, { ...arr, shape: [...arr.shape], data: arr.data.slice() });

@@ -128,12 +128,12 @@ function warmStart(model: RealmPretrainModel, cfg: PretrainConfig, log: (l: stri
     const src = loadWeightsFile(cfg.model.init);
     const isRealm = [...src.keys()].some((n) => n.startsWith('embedder.'));
     let n = 0;
+    const some = (names: string[]): string => names.slice(0, 3).join(', ') + (names.length > 3 ? ', ...' : '');
     if (isRealm) {
       n = copyMatching(all, src);
       // like HF's from_pretrained: say which weights did not match (e.g. a reader deeper than the config's)
       const unused = [...src.keys()].filter((k) => !all.has(k));
       const fresh = [...all.keys()].filter((k) => !src.has(k));
-      const some = (names: string[]): string => names.slice(0, 3).join(', ') + (names.length > 3 ? ', ...' : '');
       if (unused.length) log(`init: warning: ${unused.length} tensors of ${cfg.model.init} are not in the model and were not used (${some(unused)})`);
       if (fresh.length) log(`init: warning: ${fresh.length} model tensors are not in ${cfg.model.init} and keep their initialisation (${some(fresh)})`);
     } else {
@@ -145,7 +145,7 @@ function warmStart(model: RealmPretrainModel, cfg: PretrainConfig, log: (l: stri
       // encoder layers the file cannot fill (a reader deeper than the BERT, reader_num_hidden_layers) keep their init: say so
       const filled = new Set([...src.keys()].flatMap((x) => [trunk(x), `embedder.${trunk(x)}`, `query_embedder.${trunk(x)}`]));
       const fresh = [...all.keys()].filter((k) => k.includes('realm.encoder.layer.') && !filled.has(k));
-      if (fresh.length) log(`init: warning: ${fresh.length} encoder-layer tensors are not in ${cfg.model.init} and keep their initialisation (${fresh.slice(0, 3).join(', ')}${fresh.length > 3 ? ', ...' : ''})`);
+      if (fresh.length) log(`init: warning: ${fresh.length} encoder-layer tensors are not in ${cfg.model.init} and keep their initialisation (${some(fresh)})`);
     }
     log(`init: ${n} tensors from ${cfg.model.init}`);
   }
