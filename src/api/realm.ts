@@ -59,14 +59,21 @@ export interface Evidence {
   text: string;
   /** Retrieval probability p(z|x) (among the k passages and the null document). */
   prob: number;
+  /** p(ŷ|z,x): probability of the best prediction ŷ when the model reads this passage. */
+  answerProb: number;
+  /** p(z|x,ŷ) = p(z|x) p(ŷ|z,x) / p(ŷ|x): how much of the best prediction this passage supplied (sums to 1 with
+   *  `nullSupport`). */
+  support: number;
 }
 
 /** Result of `fill`. */
 export interface FillOutput {
   predictions: Prediction[];
   evidence: Evidence[];
-  /** p(∅|x): how much the model relied on its parameters alone. */
+  /** p(∅|x): the retrieval probability of the null document (the model's parameters alone). */
   nullProb: number;
+  /** p(∅|x,ŷ): the null document's share of the best prediction. */
+  nullSupport: number;
 }
 
 /** Bad input to `fill` (no [MASK], not a string). */
@@ -172,8 +179,9 @@ export class Realm {
     const r = this.filler.fill(text, { k: opts.k, topN: opts.top ?? 5 });
     return {
       predictions: r.predictions.map((p) => ({ text: p.text, prob: p.prob })),
-      evidence: r.evidence.map((e) => ({ blockId: e.blockId, title: e.title, text: e.text, prob: e.prob })),
+      evidence: r.evidence.map((e) => ({ blockId: e.blockId, title: e.title, text: e.text, prob: e.prob, answerProb: e.answerProb, support: e.support })),
       nullProb: r.nullProb,
+      nullSupport: r.nullSupport,
     };
   }
 

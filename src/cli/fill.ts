@@ -1,7 +1,7 @@
 /**
  * `realm-lm fill "<text with [MASK]>"`: REALM inference from the shell (Guu et al. 2020 §2): retrieve passages for
  * the masked text, predict the masked words by marginalising over them, print the top predictions with p(y|x) and the
- * supporting passages with p(z|x) (or JSON with --json).
+ * passages with p(z|x) and their support p(z|x,ŷ) for the best prediction ŷ (or JSON with --json).
  */
 import { Realm, type FillOutput } from '../api/realm.js';
 import { intOption, parseCommand } from './args.js';
@@ -16,9 +16,11 @@ function clip(s: string, n: number): string {
 export function formatFill(text: string, r: FillOutput, seconds: { load: number; fill: number }): string {
   const lines = [`${text}`, '', 'Predictions (p(y|x)):'];
   r.predictions.forEach((p, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${p.text.padEnd(24)} ${p.prob.toFixed(4)}`));
-  lines.push('', 'Evidence (p(z|x)):');
-  for (const e of r.evidence) lines.push(`  ${e.prob.toFixed(4)}  [${e.blockId}] ${clip(e.title, 40)} — ${clip(e.text, 110)}`);
-  lines.push(`  ${r.nullProb.toFixed(4)}  (no passage: the model's own knowledge)`);
+  const best = r.predictions[0]?.text ?? '';
+  lines.push('', `Evidence (p(z|x) = retrieval probability; support = p(z|x,ŷ), the passage's share of "${clip(best, 30)}"):`);
+  lines.push('  p(z|x)  support');
+  for (const e of r.evidence) lines.push(`  ${e.prob.toFixed(4)}  ${e.support.toFixed(4)}  [${e.blockId}] ${clip(e.title, 40)} — ${clip(e.text, 100)}`);
+  lines.push(`  ${r.nullProb.toFixed(4)}  ${r.nullSupport.toFixed(4)}  (no passage: the model's own knowledge)`);
   lines.push('', `loaded in ${seconds.load.toFixed(2)} s, filled in ${seconds.fill.toFixed(3)} s`);
   return `${lines.join('\n')}\n`;
 }

@@ -5,8 +5,8 @@
  *
  * Each [MASK] is one wordpiece. Candidate fillings come from every document's p(y|z,x) (./spanDistribution.ts: an
  * exact beam over positions, plus the block's windows with the span copy head) and from the null document; every
- * candidate y is then scored exactly by the marginal p(y|x) = Σ_z p(z|x) p(y|z,x). Evidence = the retrieved blocks with p(z|x) and p(ŷ|z,x) of the
- * best filling ŷ. This is what `realm-lm fill` and `Realm.fill` call.
+ * candidate y is then scored exactly by the marginal p(y|x) = Σ_z p(z|x) p(y|z,x). Evidence = the retrieved blocks with p(z|x), p(ŷ|z,x) of the
+ * best filling ŷ and the posterior p(z|x,ŷ) (its support). This is what `realm-lm fill` and `Realm.fill` call.
  */
 import { noGrad } from '../engine/index.js';
 import type { Index } from '../index/types.js';
@@ -60,6 +60,9 @@ export interface FillEvidence {
   prob: number;
   /** p(ŷ|z,x) of the best prediction given this block. */
   answerProb: number;
+  /** p(z|x,ŷ) = p(z|x) p(ŷ|z,x) / p(ŷ|x): the block's share of the best prediction (the posterior that REALM's
+   *  gradient compares with p(z|x), §2.3 — the passages that supported the answer). */
+  support: number;
 }
 
 /** Result of `fill`. */
@@ -70,6 +73,8 @@ export interface FillResult {
   evidence: FillEvidence[];
   /** p(∅|x) (0 when the model has no null document). */
   nullProb: number;
+  /** p(∅|x,ŷ): the null document's share of the best prediction (0 without one). */
+  nullSupport: number;
   /** Number of [MASK] tokens filled. */
   maskCount: number;
 }
@@ -125,11 +130,16 @@ export class RealmFiller {
       const predictions = scored.slice(0, topN).map((s) => ({ text: this.tok.decode(s.ids), ids: s.ids, prob: Math.exp(s.logp) }));
       const best = scored[0].ids;
       const off = useNull ? 1 : 0;
+      // posterior over the candidates given the best filling: log p(z|x) + log p(ŷ|z,x) - log p(ŷ|x)
+      const logJoint = cands.map((_, j) => logPz[j] + dists[j].logProb(best));
+      const logPy = logSumExp64(logJoint);
       const evidence: FillEvidence[] = blockToks.map((b, j) => ({
-        blockId: b.id, title: texts[j].title, text: texts[j].text, prob: Math.exp(logPz[j + off]), answerProb: Math.exp(dists[j + off].logProb(best)),
+        blockId: b.id, title: texts[j].title, text: texts[j].text, prob: Math.exp(logPz[j + off]),
+        answerProb: Math.exp(dists[j + off].logProb(best)), support: Math.exp(logJoint[j + off] - logPy),
       }));
       evidence.sort((a, b) => b.prob - a.prob);
-      return { predictions, evidence, nullProb: useNull ? Math.exp(logPz[0]) : 0, maskCount: M };
+      const nullSupport = useNull ? Math.exp(logJoint[0] - logPy) : 0;
+      return { predictions, evidence, nullProb: useNull ? Math.exp(logPz[0]) : 0, nullSupport, maskCount: M };
     });
   }
 }

@@ -53,6 +53,8 @@ test('Realm.load + fill: evidence = brute-force MIPS, p(z|x) = softmax of recomp
       assert.equal(e.title, blocks[e.blockId].title);
       assert.equal(e.text, blocks[e.blockId].text);
     }
+    const support = r.evidence.reduce((a, e) => a + e.support, r.nullSupport);
+    assert.ok(Math.abs(support - 1) < 1e-5, `p(z|x,ŷ) over the passages and the null document sums to ${support}`);
     await assert.rejects(realm.fill('no mask here'), FillInputError);
     realm.close();
 

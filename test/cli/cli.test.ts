@@ -51,10 +51,13 @@ test('fill, tokenize, embed and a bad config on a tiny trained model', async () 
     assert.equal(out.evidence.length, 2);
     const total = out.nullProb + out.evidence.reduce((s: number, e: { prob: number }) => s + e.prob, 0);
     assert.ok(Math.abs(total - 1) < 1e-5, 'p(z|x) over the passages and the null document sums to 1');
+    const support = out.nullSupport + out.evidence.reduce((s: number, e: { support: number }) => s + e.support, 0);
+    assert.ok(Math.abs(support - 1) < 1e-5, `the support p(z|x,ŷ) over the passages and the null document sums to 1 (${support})`);
     const t = runCliSync(['fill', 'Marie Curie was born in [MASK].', '--model', modelDir, '--top', '2']);
     assert.equal(t.status, 0, t.stderr);
     assert.match(t.stdout, /Predictions \(p\(y\|x\)\):\n\s+1\. .+\n\s+2\. /);
-    assert.match(t.stdout, /Evidence \(p\(z\|x\)\):/);
+    assert.match(t.stdout, /Evidence \(p\(z\|x\) = retrieval probability; support = p\(z\|x,ŷ\)/);
+    assert.match(t.stdout, /\n  p\(z\|x\)  support\n  \d\.\d{4}  \d\.\d{4}  \[\d+\] /);
 
     const tk = runCliSync(['tokenize', 'Marie Curie [MASK]', '--vocab', vocab, '--json']);
     assert.equal(tk.status, 0, tk.stderr);

@@ -84,6 +84,13 @@ test('pre-training smoke: loss falls over 30 steps with retrieval in the loop; f
     for (let i = 1; i < res.predictions.length; i++) assert.ok(res.predictions[i - 1].prob >= res.predictions[i].prob, 'sorted');
     const total = res.evidence.reduce((a, e) => a + e.prob, res.nullProb);
     assert.ok(Math.abs(total - 1) < 1e-5, `p(z|x) over ∅ + ${res.evidence.length} blocks sums to ${total}`);
+    // support = the posterior p(z|x,ŷ) = p(z|x) p(ŷ|z,x) / p(ŷ|x) of the best filling; with ∅ it sums to 1
+    const support = res.evidence.reduce((a, e) => a + e.support, res.nullSupport);
+    assert.ok(Math.abs(support - 1) < 1e-5, `p(z|x,ŷ) sums to ${support}`);
+    for (const e of res.evidence) {
+      const want = (e.prob * e.answerProb) / res.predictions[0].prob;
+      assert.ok(Math.abs(e.support - want) < 1e-5 * Math.max(1, want), `support ${e.support} vs p(z|x) p(ŷ|z,x) / p(ŷ|x) = ${want}`);
+    }
     const x = Int32Array.from(tok.encodeSequence(text).ids);
     const blocks = cache.get(res.evidence.map((e) => e.blockId));
     for (const p of res.predictions) {
