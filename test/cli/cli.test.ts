@@ -53,11 +53,14 @@ test('fill, tokenize, embed and a bad config on a tiny trained model', async () 
     assert.ok(Math.abs(total - 1) < 1e-5, 'p(z|x) over the passages and the null document sums to 1');
     const support = out.nullSupport + out.evidence.reduce((s: number, e: { support: number }) => s + e.support, 0);
     assert.ok(Math.abs(support - 1) < 1e-5, `the support p(z|x,ŷ) over the passages and the null document sums to 1 (${support})`);
-    const t = runCliSync(['fill', 'Marie Curie was born in [MASK].', '--model', modelDir, '--top', '2']);
+    const t = runCliSync(['fill', 'Marie Curie was born in [MASK].', '--model', modelDir, '--top', '2', '--k', '3']);
     assert.equal(t.status, 0, t.stderr);
     assert.match(t.stdout, /Predictions \(p\(y\|x\)\):\n\s+1\. .+\n\s+2\. /);
     assert.match(t.stdout, /Evidence \(p\(z\|x\) = retrieval probability; support = p\(z\|x,ŷ\)/);
     assert.match(t.stdout, /\n  p\(z\|x\)  support\n  \d\.\d{4}  \d\.\d{4}  \[\d+\] /);
+    const shown = [...t.stdout.matchAll(/^  \d\.\d{4}  (\d\.\d{4})  \[\d+\] /gm)].map((m) => Number(m[1]));
+    assert.equal(shown.length, 3, 'every passage is listed (k = 3)');
+    assert.deepEqual(shown, [...shown].sort((a, b) => b - a), 'passages are listed by support');
 
     const tk = runCliSync(['tokenize', 'Marie Curie [MASK]', '--vocab', vocab, '--json']);
     assert.equal(tk.status, 0, tk.stderr);
