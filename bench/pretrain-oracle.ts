@@ -5,11 +5,13 @@
 //   uniform  — p(z|x) uniform over the null document and the candidates (the reader alone chooses),
 //   oracle   — only the candidates whose block contains the answer string (the null document when none does): the
 //              accuracy a perfect choice among these candidates would allow this reader; never a result.
+//   --hybrid B1,B2,...: for each β, "hybrid@β" = the model's scores + β·BM25(x, z) (the null document + 0; x's BM25 query
+//              as for the lexical candidates) and "bm25@β" = β·BM25(x, z) alone — what a lexical term in p(z|x) would do.
 // Each also on the sentences whose answer is in a candidate. Validation split by default (the held-out pool outside the
 // headline sample); writes only --out, never BENCHMARKS.md.
 // Usage:
 //   node --import tsx bench/pretrain-oracle.ts --run <realm-a run dir> --model <model dir> --out <json>
-//     [--k 4] [--max-n 500] [--split validation|test] [--threads 2] [--seed 1]
+//     [--k 4] [--max-n 500] [--split validation|test] [--threads 2] [--seed 1] [--hybrid 0.1,0.3]
 import { join } from 'node:path';
 import { loadRealmModel } from '../src/api/realm.js';
 import { loadIndexFile, MODEL_FILES } from '../src/api/modelDir.js';
@@ -46,7 +48,15 @@ function main(): void {
   const m = model.opts.lexicalCandidates;
   const banned = (v: number): boolean => tok.isSpecialId(v) || v === tok.maskId;
 
-  const rules = {
+  const betas = (benchOption('hybrid') ?? '').split(',').filter((b) => b !== '').map(Number);
+  if (betas.some((b) => !(Number.isFinite(b) && b >= 0))) throw new Error('--hybrid takes non-negative numbers, e.g. 0.1,0.3');
+  const lexical = m > 0 || betas.length ? LexicalCandidates.fromBlocks(store, tok) : undefined;
+  const bm25Of = (v: HeldOutExampleView): number[] => {
+    const s = lexical!.bm25.scoreMany(lexical!.query(v.example), v.ids);
+    const off = v.logPz.length - v.ids.length; // the null document first
+    return v.logPz.map((_, c) => (c < off ? 0 : s[c - off]));
+  };
+  const rules: Record<string, (v: HeldOutExampleView) => readonly number[]> = {
     prior: (v: HeldOutExampleView) => v.logPz,
     uniform: (v: HeldOutExampleView) => v.logPz.map(() => 0),
     oracle: (v: HeldOutExampleView) => {
@@ -54,13 +64,17 @@ function main(): void {
       return v.hasAnswer.map((h, c) => (h || (!any && c === 0 && model.opts.nullDocument) ? 0 : -Infinity));
     },
   };
-  type Rule = keyof typeof rules;
+  for (const b of betas) {
+    rules[`hybrid@${b}`] = (v) => { const s = bm25Of(v); return v.logPz.map((l, c) => l + b * s[c]); };
+    rules[`bm25@${b}`] = (v) => bm25Of(v).map((x) => b * x);
+  }
+  type Rule = string;
   const names = Object.keys(rules) as Rule[];
   const beam = 5; // candidate fillings per document, in the evaluation and in every rule
   const hits = Object.fromEntries(names.map((rule) => [rule, { all: 0, inCandidate: 0 }])) as Record<Rule, { all: number; inCandidate: number }>;
   let inCandidate = 0;
   const r = evaluateHeldOut(model, examples, index, new BlockTokenCache(store, tok), store, banned, {
-    k, exclude: 'document', groups, batchSize: 8, beam, lexicalCandidates: m, lexical: m > 0 ? LexicalCandidates.fromBlocks(store, tok) : undefined,
+    k, exclude: 'document', groups, batchSize: 8, beam, lexicalCandidates: m, lexical,
     onExample: (v) => {
       const has = v.hasAnswer.some((h) => h);
       if (has) inCandidate++;
@@ -84,7 +98,7 @@ function main(): void {
   };
   writeJson(out, result);
   for (const rule of names) {
-    process.stderr.write(`  ${rule.padEnd(8)} acc ${pct(result.acc[rule])}   answer in a candidate (n ${inCandidate}): ${pct(result.in_candidate_acc[rule])}\n`);
+    process.stderr.write(`  ${rule.padEnd(12)} acc ${pct(result.acc[rule])}   answer in a candidate (n ${inCandidate}): ${pct(result.in_candidate_acc[rule])}\n`);
   }
   process.stderr.write(`pretrain-oracle: ${n} ${split} sentences; wrote ${out}\n`);
 }

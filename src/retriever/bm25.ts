@@ -156,6 +156,28 @@ export class Bm25Index {
     return s;
   }
 
+  /** BM25 scores of the given blocks for a query [ids.length]: a binary search of each term's postings (block ids
+   *  ascending) per block, so any candidate list is scored without a pass over the corpus. */
+  scoreMany(query: string, ids: ArrayLike<number>): Float64Array {
+    const out = new Float64Array(ids.length);
+    for (const term of this.analyze(query)) {
+      const t = this.vocab.get(term);
+      if (t === undefined) continue;
+      for (let j = 0; j < ids.length; j++) {
+        let lo = this.termStart[t];
+        let hi = this.termStart[t + 1];
+        const d = ids[j];
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (this.postDoc[mid] < d) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo < this.termStart[t + 1] && this.postDoc[lo] === d) out[j] += this.idf[t] * this.postWeight[lo];
+      }
+    }
+    return out;
+  }
+
   /** Top-k blocks for a query, best first; ties broken by lower block id; blocks with score 0 are not returned. */
   search(query: string, k: number): Bm25Hits {
     const acc = this.acc;

@@ -53,6 +53,10 @@ test('bm25: search top-k equals brute-force ranking of all blocks (ties by lower
   for (let q = 0; q < 40; q++) {
     const query = Array.from({ length: 1 + Math.floor(r() * 4) }, zipf).join(' ');
     const brute = docs.map((_, i) => ({ i, s: index.score(query, i) })).filter((x) => x.s > 0);
+    // scoreMany (binary search per block) equals the brute-force score of every block, in any order
+    const order = docs.map((_, i) => (i * 37) % docs.length);
+    const many = index.scoreMany(query, order);
+    order.forEach((id, j) => assert.ok(Math.abs(many[j] - index.score(query, id)) < 1e-9, `scoreMany ${query} block ${id}`));
     brute.sort((a, c) => c.s - a.s || a.i - c.i);
     for (const k of [1, 7, 50, 1000]) {
       const hits = index.search(query, k);
