@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   // per-example flags are stored as '0'/'1' strings (one line each in the JSON instead of one line per example)
   type Stored = Omit<HeldOutEvalResult, 'correct' | 'answerInCandidate'> & { correct: string; answerInCandidate: string | null; seconds: number };
   const results: Record<string, Stored> = {};
-  let lexical: LexicalCandidates | undefined; // BM25 over the store, built when a model was trained with lexical candidates
+  let lexical: LexicalCandidates | undefined; // BM25 over the store, built for a model with lexical candidates or a BM25 score term
   const lexicalFor = (tok: ConstructorParameters<typeof LexicalCandidates>[1]): LexicalCandidates => {
     lexical ??= LexicalCandidates.fromBlocks(store, tok);
     return lexical;
@@ -88,13 +88,14 @@ async function main(): Promise<void> {
     const { model, tokenizer: tok } = loadRealmModel(dir);
     if (retrieverSwap) model.initRetrieverFrom(retrieverSwap);
     const m = k > 0 && !mipsOnly ? lexicalOverride ?? model.opts.lexicalCandidates : 0;
-    candidates[key] = k === 0 ? 'null document only' : `${k} MIPS${m ? ` + ${m} BM25` : ''} blocks + null document, scores x ${+model.scoreScale.toPrecision(4)}${model.opts.learnScoreScale ? " (learned)" : ""}`;
+    const lexTerm = model.lexicalTermOn ? ` + ${+model.lexicalWeight.data[0].toPrecision(4)} x BM25${model.opts.learnLexicalScoreWeight ? ' (learned)' : ''}` : '';
+    candidates[key] = k === 0 ? 'null document only' : `${k} MIPS${m ? ` + ${m} BM25` : ''} blocks + null document, scores x ${+model.scoreScale.toPrecision(4)}${model.opts.learnScoreScale ? " (learned)" : ""}${lexTerm}`;
     const index = k > 0 ? loadIndexFile(indexSwap ?? join(dir, MODEL_FILES.index), model.cfg.retriever_proj_size) : null;
     if (index && index.size !== store.size) throw new Error(`${dir}: index has ${index.size} vectors, store ${store.size} blocks`);
     const banned = (v: number): boolean => tok.isSpecialId(v) || v === tok.maskId;
     const t0 = performance.now();
     const r = evaluateHeldOut(model, examples, index, new BlockTokenCache(store, tok), store, banned, {
-      k, exclude, groups, batchSize: 8, lexicalCandidates: m, priorTemperature, lexical: m > 0 ? lexicalFor(tok) : undefined,
+      k, exclude, groups, batchSize: 8, lexicalCandidates: m, priorTemperature, lexical: m > 0 || (k > 0 && model.lexicalTermOn) ? lexicalFor(tok) : undefined,
       onProgress: (done) => { if (process.stderr.isTTY) process.stderr.write(`\r  ${key}: ${done}/${examples.length}`); }, // logs: the result line only
     });
     const seconds = (performance.now() - t0) / 1000;

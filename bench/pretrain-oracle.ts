@@ -50,7 +50,7 @@ function main(): void {
 
   const betas = (benchOption('hybrid') ?? '').split(',').filter((b) => b !== '').map(Number);
   if (betas.some((b) => !(Number.isFinite(b) && b >= 0))) throw new Error('--hybrid takes non-negative numbers, e.g. 0.1,0.3');
-  const lexical = m > 0 || betas.length ? LexicalCandidates.fromBlocks(store, tok) : undefined;
+  const lexical = model.needsLexical || betas.length ? LexicalCandidates.fromBlocks(store, tok) : undefined;
   const bm25Of = (v: HeldOutExampleView): number[] => {
     const s = lexical!.bm25.scoreMany(lexical!.query(v.example), v.ids);
     const off = v.logPz.length - v.ids.length; // the null document first

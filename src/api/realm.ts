@@ -147,7 +147,7 @@ export class Realm {
     }
     if (index.size !== store.size) throw new ModelDirError(`index ${indexPath} holds ${index.size} vectors but the document store has ${store.size} blocks`);
     let lexical: LexicalCandidates | null = null;
-    if (model.opts.lexicalCandidates > 0) {
+    if (model.needsLexical) {
       // the model was trained with BM25 candidates next to the MIPS ones: build BM25 over the same blocks
       const t0 = performance.now();
       lexical = LexicalCandidates.fromBlocks(store, tok); // a DocStore iterates its blocks in id order

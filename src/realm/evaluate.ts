@@ -120,11 +120,12 @@ export function evaluateHeldOut(
       const slot = new Map(unique.map((id, i) => [id, i]));
       const d = toks.length ? model.embedBlocks(toks, false).data : new Float32Array(0); // [U, P]
       const rows: JointRow[] = [];
+      const lex = model.lexicalTerms(batch, ids, opts.lexical, 'evaluateHeldOut'); // w·BM25(x, z) (0 when off)
       const per = batch.map((e, b) => {
         const positions = maskedPositionsOf(e);
         const cands: Array<BlockTokens | null> = [...(useNull ? [null] : []), ...ids[b].map((id) => toks[slot.get(id)!])];
         const scores = useNull ? [model.nullScore.data[0]] : [];
-        for (const id of ids[b]) scores.push(model.relevance(q.data, b, d, slot.get(id)!));
+        ids[b].forEach((id, j) => scores.push(model.relevance(q.data, b, d, slot.get(id)!) + lex[b][j]));
         for (const block of cands) rows.push({ x: e.inputIds, block, positions });
         return { positions, scores, C: cands.length };
       });

@@ -118,7 +118,8 @@ export class RealmFiller {
       const scores: number[] = useNull ? [this.model.nullScore.data[0]] : [];
       if (blockToks.length) {
         const d = this.model.embedBlocks(blockToks, false).data;
-        for (let j = 0; j < blockToks.length; j++) scores.push(this.model.relevance(q.data, 0, d, j));
+        const lex = this.model.lexicalTerms([example], [found], this.lexical, 'fill')[0]; // w·BM25(x, z) (0 when off)
+        for (let j = 0; j < blockToks.length; j++) scores.push(this.model.relevance(q.data, 0, d, j) + lex[j]);
       }
       const lse = logSumExp64(scores);
       const logPz = scores.map((s) => s - lse);

@@ -14,7 +14,7 @@
  * p(z|x) = softmax over the k+1 scores; the encoder reads each (x, z) pair and the loss is −log Σ_z p(y|z,x) p(z|x).
  * `retrieveAndForward` adds the index search (with exclusion of x's own block) in front, for the trainer.
  */
-import { Rng, Tensor, bertDecayExclusions, concat, exp, indexSelect, matmul, mul, noGrad, reshape, slice } from '../engine/index.js';
+import { Rng, Tensor, add, bertDecayExclusions, concat, exp, indexSelect, matmul, mul, noGrad, reshape, slice } from '../engine/index.js';
 import type { Index } from '../index/types.js';
 import { loadSafetensors, saveSafetensors, type ArrayToSave, type NamedArrays } from '../io/safetensors.js';
 import { resolveAliases } from '../io/aliases.js';
@@ -36,10 +36,12 @@ export const NULL_SCORE_NAME = 'null_document_score';
 
 /** Name of our learned log score scale (with `learnScoreScale`): f(x,z) = exp(s) · q·d. */
 export const LOG_SCORE_SCALE_NAME = 'retrieval_log_score_scale';
+/** Name of the lexical term's weight [1] (ours; stored when `lexicalScoreWeight` is on). */
+export const LEXICAL_WEIGHT_NAME = 'retrieval_lexical_score_weight';
 
 /** AdamW decay rule for this model: BERT's (no decay on biases / LayerNorm) and none on the null score or score scale. */
 export function realmDecay(name: string): boolean {
-  return name !== NULL_SCORE_NAME && name !== LOG_SCORE_SCALE_NAME && bertDecayExclusions(name);
+  return name !== NULL_SCORE_NAME && name !== LOG_SCORE_SCALE_NAME && name !== LEXICAL_WEIGHT_NAME && bertDecayExclusions(name);
 }
 
 /** Pre-training settings (besides the BERT config). */
@@ -79,12 +81,20 @@ export interface RealmPretrainOptions {
    *  (`retrieval_log_score_scale`) starting at log(scoreScale), so the reward can sharpen p(z|x) as the retrieval
    *  proves useful instead of keeping it as flat as the warm start needed. false = the fixed scoreScale. */
   learnScoreScale: boolean;
+  /** Weight w of a lexical term in the relevance score (ours, a hybrid retriever's score): f(x,z) = scale·q·d +
+   *  w·BM25(x,z), with x's BM25 query as for the lexical candidates (./lexical.ts) — p(z|x) then knows how well a
+   *  candidate matches x's words, which a small bi-encoder does not. 0 = off (the paper). The MIPS search is unchanged
+   *  (the term only re-scores the candidates). */
+  lexicalScoreWeight: number;
+  /** Learn w (parameter `retrieval_lexical_score_weight`, starting at lexicalScoreWeight) from the reward. */
+  learnLexicalScoreWeight: boolean;
 }
 
 /** Defaults: k = 8 + ∅, 64-token queries, 288-token blocks, joint 352, span marginal, own block excluded. */
 export const REALM_PRETRAIN_DEFAULTS: RealmPretrainOptions = {
   k: 8, queryMaxLen: 64, blockMaxLen: 288, jointMaxLen: 352, marginal: 'span', nullDocument: true, nullScoreInit: 0, exclude: 'block',
   trainDocEmbedder: true, trainReader: true, lexicalCandidates: 0, scoreScale: 1, learnScoreScale: false,
+  lexicalScoreWeight: 0, learnLexicalScoreWeight: false,
 };
 
 /** Per-example diagnostics (candidate index 0 is ∅ when the null document is on). */
@@ -147,6 +157,8 @@ export class RealmPretrainModel {
   readonly nullScore: Tensor;
   /** Log of the relevance score scale [1] (ours; trained only with `learnScoreScale`). */
   readonly logScoreScale: Tensor;
+  /** Weight of the BM25 term in the relevance score [1] (ours; used when `lexicalScoreWeight` ≠ 0). */
+  readonly lexicalWeight: Tensor;
 
   constructor(cfg: RealmConfig, tok: Pick<RealmTokenizer, 'clsId' | 'sepId' | 'padId'>, rng: Rng, opts: Partial<RealmPretrainOptions> = {}, init = true) {
     this.cfg = cfg;
@@ -164,6 +176,36 @@ export class RealmPretrainModel {
     this.nullScore = Tensor.param(Float32Array.of(this.opts.nullScoreInit), [1], NULL_SCORE_NAME);
     this.logScoreScale = Tensor.param(Float32Array.of(Math.log(this.opts.scoreScale)), [1], LOG_SCORE_SCALE_NAME);
     this.logScoreScale.requiresGrad = this.opts.learnScoreScale === true;
+    if (!Number.isFinite(this.opts.lexicalScoreWeight)) throw new RealmInputError(`RealmPretrainModel: lexicalScoreWeight must be a finite number (got ${this.opts.lexicalScoreWeight})`);
+    if (this.opts.learnLexicalScoreWeight && !this.lexicalTermOn) throw new RealmInputError('RealmPretrainModel: learnLexicalScoreWeight needs a non-zero lexicalScoreWeight (its start)');
+    this.lexicalWeight = Tensor.param(Float32Array.of(this.opts.lexicalScoreWeight), [1], LEXICAL_WEIGHT_NAME);
+    this.lexicalWeight.requiresGrad = this.opts.learnLexicalScoreWeight === true;
+  }
+
+  /** Whether f(x,z) has the BM25 term. */
+  get lexicalTermOn(): boolean {
+    return this.opts.lexicalScoreWeight !== 0;
+  }
+
+  /** Whether retrieval needs a BM25 source (LexicalCandidates): lexical candidates or the lexical term. */
+  get needsLexical(): boolean {
+    return (this.opts.k > 0 && this.opts.lexicalCandidates > 0) || this.lexicalTermOn;
+  }
+
+  /**
+   * w·BM25(x, z) for each example's candidates [B][K] (the lexical term of f; zeros when it is off). `who` names the
+   * caller in the error raised when the term is on without a BM25 source.
+   */
+  lexicalTerms(examples: readonly RealmExample[], ids: ReadonlyArray<ArrayLike<number>>, lexical: LexicalCandidates | null | undefined, who: string): Float64Array[] {
+    const w = this.lexicalWeight.data[0];
+    return this.bm25Scores(examples, ids, lexical, who)?.map((s) => s.map((x) => w * x)) ?? ids.map((l) => new Float64Array(l.length));
+  }
+
+  /** BM25(x_b, z) of each example's candidates [B][K] when the lexical term is on and there are candidates, else undefined. */
+  private bm25Scores(examples: readonly RealmExample[], ids: ReadonlyArray<ArrayLike<number>>, lexical: LexicalCandidates | null | undefined, who: string): Float64Array[] | undefined {
+    if (!this.lexicalTermOn || ids.every((l) => l.length === 0)) return undefined;
+    if (!lexical) throw new RealmInputError(`${who}: the model's lexical score term needs a BM25 source (LexicalCandidates)`);
+    return examples.map((e, b) => lexical.bm25.scoreMany(lexical.query(e), ids[b]));
   }
 
   /** The current relevance score scale (scoreScale, or exp of the learned log scale). */
@@ -188,6 +230,7 @@ export class RealmPretrainModel {
     const out = new Map<string, Tensor>([...scorer, ...(this.opts.trainReader ? this.encoder.parameters() : [])]);
     if (this.opts.nullDocument) out.set(NULL_SCORE_NAME, this.nullScore);
     if (this.opts.learnScoreScale) out.set(LOG_SCORE_SCALE_NAME, this.logScoreScale);
+    if (this.opts.learnLexicalScoreWeight) out.set(LEXICAL_WEIGHT_NAME, this.lexicalWeight);
     return out;
   }
 
@@ -195,6 +238,7 @@ export class RealmPretrainModel {
   stateDict(): Map<string, Tensor> {
     const out = new Map<string, Tensor>([...this.scorer.parameters(), ...this.encoder.parameters(), [NULL_SCORE_NAME, this.nullScore]]);
     if (this.opts.learnScoreScale) out.set(LOG_SCORE_SCALE_NAME, this.logScoreScale);
+    if (this.lexicalTermOn) out.set(LEXICAL_WEIGHT_NAME, this.lexicalWeight);
     return out;
   }
 
@@ -204,8 +248,10 @@ export class RealmPretrainModel {
     const encoder: NamedArrays = new Map();
     let nul = null;
     let logScale = null;
+    let lexW = null;
     for (const [name, t] of loaded) {
       if (name === NULL_SCORE_NAME) nul = t;
+      else if (name === LEXICAL_WEIGHT_NAME) lexW = t;
       else if (name === LOG_SCORE_SCALE_NAME) logScale = t;
       else if (name.startsWith('embedder.') || name.startsWith('query_embedder.')) scorer.set(name, t);
       else encoder.set(name, t);
@@ -222,6 +268,11 @@ export class RealmPretrainModel {
     } else if (logScale) {
       throw new RealmInputError(`${file}: tensor "${LOG_SCORE_SCALE_NAME}" but the options do not learn the score scale`);
     }
+    if (lexW && !this.lexicalTermOn) throw new RealmInputError(`${file}: tensor "${LEXICAL_WEIGHT_NAME}" but the options have no lexical score term (lexicalScoreWeight 0)`);
+    if (lexW) {
+      if (lexW.data.length !== 1) throw new RealmInputError(`${file}: "${LEXICAL_WEIGHT_NAME}" must hold one value`);
+      this.lexicalWeight.data[0] = Number(lexW.data[0]);
+    } // absent with the term on: a warm start from a model without it keeps the configured start
   }
 
   /** Writes every parameter to one safetensors file (atomic); the tied decoder is stored once, as HF does. */
@@ -284,7 +335,10 @@ export class RealmPretrainModel {
    * ≥ 0; the null document is added in front; equal ids must carry equal tokens: each distinct id is embedded once).
    * `queryVecs` [B, P] reuses query vectors already computed with grad.
    */
-  forward(examples: readonly RealmExample[], retrieved: ReadonlyArray<readonly BlockTokens[]>, o: { training?: boolean; queryVecs?: Tensor } = {}): RealmForward {
+  forward(
+    examples: readonly RealmExample[], retrieved: ReadonlyArray<readonly BlockTokens[]>,
+    o: { training?: boolean; queryVecs?: Tensor; bm25?: ReadonlyArray<ArrayLike<number>> } = {},
+  ): RealmForward {
     const training = o.training ?? true;
     const B = examples.length;
     if (B === 0) throw new RealmInputError('RealmPretrainModel.forward: empty batch');
@@ -295,6 +349,9 @@ export class RealmPretrainModel {
       if (retrieved[b].length === 0 && !useNull) throw new RealmInputError(`example ${b}: no retrieved block and no null document`);
       return maskedPositionsOf(e);
     });
+    if (this.lexicalTermOn && retrieved.some((l) => l.length > 0) && (!o.bm25 || o.bm25.length !== B || o.bm25.some((l, b) => l.length !== retrieved[b].length))) {
+      throw new RealmInputError('RealmPretrainModel.forward: the lexical score term needs bm25[b][j] = BM25(x_b, z_j) for every candidate');
+    }
     const q = o.queryVecs ?? this.embedQueries(examples, training); // [B, P]
     if (q.ndim !== 2 || q.shape[0] !== B) throw new RealmInputError(`RealmPretrainModel.forward: queryVecs must be [${B}, P], got [${q.shape.join(', ')}]`);
 
@@ -313,7 +370,8 @@ export class RealmPretrainModel {
       if (K > 0) {
         const d = indexSelect(docVecs!, 0, Int32Array.from(retrieved[b], (blk) => slot.get(blk.id)!)); // [K, P]
         const qd = reshape(matmul(slice(q, 0, b, b + 1), d, { transB: true, alpha: this.opts.learnScoreScale ? 1 : this.opts.scoreScale }), [K]);
-        parts.push(this.opts.learnScoreScale ? mul(qd, exp(this.logScoreScale)) : qd); // f(x, z) = scale · q·d
+        const dense = this.opts.learnScoreScale ? mul(qd, exp(this.logScoreScale)) : qd; // scale · q·d
+        parts.push(this.lexicalTermOn ? add(dense, mul(Tensor.fromArray(o.bm25![b], [K]), this.lexicalWeight)) : dense); // + w·BM25(x, z)
       }
       return parts.length === 1 ? parts[0] : concat(parts, 0);
     });
@@ -389,7 +447,8 @@ export class RealmPretrainModel {
       ? retrieveForBatch(searchVecs, index, k, exclude)
       : { ids: examples.map(() => []), staleScores: examples.map(() => []) };
     const ids = withLexicalCandidates(retrieved.ids, examples, m, o.lexical, exclude, 'retrieveAndForward');
-    const out = this.forward(examples, ids.map((list) => blocks.get(list)), { training, queryVecs: q });
+    const bm25 = this.bm25Scores(examples, ids, o.lexical, 'retrieveAndForward');
+    const out = this.forward(examples, ids.map((list) => blocks.get(list)), { training, queryVecs: q, bm25 });
     const staleScores = ids.map((list, b) => list.map((_, j) => retrieved.staleScores[b][j] ?? Number.NaN)); // NaN: a BM25 candidate
     return { ...out, retrieved: { ids, staleScores } };
   }

@@ -125,6 +125,10 @@ export interface RealmSection {
   scoreScale: number;
   /** Learn the factor (ours, starting at scoreScale), so the reward can sharpen p(z|x); false = fixed. */
   learnScoreScale: boolean;
+  /** Weight w of a BM25 term in the relevance score, f(x,z) = scale·q·d + w·BM25(x,z) (ours; 0 = off, the paper). */
+  lexicalScoreWeight: number;
+  /** Learn w from the reward (starting at lexicalScoreWeight); false = fixed. */
+  learnLexicalScoreWeight: boolean;
   /**
    * Start the null document's score (ours) at the mean score of the k-th (weakest) MIPS candidate over a sample of
    * training examples, computed from `model.retrieverInit` + `data.index` before the first step, so p(∅|x) starts
@@ -194,7 +198,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   optim: { steps: 2000, batchSize: 8, lr: 1e-4, warmupSteps: 200, weightDecay: 0.01, clipNorm: 1, betas: [0.9, 0.999], eps: 1e-6 },
   checkpoint: { every: 100, keepLast: 3 },
   log: { every: 10, quiet: false, throttleMs: 0 },
-  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block', trainDocEmbedder: true, trainReader: true, lexicalCandidates: 0, scoreScale: 1, learnScoreScale: false, calibrateNullScore: false },
+  realm: { k: 8, queryMaxLen: 64, blockMaxLen: 160, jointMaxLen: 224, marginal: 'span', nullDocument: true, exclude: 'block', trainDocEmbedder: true, trainReader: true, lexicalCandidates: 0, scoreScale: 1, learnScoreScale: false, lexicalScoreWeight: 0, learnLexicalScoreWeight: false, calibrateNullScore: false },
   refresh: {
     every: 200, swap: 'deterministic', lag: 100, runner: 'process', workerBackend: 'native', workerThreads: 1, indexKind: 'auto', flatMaxBlocks: 200_000, batchSize: 32, probeQueries: 64,
   },
@@ -289,6 +293,8 @@ export function validatePretrainConfig(c: PretrainConfig, file = '<config>'): Pr
   check(file, typeof c.realm.calibrateNullScore === 'boolean', 'realm.calibrateNullScore', 'must be true or false');
   check(file, !c.realm.calibrateNullScore || c.realm.k === 0 || (c.realm.nullDocument && !!c.data.index), 'realm.calibrateNullScore', 'needs realm.nullDocument and data.index (the initial index it samples scores from)');
   check(file, int(c.realm.lexicalCandidates, 0), 'realm.lexicalCandidates', 'must be an integer >= 0 (0 = MIPS candidates only)');
+  check(file, typeof c.realm.lexicalScoreWeight === 'number' && Number.isFinite(c.realm.lexicalScoreWeight), 'realm.lexicalScoreWeight', 'must be a finite number (0 = no BM25 term in the score)');
+  check(file, typeof c.realm.learnLexicalScoreWeight === 'boolean' && (!c.realm.learnLexicalScoreWeight || c.realm.lexicalScoreWeight !== 0), 'realm.learnLexicalScoreWeight', 'must be true or false, and true needs a non-zero realm.lexicalScoreWeight (its start)');
   check(file, int(c.refresh.every, 0), 'refresh.every', 'must be an integer >= 0 (0 = never)');
   check(file, c.refresh.every === 0 || (int(c.refresh.lag, 1) && c.refresh.lag <= c.refresh.every), 'refresh.lag', 'must be an integer in [1, refresh.every]');
   check(file, int(c.refresh.batchSize, 1), 'refresh.batchSize', 'must be an integer >= 1');

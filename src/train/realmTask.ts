@@ -47,7 +47,7 @@ export class RealmTask implements TrainTask {
     readonly blocks: BlockTokenCache, readonly refresher: IndexRefresher,
     readonly opts: {
       batchSize: number; dataSeed: number; initialIndex: string | null; buildInitial: () => void; docIds?: readonly string[];
-      /** BM25 over the blocks when realm.lexicalCandidates > 0. */
+      /** BM25 over the blocks when realm.lexicalCandidates > 0 or realm.lexicalScoreWeight ≠ 0. */
       lexical?: LexicalCandidates;
     },
   ) {
@@ -95,6 +95,7 @@ export class RealmTask implements TrainTask {
     const d = out.diagnostics;
     const metrics: Record<string, number> = { topDocProb: d.meanTopDocProb, nullProb: d.meanNullProb, logPy: d.meanLogPy };
     if (this.realm.opts.learnScoreScale) metrics.scoreScale = this.realm.scoreScale;
+    if (this.realm.opts.learnLexicalScoreWeight) metrics.lexicalWeight = this.realm.lexicalWeight.data[0];
     if (this.opts.lexical) {
       // p(z|x) mass on the BM25-only candidates (no stale index score): does the retriever give them any weight yet?
       const off = this.realm.opts.nullDocument ? 1 : 0;
@@ -196,7 +197,7 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   const model = new RealmPretrainModel(mcfg, tok, rng, {
     k: r.k, queryMaxLen: r.queryMaxLen, blockMaxLen: r.blockMaxLen, jointMaxLen: r.jointMaxLen, marginal: r.marginal, nullDocument: r.nullDocument, exclude: r.exclude,
     trainDocEmbedder: r.trainDocEmbedder, trainReader: r.trainReader, lexicalCandidates: r.lexicalCandidates, scoreScale: r.scoreScale,
-    learnScoreScale: r.learnScoreScale,
+    learnScoreScale: r.learnScoreScale, lexicalScoreWeight: r.lexicalScoreWeight, learnLexicalScoreWeight: r.learnLexicalScoreWeight,
   });
   if (!r.trainDocEmbedder && cfg.refresh.every > 0) log('refresh: Embed_doc is fixed (realm.trainDocEmbedder false), the periodic refresh would rebuild the same index — consider refresh.every 0');
   warmStart(model, cfg, log);
@@ -228,10 +229,14 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
   }
   const docIds = r.exclude === 'document' ? blockDocIds : undefined;
   let lexical: LexicalCandidates | undefined;
-  if (r.lexicalCandidates > 0 && r.k > 0) {
+  if (model.needsLexical) {
     const t0 = performance.now();
     lexical = LexicalCandidates.fromBlocks(allBlocks, tok);
-    log(`lexical candidates: BM25 over ${store.size} blocks in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${r.lexicalCandidates} per example on top of the k = ${r.k} MIPS blocks`);
+    const uses = [
+      ...(r.k > 0 && r.lexicalCandidates > 0 ? [`${r.lexicalCandidates} candidates per example on top of the k = ${r.k} MIPS blocks`] : []),
+      ...(model.lexicalTermOn ? [`the score term w·BM25 (w = ${model.lexicalWeight.data[0]}${r.learnLexicalScoreWeight ? ', learned' : ''})`] : []),
+    ];
+    log(`lexical: BM25 over ${store.size} blocks in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${uses.join('; ')}`);
   }
   const task = new RealmTask(model, rng, examples, new BlockTokenCache(store, tok), refresher, {
     batchSize: cfg.optim.batchSize, dataSeed: cfg.data.dataSeed, initialIndex: cfg.data.index, docIds, lexical,

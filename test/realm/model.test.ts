@@ -16,8 +16,8 @@ import { BertForMaskedLM } from '../../src/model/mlm.js';
 import { BlockTokenCache, RealmInputError, docInputs, queryInputs, type BlockTokens } from '../../src/realm/batch.js';
 import { jointIds, type JointRow } from '../../src/realm/kaEncoder.js';
 import { logSumExp64 } from '../../src/realm/loss.js';
-import { LOG_SCORE_SCALE_NAME, NULL_SCORE_NAME, realmDecay } from '../../src/realm/model.js';
-import { CLS, MASK, SEP, SPECIALS, TinyWorld, tinyModel } from './tiny.js';
+import { LEXICAL_WEIGHT_NAME, LOG_SCORE_SCALE_NAME, NULL_SCORE_NAME, realmDecay } from '../../src/realm/model.js';
+import { CLS, MASK, SEP, SPECIALS, TinyWorld, tinyModel, warmUpReader } from './tiny.js';
 
 test('parameter names follow HF (RealmKnowledgeAugEncoder + RealmScorer) plus our null_document_score', () => {
   const world = new TinyWorld(4, 4, new Rng(1));
@@ -296,6 +296,55 @@ test('learned score scale: f = exp(s)·q·d, ∂loss/∂s = −mean Σ_z r(z) f(
     assert.throws(() => tinyModel(world, 99, { k: 2 }).load(join(dir, 'model.safetensors')), /retrieval_log_score_scale/);
     fixed.save(join(dir, 'fixed.safetensors'));
     assert.throws(() => other.load(join(dir, 'fixed.safetensors')), /retrieval_log_score_scale/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('lexical score term: f = scale·q·d + w·BM25, ∂loss/∂w = −mean Σ_z r(z) BM25(z) = finite differences, saved and loaded strictly', () => {
+  const rng = new Rng(9);
+  const world = new TinyWorld(6, 6, rng);
+  const model = tinyModel(world, 8, { k: 2, scoreScale: 0.5, lexicalScoreWeight: 0.3, learnLexicalScoreWeight: true });
+  warmUpReader(model, world, rng, 120); // a reader that copies: the answer-bearing block then earns a real reward
+  assert.ok(model.parameters().has(LEXICAL_WEIGHT_NAME));
+  assert.equal(realmDecay(LEXICAL_WEIGHT_NAME), false);
+  const plain = tinyModel(world, 8, { k: 2, scoreScale: 0.5 });
+  assert.ok(!plain.stateDict().has(LEXICAL_WEIGHT_NAME), 'off: not stored');
+  for (const [n, t] of plain.stateDict()) t.data.set(model.stateDict().get(n)!.data);
+  const examples = [world.query(0), world.query(1)];
+  const retrieved = [[world.block(0, rng), world.block(1, rng)], [world.block(3, rng), world.block(1, rng)]]; // example 0: its own fact first
+  const bm25 = [[2.5, 0.0], [1.25, 4.0]];
+  const { loss, diagnostics } = model.forward(examples, retrieved, { training: false, bm25 });
+  const base = noGrad(() => plain.forward(examples, retrieved, { training: false }).diagnostics);
+  diagnostics.examples.forEach((e, b) => {
+    assert.equal(e.scores[0], base.examples[b].scores[0], 'the null score has no lexical term');
+    e.scores.slice(1).forEach((v, j) => assert.ok(Math.abs(v - (base.examples[b].scores[j + 1] + 0.3 * bm25[b][j])) < 1e-5, `score ${v}`));
+  });
+  backward(loss);
+  let want = 0;
+  for (const e of diagnostics.examples) for (let z = 1; z < e.scores.length; z++) want -= (e.reward[z] * bm25[diagnostics.examples.indexOf(e)][z - 1]) / examples.length;
+  const got = model.lexicalWeight.grad!.data[0];
+  assert.ok(Math.abs(got - want) < 1e-4 * Math.max(1, Math.abs(want)), `${got} vs reward formula ${want}`);
+  const at = (w: number): number => {
+    model.lexicalWeight.data[0] = w;
+    return noGrad(() => model.forward(examples, retrieved, { training: false, bm25 }).loss.item());
+  };
+  const h = 0.05;
+  const fd = (at(0.3 + h) - at(0.3 - h)) / (2 * h);
+  model.lexicalWeight.data[0] = 0.3;
+  assert.ok(Math.abs(got) > 1e-2, `the case has a clear gradient (${got})`);
+  assert.ok(Math.abs(fd - got) < 0.02 * Math.abs(got) + 1e-4, `finite differences ${fd} vs autograd ${got}`);
+  assert.throws(() => model.forward(examples, retrieved, { training: false }), /lexical score term needs bm25/);
+  assert.throws(() => tinyModel(world, 3, { learnLexicalScoreWeight: true }), /learnLexicalScoreWeight/);
+  assert.throws(() => tinyModel(world, 3, { lexicalScoreWeight: Number.NaN }), /lexicalScoreWeight/);
+  const dir = mkdtempSync(join(tmpdir(), 'realm-lexw-'));
+  try {
+    model.lexicalWeight.data[0] = 0.125;
+    model.save(join(dir, 'model.safetensors'));
+    const other = tinyModel(world, 99, { k: 2, lexicalScoreWeight: 1 }); // fixed w: the file's value is loaded
+    other.load(join(dir, 'model.safetensors'));
+    assert.equal(other.lexicalWeight.data[0], 0.125);
+    assert.throws(() => tinyModel(world, 99, { k: 2 }).load(join(dir, 'model.safetensors')), /retrieval_lexical_score_weight/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

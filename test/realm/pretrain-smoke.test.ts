@@ -77,7 +77,7 @@ test('pre-training smoke: loss falls over 30 steps with retrieval in the loop; f
   // inference: fill, then check each prediction's probability against the training forward pass (span marginal)
   index = buildIndex();
   const filler = new RealmFiller(model, tok, index, source);
-  const check = (f: RealmFiller, text: string, opts: { k: number; lexicalCandidates?: number }) => {
+  const check = (f: RealmFiller, text: string, opts: { k: number; lexicalCandidates?: number }, lex?: LexicalCandidates) => {
     const res = f.fill(text, { ...opts, topN: 4 });
     assert.equal(res.maskCount, (text.match(/\[MASK\]/g) ?? []).length);
     assert.equal(res.predictions.length, 4);
@@ -98,7 +98,9 @@ test('pre-training smoke: loss falls over 30 steps with retrieval in the loop; f
       const labels = new Int32Array(x.length).fill(-100);
       let m = 0;
       x.forEach((id, i) => { if (id === tok.maskId) labels[i] = p.ids[m++]; });
-      const d = noGrad(() => model.forward([{ inputIds: x, labels }], [blocks], { training: false })).diagnostics.examples[0];
+      const fm = f.model;
+      const bm25 = fm.lexicalTermOn ? [lex!.bm25.scoreMany(lex!.query({ inputIds: x, labels }), res.evidence.map((e) => e.blockId))] : undefined;
+      const d = noGrad(() => fm.forward([{ inputIds: x, labels }], [blocks], { training: false, bm25 })).diagnostics.examples[0];
       assert.ok(Math.abs(p.prob - d.py) < 1e-5 * Math.max(1, d.py) + 1e-7, `${text} → "${p.text}": fill ${p.prob} vs forward ${d.py}`);
     }
     return res;
@@ -113,4 +115,11 @@ test('pre-training smoke: loss falls over 30 steps with retrieval in the loop; f
   const mipsTop = filler.fill(text, { k: 1 }).evidence.map((e) => e.blockId);
   assert.deepEqual(new Set(withLex.evidence.map((e) => e.blockId)), new Set(mergeCandidates([mipsTop], [bm25])[0]));
   assert.throws(() => filler.fill(text, { k: 1, lexicalCandidates: 2 }), /BM25 source/);
+  // a BM25 term in the score (lexicalScoreWeight): fill's p(y|x) still equals forward's with f = scale·q·d + w·BM25
+  const hybrid = new RealmPretrainModel(cfg, tok, new Rng(1), { ...model.opts, lexicalScoreWeight: 0.4 });
+  for (const [n, t] of model.stateDict()) hybrid.stateDict().get(n)!.data.set(t.data);
+  const withTerm = check(new RealmFiller(hybrid, tok, index, source, lexical), text, { k: 1, lexicalCandidates: 2 }, lexical);
+  const plainP = new Map(withLex.evidence.map((e) => [e.blockId, e.prob]));
+  assert.ok(withTerm.evidence.some((e) => Math.abs(Math.log(e.prob / plainP.get(e.blockId)!)) > 0.1), 'the term changes p(z|x)');
+  assert.throws(() => new RealmFiller(hybrid, tok, index, source).fill(text, { k: 1, lexicalCandidates: 0 }), /lexical score term needs a BM25 source/);
 });

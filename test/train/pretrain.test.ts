@@ -127,6 +127,8 @@ test('config errors name the field', () => {
   assert.throws(() => parsePretrainConfig({ task: 'gpt' }, 'c.json'), /"task": must be one of realm, mlm/);
   assert.throws(() => parsePretrainConfig({ refresh: { every: 10, lag: 11 } }, 'c.json'), /refresh\.lag/);
   assert.throws(() => parsePretrainConfig({ realm: { calibrateNullScore: true } }, 'c.json'), /realm\.calibrateNullScore.*data\.index/);
+  assert.throws(() => parsePretrainConfig({ realm: { learnLexicalScoreWeight: true } }, 'c.json'), /realm\.learnLexicalScoreWeight.*non-zero/);
+  assert.equal(parsePretrainConfig({ realm: { lexicalScoreWeight: 0.1, learnLexicalScoreWeight: true } }, 'c.json').realm.lexicalScoreWeight, 0.1);
   assert.doesNotThrow(() => parsePretrainConfig({ realm: { calibrateNullScore: true, k: 0 } }, 'c.json')); // null document only: nothing to calibrate
   const c = parsePretrainConfig({ outputDir: 'x/y' }, 'c.json', '/base');
   assert.equal(c.outputDir, '/base/x/y');
