@@ -12,7 +12,8 @@
 #   3  index of the REALM corpus (56k blocks of the Wikipedia leads) with that Embed_doc (bench/pretrain-index.ts)
 #   4  salient example cache of EXAMPLE_BLOCKS training blocks (0 = all), then the evidence warm-up of the copy-head
 #      reader (scripts/warm-reader-evidence.ts, 2 epochs)
-#   5  REALM (a) k = 4 MIPS + 4 BM25 + null, (b) null document only, (c) random-span masking: configs/realm-evidence.json
+#   5  REALM (a) k = 4 MIPS + 4 BM25 + null, relevance 0.05·q·d + w·BM25 (session 16; w learned from 0.1), (b) null
+#      document only, (c) random-span masking: configs/realm-evidence.json
 #      ((a) and (c) with the reader fixed at the warm-up, realm.trainReader false — session 14; (b) trains its reader)
 #   6  held-out evaluation (bench/pretrain-eval.ts, 500 sentences), written to bench/results/pretrain.json + BENCHMARKS.md
 #
@@ -123,7 +124,7 @@ fi
 
 stage 5
 derive realm-evidence "$CFG/realm-b.json" 'c.outputDir = runs + "/realm-b"; c.realm.k = 0; c.realm.lexicalCandidates = 0;
-  c.realm.trainReader = true;'
+  c.realm.trainReader = true; c.realm.lexicalScoreWeight = 0; c.realm.learnLexicalScoreWeight = false;'
 T=$HALF derive realm-evidence "$CFG/realm-c.json" 'c.outputDir = runs + "/realm-c"; c.data.masking = "random-span";'
 # (a) and (c) side by side, then (b) (a minute)
 [ -d "$RUNS/realm-c/model" ] || pretrain "$CFG/realm-c.json" > "$RUNS/realm-c.log" 2>&1 & cPid=$!
@@ -134,5 +135,5 @@ wait $cPid || { say "(c) failed: see $RUNS/realm-c.log"; exit 1; }
 stage 6
 "${TSX[@]}" bench/pretrain-eval.ts --run "$RUNS/realm-a" --a "$RUNS/realm-a/model" --b "$RUNS/realm-b/model" \
   --c "$RUNS/realm-c/model" --max-n 500 --k 4 --threads "$THREADS" \
-  --note "Made by scripts/reproduce-realm.sh: all three start from the same evidence-warmed reader (scripts/warm-reader-evidence.ts over the salient examples of $([ "$EXAMPLE_BLOCKS" = 0 ] && echo all || echo "$EXAMPLE_BLOCKS") training blocks, 2 epochs) with the reader's span copy head (reader_copy_head \"span\"), a 4-layer reader (reader_num_hidden_layers 4, its trunk configs/mlm-copy-deep.json) and the ICT retriever ict3, then configs/realm-evidence.json (800 steps; (a) and (c) with the reader fixed at the warm-up, realm.trainReader false, side by side at THREADS/2; (b) trains its reader)."
+  --note "Made by scripts/reproduce-realm.sh: all three start from the same evidence-warmed reader (scripts/warm-reader-evidence.ts over the salient examples of $([ "$EXAMPLE_BLOCKS" = 0 ] && echo all || echo "$EXAMPLE_BLOCKS") training blocks, 2 epochs) with the reader's span copy head (reader_copy_head \"span\"), a 4-layer reader (reader_num_hidden_layers 4, its trunk configs/mlm-copy-deep.json) and the ICT retriever ict3, then configs/realm-evidence.json (800 steps; (a) and (c) score candidates by 0.05·q·d + w·BM25, w learned from 0.1, and keep the reader fixed at the warm-up, realm.trainReader false, side by side at THREADS/2; (b) trains its reader)."
 say "done"

@@ -234,7 +234,7 @@ export async function buildRealmTask(cfg: PretrainConfig, log: (l: string) => vo
     lexical = LexicalCandidates.fromBlocks(allBlocks, tok);
     const uses = [
       ...(r.k > 0 && r.lexicalCandidates > 0 ? [`${r.lexicalCandidates} candidates per example on top of the k = ${r.k} MIPS blocks`] : []),
-      ...(model.lexicalTermOn ? [`the score term w·BM25 (w = ${model.lexicalWeight.data[0]}${r.learnLexicalScoreWeight ? ', learned' : ''})`] : []),
+      ...(model.lexicalTermOn ? [`the score term w·BM25 (w = ${+model.lexicalWeight.data[0].toPrecision(4)}${r.learnLexicalScoreWeight ? ', learned' : ''})`] : []),
     ];
     log(`lexical: BM25 over ${store.size} blocks in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${uses.join('; ')}`);
   }
