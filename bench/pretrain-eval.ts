@@ -188,6 +188,11 @@ async function main(): Promise<void> {
     process.stderr.write(`pretrain-eval: wrote ${outPath} (${sampleSplit} split${out.diagnostics ? ', diagnostic settings' : ''}: BENCHMARKS.md untouched)\n`);
     return;
   }
+  const absent = ['a', 'b', 'c'].filter((key) => !get(key));
+  if (absent.length) { // a part run (--only) without the others: the table would show dashes
+    process.stderr.write(`pretrain-eval: wrote ${outPath} (no results for ${absent.join(', ')}: BENCHMARKS.md untouched; a run with --only none --merge <the parts' JSONs> writes the table)\n`);
+    return;
+  }
   const rows = [
     ['(a) REALM: retrieval, salient-span masking', pct(out.realm_acc), pct(out.retrieval_top1_contains_answer), pct(out.retrieval_topk_contains_answer), get('a')?.meanNullProb.toFixed(3)],
     ['(b) same warm start and steps, null document only', pct(out.no_retrieval_acc), '–', '–', get('b')?.meanNullProb.toFixed(3)],
