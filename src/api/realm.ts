@@ -148,10 +148,10 @@ export class Realm {
     if (index.size !== store.size) throw new ModelDirError(`index ${indexPath} holds ${index.size} vectors but the document store has ${store.size} blocks`);
     let lexical: LexicalCandidates | null = null;
     if (model.needsLexical) {
-      // the model was trained with BM25 candidates next to the MIPS ones: build BM25 over the same blocks
+      // the model takes BM25 candidates next to the MIPS ones and/or a BM25 term in its score: BM25 over the same blocks
       const t0 = performance.now();
       lexical = LexicalCandidates.fromBlocks(store, tok); // a DocStore iterates its blocks in id order
-      log(`BM25 over ${store.size} blocks for the model's lexical candidates in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      log(`BM25 over ${store.size} blocks (the model's lexical candidates${model.lexicalTermOn ? ' and score term' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     }
     return new Realm(dir, model, tok, store, index, new RealmFiller(model, tok, index, store, lexical));
   }

@@ -10,8 +10,8 @@
  *
  * `forward(examples, retrieved)`: the query embedder embeds `[CLS] x [SEP]` and the document embedder re-embeds the
  * retrieved blocks `[CLS] title [SEP] text [SEP]` WITH gradient (the index only chose them), f(x,z) = q·d (times
- * `scoreScale`, 1 in the paper),
- * p(z|x) = softmax over the k+1 scores; the encoder reads each (x, z) pair and the loss is −log Σ_z p(y|z,x) p(z|x).
+ * `scoreScale`, 1 in the paper; plus w·BM25(x,z) with our optional `lexicalScoreWeight`, a hybrid score whose weight
+ * `retrieval_lexical_score_weight` the reward can train), p(z|x) = softmax over the k+1 scores; the encoder reads each (x, z) pair and the loss is −log Σ_z p(y|z,x) p(z|x).
  * `retrieveAndForward` adds the index search (with exclusion of x's own block) in front, for the trainer.
  */
 import { Rng, Tensor, add, bertDecayExclusions, concat, exp, indexSelect, matmul, mul, noGrad, reshape, slice } from '../engine/index.js';
