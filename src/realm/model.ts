@@ -312,7 +312,8 @@ export class RealmPretrainModel {
     this.scorer.load(path);
   }
 
-  /** f(x,z) without autograd (inference): scoreScale · q[qRow]·d[dRow] for row-major [., P] query / document vectors. */
+  /** The dense part of f(x,z) without autograd (inference): scoreScale · q[qRow]·d[dRow] for row-major [., P] query /
+   *  document vectors (callers add `lexicalTerms` when the model has the BM25 term). */
   relevance(q: Float32Array, qRow: number, d: Float32Array, dRow: number): number {
     const P = this.cfg.retriever_proj_size;
     let s = 0;

@@ -96,7 +96,7 @@ export class RealmTask implements TrainTask {
     const metrics: Record<string, number> = { topDocProb: d.meanTopDocProb, nullProb: d.meanNullProb, logPy: d.meanLogPy };
     if (this.realm.opts.learnScoreScale) metrics.scoreScale = this.realm.scoreScale;
     if (this.realm.opts.learnLexicalScoreWeight) metrics.lexicalWeight = this.realm.lexicalWeight.data[0];
-    if (this.opts.lexical) {
+    if (this.opts.lexical && this.realm.opts.lexicalCandidates > 0) {
       // p(z|x) mass on the BM25-only candidates (no stale index score): does the retriever give them any weight yet?
       const off = this.realm.opts.nullDocument ? 1 : 0;
       metrics.lexicalProb = d.examples.reduce((s, e, b) => s + out.retrieved.staleScores[b].reduce((t, v, j) => t + (Number.isNaN(v) ? e.pz[j + off] : 0), 0), 0) / batch.length;
