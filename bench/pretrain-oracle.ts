@@ -7,7 +7,10 @@
 //              accuracy a perfect choice among these candidates would allow this reader; never a result.
 //   --hybrid B1,B2,...: for each β, "hybrid@β" = the model's scores + β·BM25(x, z) (the null document + 0; x's BM25 query
 //              as for the lexical candidates) and "bm25@β" = β·BM25(x, z) alone — what a lexical term in p(z|x) would do.
-// Each also on the sentences whose answer is in a candidate. Validation split by default (the held-out pool outside the
+// Each also on the sentences whose answer is in a candidate. "misses" splits the sentences whose answer is in a candidate
+// but the prior rule misses: "choice" (the oracle fills them: p(z|x) chose wrong), "reader" (the oracle misses too: the
+// reader cannot copy it even from the answer blocks), and "outside_window" (no answer block shows the answer's
+// wordpieces inside the reader's jointMaxLen window). Validation split by default (the held-out pool outside the
 // headline sample); writes only --out, never BENCHMARKS.md.
 // Usage:
 //   node --import tsx bench/pretrain-oracle.ts --run <realm-a run dir> --model <model dir> --out <json>
@@ -18,6 +21,7 @@ import { loadIndexFile, MODEL_FILES } from '../src/api/modelDir.js';
 import { DocStore } from '../src/corpus/docstore.js';
 import { getBackend } from '../src/engine/index.js';
 import { BlockTokenCache } from '../src/realm/batch.js';
+import { jointIds } from '../src/realm/kaEncoder.js';
 import { evaluateHeldOut, type HeldOutExampleView } from '../src/realm/evaluate.js';
 import { LexicalCandidates } from '../src/realm/lexical.js';
 import { DocumentGroups } from '../src/realm/retrieval.js';
@@ -73,7 +77,21 @@ function main(): void {
   const beam = 5; // candidate fillings per document, in the evaluation and in every rule
   const hits = Object.fromEntries(names.map((rule) => [rule, { all: 0, inCandidate: 0 }])) as Record<Rule, { all: number; inCandidate: number }>;
   let inCandidate = 0;
-  const r = evaluateHeldOut(model, examples, index, new BlockTokenCache(store, tok), store, banned, {
+  const misses = { choice: 0, reader: 0, outside_window: 0 };
+  const cache = new BlockTokenCache(store, tok);
+  /** Whether some answer block shows the answer's wordpieces inside the reader's window (after x). */
+  const answerVisible = (v: HeldOutExampleView): boolean => {
+    const off = v.hasAnswer.length - v.ids.length;
+    const blocks = cache.get(v.ids.filter((_, j) => v.hasAnswer[off + j]));
+    return blocks.some((b) => {
+      const { ids } = jointIds(tok, v.example.inputIds, b, model.opts.jointMaxLen);
+      for (let i = v.example.inputIds.length + 2; i + v.truth.length <= ids.length; i++) {
+        if (v.truth.every((t, j) => ids[i + j] === t)) return true;
+      }
+      return false;
+    });
+  };
+  const r = evaluateHeldOut(model, examples, index, cache, store, banned, {
     k, exclude: 'document', groups, batchSize: 8, beam, lexicalCandidates: m, lexical,
     onExample: (v) => {
       const has = v.hasAnswer.some((h) => h);
@@ -83,7 +101,9 @@ function main(): void {
         const ok = best.length === v.truth.length && best.every((t, j) => t === v.truth[j]);
         if (rule === 'prior' && ok !== v.correct) throw new Error('the prior rule disagrees with the evaluation');
         if (ok) { hits[rule].all++; if (has) hits[rule].inCandidate++; }
+        if (rule === 'oracle' && has && !v.correct) misses[ok ? 'choice' : 'reader']++;
       }
+      if (has && !v.correct && !answerVisible(v)) misses.outside_window++;
     },
   });
   store.close();
@@ -95,11 +115,13 @@ function main(): void {
     in_candidate_n: inCandidate,
     acc: byRule((rule) => share(hits[rule].all, n)),
     in_candidate_acc: byRule((rule) => share(hits[rule].inCandidate, inCandidate)),
+    misses,
   };
   writeJson(out, result);
   for (const rule of names) {
     process.stderr.write(`  ${rule.padEnd(12)} acc ${pct(result.acc[rule])}   answer in a candidate (n ${inCandidate}): ${pct(result.in_candidate_acc[rule])}\n`);
   }
+  process.stderr.write(`  misses with the answer in a candidate: choice ${misses.choice}, reader ${misses.reader} (answer outside the window: ${misses.outside_window})\n`);
   process.stderr.write(`pretrain-oracle: ${n} ${split} sentences; wrote ${out}\n`);
 }
 

@@ -1,6 +1,6 @@
 /**
  * realm-lm's public barrel (the package entry): every layer of REALM (Guu et al. 2020) in data-flow order —
- * engine → tokenizer → model → io → corpus → retriever/index → realm → train → api. Named exports only.
+ * engine → tokenizer → model → io → corpus → retriever/index → realm → train → api → server. Named exports only.
  */
 export * from './engine/index.js';
 export * from './tokenizer/index.js';
@@ -30,3 +30,4 @@ export * from './eval/recall.js';
 export * from './index/index.js';
 export * from './realm/index.js';
 export * from './api/index.js';
+export { createApp, type FillResponse, type ServerOptions } from './server/app.js';

@@ -1,6 +1,6 @@
 /**
  * Sub-command dispatch of the `realm-lm` CLI. Arguments are parsed with Node's built-in `util.parseArgs` (strict:
- * unknown flags are errors; no dependency needed for five sub-commands).
+ * unknown flags are errors; no dependency needed for six sub-commands).
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
@@ -10,6 +10,7 @@ export const USAGE = `realm-lm — REALM retrieval-augmented language model (Guu
 
 Usage:
   realm-lm fill "<text with [MASK]>" [--model DIR] [--corpus PATH] [--index PATH] [--k N] [--top N] [--json]
+  realm-lm serve [--model DIR] [--corpus PATH] [--index PATH] [--port N] [--host ADDR]
   realm-lm pretrain --config FILE [--stop-after N] [--quiet]
   realm-lm embed --model DIR --corpus SPEC --out DIR [--kind auto|flat|scann] [--max-docs N] [--batch N]
   realm-lm index build ...      (same as embed)
@@ -19,6 +20,8 @@ Usage:
 Commands:
   fill       predict the [MASK]ed words after retrieving supporting passages; prints predictions with probabilities
              and the evidence passages with their retrieval probabilities p(z|x)
+  serve      HTTP API (POST /api/fill {"text", "k"?, "top"?} -> the same JSON as fill --json; GET /api/health) and a
+             web page at / showing the predictions and the supporting passages with p(z|x); port 8080, host 127.0.0.1
   pretrain   train from a JSON config (configs/*.json); resumes from the newest checkpoint after a crash or kill
   embed      cut a corpus into blocks, store them (blocks.docs) and embed them into a MIPS index (index.bin)
   tokenize   show the WordPiece tokens and ids of a text
@@ -65,6 +68,8 @@ export async function runCli(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'fill':
       return (await import('./fill.js')).fillCommand(rest);
+    case 'serve':
+      return (await import('./serve.js')).serveCommand(rest);
     case 'pretrain':
       return (await import('./pretrain.js')).pretrainCommand(rest);
     case 'embed':
