@@ -17,24 +17,28 @@
  *   node --import tsx scripts/warm-reader-evidence.ts --run <realm run dir> --config <config.json with realm_pretrain>
  *     --vocab <vocab.txt> --reader-init <MLM model.safetensors> --retriever-init <ICT model.safetensors>
  *     --out <model.safetensors> [--epochs 3] [--batch 16] [--lr 5e-4] [--bm25 20] [--distractors 0]
- *     [--threads 2] [--seed 1]
+ *     [--threads 2] [--seed 1] [--checkpoint-every 500]
+ * Checkpoints go to <out>.ckpt/ every --checkpoint-every steps (src/train/readerWarmup.ts): the same command after a
+ * kill resumes there (the rows are mined again, deterministically, in about half a minute) and ends with the weights
+ * of an uninterrupted run; the directory is removed once --out is written.
  * The run dir holds blocks.docs, heldout.json and the salient example cache (src/train/realmData.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { trainingExamples } from '../bench/lib/heldout.js';
 import { MODEL_FILES } from '../src/api/modelDir.js';
 import { realmOptionsOf } from '../src/api/realm.js';
 import { DocStore } from '../src/corpus/docstore.js';
-import { AdamW, Rng, backward, getBackend, mean, neg } from '../src/engine/index.js';
+import { Rng, getBackend } from '../src/engine/index.js';
 import { parseConfig, readConfig } from '../src/model/config.js';
 import { BlockTokenCache, maskedPositionsOf, type RealmExample } from '../src/realm/batch.js';
 import { blockContainsAnswer } from '../src/realm/evaluate.js';
 import type { JointRow } from '../src/realm/kaEncoder.js';
 import { LexicalCandidates } from '../src/realm/lexical.js';
-import { RealmPretrainModel, realmDecay } from '../src/realm/model.js';
+import { RealmPretrainModel } from '../src/realm/model.js';
 import { DocumentGroups, exclusionsFor } from '../src/realm/retrieval.js';
 import { pickEvidence } from '../src/train/readerEvidence.js';
+import { warmUpReader } from '../src/train/readerWarmup.js';
 import { loadWeightsFile } from '../src/train/setup.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
 import { scriptArgs } from './lib/args.js';
@@ -46,6 +50,7 @@ function main(): void {
   const run = need('run');
   const out = need('out');
   mkdirSync(dirname(out), { recursive: true }); // now, not after the training: the write at the end must not fail on a missing directory
+  const ckptDir = `${out}.ckpt`; // checkpoints while training; a killed run resumes from them
   const epochs = args.num('epochs', 3);
   const batch = args.num('batch', 16);
   const lr = args.num('lr', 5e-4);
@@ -58,7 +63,8 @@ function main(): void {
   const cfgPath = need('config');
   const cfg = readConfig(cfgPath);
   const tok = BertTokenizer.fromVocabFile(need('vocab'));
-  const model = new RealmPretrainModel(parseConfig(cfg, cfgPath), tok, new Rng(seed), realmOptionsOf(cfg));
+  const dropoutRng = new Rng(seed);
+  const model = new RealmPretrainModel(parseConfig(cfg, cfgPath), tok, dropoutRng, realmOptionsOf(cfg));
   model.initEncoderFromMlm(loadWeightsFile(need('reader-init')), 'bert', need('reader-init'));
   model.initRetrieverFrom(need('retriever-init'));
 
@@ -91,35 +97,14 @@ function main(): void {
   process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}evidence: mined in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   if (rows.length === negatives) throw new Error('no training example has an answer-bearing BM25 block');
 
-  const span = model.encoder.spanLevel;
-  const params = model.encoder.parameters();
-  const opt = new AdamW(params, { lr, weightDecay: 0.01, decay: realmDecay });
-  const rng = new Rng(seed + 1);
-  const steps = Math.ceil((epochs * rows.length) / batch);
-  let order = rng.permutation(rows.length);
-  let pos = 0;
-  let acc = 0;
-  const t1 = performance.now();
-  for (let step = 1; step <= steps; step++) {
-    if (pos + batch > rows.length) { order = rng.permutation(rows.length); pos = 0; }
-    const b = Array.from(order.subarray(pos, pos + batch), (i) => rows[i]);
-    pos += batch;
-    opt.lr = lr * Math.min(1, step / 20) * (1 - (step - 1) / steps); // warm-up 20 steps, linear decay
-    // mean −log p(y_j|z,x) per wordpiece, or per span with the span copy head (p(y|z,x) of whole spans only)
-    const lp = span ? model.encoder.rowLogProbs(tok, b, model.opts.jointMaxLen, true) : model.encoder.targetLogProbs(tok, b, model.opts.jointMaxLen, true);
-    const loss = neg(mean(lp));
-    acc += loss.item();
-    backward(loss, undefined, { freeActivations: true });
-    opt.step();
-    for (const p of params.values()) p.grad = null;
-    if (step % 25 === 0 || step === steps) {
-      const sec = (performance.now() - t1) / 1000;
-      process.stderr.write(`step ${step}/${steps} | loss/${span ? 'span' : 'piece'} ${(acc / (step % 25 || 25)).toFixed(3)} | ${(step / sec).toFixed(2)} step/s\n`);
-      acc = 0;
-    }
-  }
+  const res = warmUpReader(model, tok, rows, {
+    epochs, batch, lr, seed, dropoutRng, checkpointDir: ckptDir, checkpointEvery: args.num('checkpoint-every', 500),
+    log: (l) => void process.stderr.write(l),
+  });
+  if (!res.finished) throw new Error('the warm-up stopped early');
   model.save(out, { source: `warm-reader-evidence: ${rows.length - negatives} rows + ${negatives} distractor rows x ${epochs} epochs, lr ${lr}, batch ${batch}` });
   store.close();
+  rmSync(ckptDir, { recursive: true, force: true }); // the finished weights are in --out
   process.stderr.write(`wrote ${out}\n`);
 }
 
