@@ -7,6 +7,10 @@
 //              accuracy a perfect choice among these candidates would allow this reader; never a result.
 //   --hybrid B1,B2,...: for each β, "hybrid@β" = the model's scores + β·BM25(x, z) (the null document + 0; x's BM25 query
 //              as for the lexical candidates) and "bm25@β" = β·BM25(x, z) alone — what a lexical term in p(z|x) would do.
+//   --null-from DIR: also "prior, null from DIR" = the prior rule with p(y|∅,x) read by DIR's model (e.g. (b)'s reader):
+//              what a better null-document reader would give (a).
+//   --query-embedder-from FILE: replace the model's query embedder (query_embedder.*) by FILE's before everything
+//              (e.g. the ICT init: what REALM's reward did to Embed_input).
 // Each also on the sentences whose answer is in a candidate. "misses" splits the sentences whose answer is in a candidate
 // but the prior rule misses: "choice" (the oracle fills them: p(z|x) chose wrong), "reader" (the oracle misses too: the
 // reader cannot copy it even from the answer blocks), and "outside_window" (no answer block shows the answer's
@@ -15,6 +19,7 @@
 // Usage:
 //   node --import tsx bench/pretrain-oracle.ts --run <realm-a run dir> --model <model dir> --out <json>
 //     [--k 4] [--max-n 500] [--split validation|test] [--threads 2] [--seed 1] [--hybrid 0.1,0.3]
+//     [--null-from <model dir>] [--query-embedder-from <safetensors>]
 import { join } from 'node:path';
 import { loadRealmModel } from '../src/api/realm.js';
 import { loadIndexFile, MODEL_FILES } from '../src/api/modelDir.js';
@@ -25,7 +30,8 @@ import { jointIds } from '../src/realm/kaEncoder.js';
 import { evaluateHeldOut, type HeldOutExampleView } from '../src/realm/evaluate.js';
 import { LexicalCandidates } from '../src/realm/lexical.js';
 import { DocumentGroups } from '../src/realm/retrieval.js';
-import { rankFillings } from '../src/realm/spanDistribution.js';
+import { rankFillings, type SpanDistribution } from '../src/realm/spanDistribution.js';
+import { loadSafetensors } from '../src/io/safetensors.js';
 import { benchOption, exitOnHelp } from './lib/help.js';
 import { heldOutSample } from './lib/heldout.js';
 import { pct, writeJson } from './lib/report.js';
@@ -51,6 +57,30 @@ function main(): void {
   const index = loadIndexFile(join(dir, MODEL_FILES.index), model.cfg.retriever_proj_size);
   const m = model.opts.lexicalCandidates;
   const banned = (v: number): boolean => tok.isSpecialId(v) || v === tok.maskId;
+  const qFrom = benchOption('query-embedder-from');
+  if (qFrom) {
+    const src = loadSafetensors(qFrom).tensors;
+    let n = 0;
+    for (const [name, t] of model.parameters()) {
+      if (!name.startsWith('query_embedder.')) continue;
+      const w = src.get(name);
+      if (!w || w.data.length !== t.size) throw new Error(`--query-embedder-from: ${qFrom} has no tensor ${name} of ${t.size} values`);
+      t.data.set(w.data);
+      n++;
+    }
+    if (n === 0) throw new Error('--query-embedder-from: the model has no query_embedder.* parameters');
+    process.stderr.write(`pretrain-oracle: ${n} query-embedder tensors from ${qFrom}\n`);
+  }
+  const cache = new BlockTokenCache(store, tok);
+  const nullFrom = benchOption('null-from');
+  const nullDists: SpanDistribution[] = [];
+  if (nullFrom) {
+    if (!model.opts.nullDocument) throw new Error('--null-from needs a model with the null document');
+    const other = loadRealmModel(nullFrom).model;
+    evaluateHeldOut(other, examples, null, cache, store, banned, {
+      k: 0, exclude: 'document', groups, batchSize: 8, beam: 5, onExample: (v) => void nullDists.push(v.dists[0]),
+    });
+  }
 
   const betas = (benchOption('hybrid') ?? '').split(',').filter((b) => b !== '').map(Number);
   if (betas.some((b) => !(Number.isFinite(b) && b >= 0))) throw new Error('--hybrid takes non-negative numbers, e.g. 0.1,0.3');
@@ -74,11 +104,13 @@ function main(): void {
   }
   type Rule = string;
   const names = Object.keys(rules) as Rule[];
+  const nullRule = `prior, null from ${nullFrom}`;
+  if (nullFrom) names.push(nullRule);
+  let at = 0; // example number, for nullDists
   const beam = 5; // candidate fillings per document, in the evaluation and in every rule
   const hits = Object.fromEntries(names.map((rule) => [rule, { all: 0, inCandidate: 0 }])) as Record<Rule, { all: number; inCandidate: number }>;
   let inCandidate = 0;
   const misses = { choice: 0, reader: 0, outside_window: 0 };
-  const cache = new BlockTokenCache(store, tok);
   /** Whether some answer block shows the answer's wordpieces inside the reader's window (after x). */
   const answerVisible = (v: HeldOutExampleView): boolean => {
     const off = v.hasAnswer.length - v.ids.length;
@@ -96,8 +128,11 @@ function main(): void {
     onExample: (v) => {
       const has = v.hasAnswer.some((h) => h);
       if (has) inCandidate++;
+      const swapped = nullFrom ? [nullDists[at], ...v.dists.slice(1)] : v.dists;
+      at++;
       for (const rule of names) {
-        const best = rankFillings(v.dists, rules[rule](v), beam, banned)[0]?.ids ?? [];
+        const best = rule === nullRule ? rankFillings(swapped, v.logPz, beam, banned)[0]?.ids ?? []
+          : rankFillings(v.dists, rules[rule](v), beam, banned)[0]?.ids ?? [];
         const ok = best.length === v.truth.length && best.every((t, j) => t === v.truth[j]);
         if (rule === 'prior' && ok !== v.correct) throw new Error('the prior rule disagrees with the evaluation');
         if (ok) { hits[rule].all++; if (has) hits[rule].inCandidate++; }
@@ -111,7 +146,8 @@ function main(): void {
   const share = (x: number, of: number): number => (of ? x / of : 0);
   const byRule = (f: (rule: Rule) => number): Record<Rule, number> => Object.fromEntries(names.map((rule) => [rule, f(rule)])) as Record<Rule, number>;
   const result = {
-    bench: 'pretrain-oracle', split, n, pool, model: dir, candidates: `${k} MIPS${m ? ` + ${m} BM25` : ''} + null document`,
+    bench: 'pretrain-oracle', split, n, pool, model: dir, ...(qFrom ? { query_embedder_from: qFrom } : {}),
+    ...(nullFrom ? { null_from: nullFrom } : {}), candidates: `${k} MIPS${m ? ` + ${m} BM25` : ''} + null document`,
     in_candidate_n: inCandidate,
     acc: byRule((rule) => share(hits[rule].all, n)),
     in_candidate_acc: byRule((rule) => share(hits[rule].inCandidate, inCandidate)),
