@@ -54,6 +54,7 @@ export function warmUpReader(
   if (!(Number.isInteger(o.batch) && o.batch >= 1 && o.batch <= rows.length)) throw new RangeError(`warmUpReader: batch must be an integer in [1, ${rows.length}], got ${o.batch}`);
   if (!(o.epochs > 0)) throw new RangeError(`warmUpReader: epochs must be > 0, got ${o.epochs}`);
   const every = o.checkpointEvery ?? 500;
+  if (!(Number.isInteger(every) && every >= 1)) throw new RangeError(`warmUpReader: checkpointEvery must be an integer >= 1, got ${every}`);
   const log = o.log ?? (() => {});
   const span = model.encoder.spanLevel;
   const params = model.encoder.parameters();

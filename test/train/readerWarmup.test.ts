@@ -94,6 +94,7 @@ test('a checkpoint of another run is refused; bad options are refused', () => {
     assert.throws(() => warmUpReader(b.m, TOK, rows, { epochs: 2, batch: 3, lr: 5e-3, seed: 1, dropoutRng: b.rng, checkpointDir: dir }), /belongs to another run/);
     assert.throws(() => warmUpReader(b.m, TOK, [], { epochs: 1, batch: 1, lr: 1e-3, seed: 1, dropoutRng: b.rng }), /no rows/);
     assert.throws(() => warmUpReader(b.m, TOK, rows, { epochs: 1, batch: 7, lr: 1e-3, seed: 1, dropoutRng: b.rng }), /batch must be an integer in \[1, 6\]/);
+    assert.throws(() => warmUpReader(b.m, TOK, rows, { epochs: 1, batch: 2, lr: 1e-3, seed: 1, dropoutRng: b.rng, checkpointEvery: 0 }), /checkpointEvery must be an integer >= 1/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
