@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTinyRealmModel, ROOT, runCliSync } from '../train/helpers.js';
@@ -18,6 +18,13 @@ function oneErrorLine(r: { status: number | null; stderr: string }, pattern: Reg
   assert.match(lines[0], /^realm-lm: /);
   assert.match(lines[0], pattern);
 }
+
+test('the package bin (dist/src/cli/main.js, built at install) is an executable node script', () => {
+  const bin = join(ROOT, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).bin['realm-lm']);
+  assert.ok(existsSync(bin), `${bin} is missing: npm install (or npm run build) builds it`);
+  assert.ok((statSync(bin).mode & 0o111) !== 0, `${bin} is not executable, so npx realm-lm fails with "Permission denied"`);
+  assert.match(readFileSync(bin, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+});
 
 test('help, version and usage errors', () => {
   const h = runCliSync(['--help']);
