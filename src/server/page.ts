@@ -3,7 +3,8 @@
  * CDN): a text box for a sentence with [MASK], the predictions with p(y|x), and the retrieved passages with their
  * retrieval probability p(z|x), p(ŷ|z,x) and their support p(z|x,ŷ) for the best prediction ŷ, ordered by support,
  * plus the null document (the model's own knowledge). It calls POST /api/fill (src/server/app.ts) and writes every
- * model or corpus string with textContent, never as HTML.
+ * model or corpus string with textContent, never as HTML. `/?text=...&k=...&top=...` fills on load, and every fill
+ * puts its query in the address bar, so a result can be linked.
  */
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -70,8 +71,11 @@ function show(r) {
   $('result').hidden = false;
   $('status').textContent = 'filled in ' + r.seconds.fill.toFixed(3) + ' s';
 }
-$('form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
+async function run() {
+  const q = new URLSearchParams({ text: $('text').value });
+  if ($('k').value !== '') q.set('k', $('k').value);
+  if ($('top').value !== '') q.set('top', $('top').value);
+  history.replaceState(null, '', '?' + q); // the address bar now links to this fill
   $('error').textContent = ''; $('status').textContent = 'retrieving and reading…';
   const body = { text: $('text').value };
   if ($('k').value !== '') body.k = Number($('k').value);
@@ -82,7 +86,15 @@ $('form').addEventListener('submit', async (ev) => {
     if (!res.ok) { $('status').textContent = ''; $('error').textContent = r.error || ('HTTP ' + res.status); return; }
     show(r);
   } catch (e) { $('status').textContent = ''; $('error').textContent = String(e); }
-});
+}
+$('form').addEventListener('submit', (ev) => { ev.preventDefault(); return run(); });
+// a link such as /?text=Mozart%20was%20born%20in%20%5BMASK%5D.&top=3 fills on load
+const params = new URLSearchParams(location.search);
+if (params.has('text')) {
+  $('text').value = params.get('text');
+  for (const f of ['k', 'top']) if (params.has(f)) $(f).value = params.get(f);
+  run();
+}
 </script>
 </body>
 </html>

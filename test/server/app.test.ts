@@ -5,7 +5,8 @@
  * unknown field, k / top out of range, an over-long text or body, an unknown route — gets 400 / 413 / 404 with a JSON
  * error naming the problem, and an unexpected failure a 500 without internals. Then `realm-lm serve` on a free port:
  * it answers over real HTTP and exits 0 on SIGTERM; a port in use is one error line and exit code 2. The web page's
- * script, run against a minimal DOM and the app, renders the predictions and the passages ordered by support.
+ * script, run against a minimal DOM and the app, renders the predictions and the passages ordered by support, puts
+ * the query in the address bar, and fills on load from a /?text=... link.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -181,8 +182,12 @@ test('web page: its script renders the predictions and the passages by support f
     };
     const script = PAGE_HTML.split('<script>')[1].split('</script>')[0];
     const fetchViaApp = (url: string, init: RequestInit) => app.request(`/${url}`, init);
-    new Function('document', 'fetch', script)(document, fetchViaApp);
+    const addresses: string[] = [];
+    const history = { replaceState: (_s: unknown, _t: string, url: string) => void addresses.push(url) };
+    new Function('document', 'fetch', 'location', 'history', script)(document, fetchViaApp, { search: '' }, history);
+    assert.equal(els.result.hidden, true, 'nothing is filled on load without ?text=');
     await els.form.listeners.submit({ preventDefault() {} });
+    assert.deepEqual(addresses, [`?${new URLSearchParams({ text: TEXT, top: '3' })}`], 'the fill is linked in the address bar');
     assert.equal(els.error.textContent, '');
     assert.equal(els.result.hidden, false);
     const direct = await realm.fill(TEXT, { top: 3 });
@@ -201,6 +206,15 @@ test('web page: its script renders the predictions and the passages by support f
     els.text.value = 'no mask';
     await els.form.listeners.submit({ preventDefault() {} });
     assert.match(els.error.textContent, /no \[MASK\]/);
+
+    // a link /?text=...&top=2 fills on load
+    const fresh = Object.fromEntries(ids.map((id) => [id, new FakeElement(id)]));
+    const doc2 = { ...document, getElementById: (id: string) => fresh[id] };
+    new Function('document', 'fetch', 'location', 'history', script)(doc2, fetchViaApp, { search: `?${new URLSearchParams({ text: TEXT, top: '2' })}` }, history);
+    for (let i = 0; i < 200 && fresh.result.hidden; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(fresh.text.value, TEXT);
+    assert.equal(fresh.predictions.children.length, 2);
+    assert.equal(fresh.best.textContent, direct.predictions[0].text);
     realm.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
