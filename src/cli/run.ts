@@ -2,7 +2,7 @@
  * Sub-command dispatch of the `realm-lm` CLI. Arguments are parsed with Node's built-in `util.parseArgs` (strict:
  * unknown flags are errors; no dependency needed for six sub-commands).
  */
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../api/version.js';
 import { UsageError } from './errors.js';
 
 /** Usage text. */
@@ -36,19 +36,6 @@ Options of fill:
 
 Environment: REALM_DEBUG=1 prints stack traces; REALM_BACKEND=js|native selects the tensor backend.
 Exit codes: 0 ok, 2 bad input (flags, files, config), 1 internal error.`;
-
-/** The package version from package.json. */
-export function packageVersion(): string {
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      const pj = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pj.name === 'realm-lm' && pj.version) return pj.version;
-    } catch {
-      // try the next candidate (src/ vs dist/src/)
-    }
-  }
-  return 'unknown';
-}
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function runCli(argv: string[]): Promise<number> {

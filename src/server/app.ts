@@ -14,8 +14,8 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { exitCodeFor } from '../cli/errors.js';
-import { packageVersion } from '../cli/run.js';
 import type { FillOutput, Realm } from '../api/realm.js';
+import { packageVersion } from '../api/version.js';
 import { PAGE_HTML } from './page.js';
 
 /** Options of the HTTP app. */
@@ -74,6 +74,7 @@ export function createApp(realm: Realm, opts: ServerOptions = {}): Hono {
   const maxK = opts.maxK ?? 100;
   const maxBody = opts.maxBodyBytes ?? 64 * 1024;
   const log = opts.log ?? ((l: string) => void process.stderr.write(l));
+  const version = packageVersion(); // read once, not per request
   const app = new Hono();
 
   const fill = async (c: Context, body: unknown) => {
@@ -86,7 +87,7 @@ export function createApp(realm: Realm, opts: ServerOptions = {}): Hono {
 
   app.get('/', (c) => c.html(PAGE_HTML));
   app.get('/api/health', (c) => c.json({
-    status: 'ok', version: packageVersion(), model: realm.modelDir, blocks: realm.store.size,
+    status: 'ok', version, model: realm.modelDir, blocks: realm.store.size,
     k: realm.model.opts.k, lexicalCandidates: realm.model.opts.lexicalCandidates,
   }));
   app.post('/api/fill', bodyLimit({

@@ -11,13 +11,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Realm } from '../../src/api/realm.js';
 import { PAGE_HTML } from '../../src/server/page.js';
 import { createApp, type FillResponse } from '../../src/server/app.js';
-import { makeTinyRealmModel, runCliSync, spawnCli } from '../train/helpers.js';
+import { makeTinyRealmModel, ROOT, runCliSync, spawnCli } from '../train/helpers.js';
 
 const TEXT = 'Ada Lovelace was born in [MASK].';
 
@@ -71,8 +71,9 @@ test('HTTP API: /api/fill = Realm.fill, the page, health, and clear errors for b
 
     const h = await app.request('/api/health');
     assert.equal(h.status, 200);
-    const hj = await h.json() as { status: string; blocks: number; k: number };
+    const hj = await h.json() as { status: string; version: string; blocks: number; k: number };
     assert.equal(hj.status, 'ok');
+    assert.equal(hj.version, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
     assert.equal(hj.blocks, realm.store.size);
     assert.equal(hj.k, realm.model.opts.k);
 
