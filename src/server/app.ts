@@ -13,8 +13,9 @@
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { exitCodeFor } from '../cli/errors.js';
-import type { FillOutput, Realm } from '../api/realm.js';
+import { FillInputError, type FillOutput, type Realm } from '../api/realm.js';
+import { RealmInputError } from '../realm/batch.js';
+import { TokenizerError } from '../tokenizer/errors.js';
 import { packageVersion } from '../api/version.js';
 import { PAGE_HTML } from './page.js';
 
@@ -33,6 +34,14 @@ export interface ServerOptions {
 /** A bad request: the message is sent to the client with status 400. */
 class BadRequest extends Error {
 }
+
+/**
+ * Errors that mean "this request's text is bad" (status 400). Everything else — a missing or unreadable model file, a
+ * document store deleted under the running server — is the server's fault (500), unlike the CLI, where a missing
+ * file is the user's input (exit 2).
+ */
+const isRequestError = (e: unknown): e is Error =>
+  e instanceof BadRequest || e instanceof FillInputError || e instanceof RealmInputError || e instanceof TokenizerError;
 
 /** The body of a fill request once checked. */
 interface FillRequest {
@@ -105,7 +114,7 @@ export function createApp(realm: Realm, opts: ServerOptions = {}): Hono {
   app.get('/api/fill', (c) => fill(c, c.req.query()));
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path} (see GET /api/health, POST /api/fill, GET /)` }, 404));
   app.onError((e, c) => {
-    if (e instanceof BadRequest || exitCodeFor(e) === 2) return c.json({ error: e.message.split('\n')[0] }, 400);
+    if (isRequestError(e)) return c.json({ error: e.message.split('\n')[0] }, 400);
     log(`realm-lm serve: internal error on ${c.req.method} ${c.req.path}: ${e.stack ?? e.message}\n`);
     return c.json({ error: 'internal error' }, 500);
   });

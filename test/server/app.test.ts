@@ -95,6 +95,11 @@ test('HTTP API: /api/fill = Realm.fill, the page, health, and clear errors for b
     const broken = createApp({ ...realm, fill: () => { throw new TypeError('boom'); } } as unknown as Realm, { log: (l) => logged.push(l) });
     await expectError(await post(broken, { text: TEXT }), 500, /^internal error$/);
     assert.match(logged.join(''), /internal error on POST \/api\/fill: TypeError: boom/);
+    // a file gone under the running server (the CLI would call ENOENT bad input) is the server's fault: 500
+    const gone = Object.assign(new Error(`ENOENT: no such file or directory, open '${dir}/docs'`), { code: 'ENOENT' });
+    const missing = createApp({ ...realm, fill: () => { throw gone; } } as unknown as Realm, { log: (l) => logged.push(l) });
+    await expectError(await post(missing, { text: TEXT }), 500, /^internal error$/);
+    assert.match(logged.join(''), /ENOENT: no such file/);
     realm.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
