@@ -40,7 +40,7 @@ class BadRequest extends Error {
  * document store deleted under the running server — is the server's fault (500), unlike the CLI, where a missing
  * file is the user's input (exit 2).
  */
-const isRequestError = (e: unknown): e is Error =>
+const isRequestError = (e: unknown): boolean =>
   e instanceof BadRequest || e instanceof FillInputError || e instanceof RealmInputError || e instanceof TokenizerError;
 
 /** The body of a fill request once checked. */
