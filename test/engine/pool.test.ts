@@ -35,6 +35,32 @@ test('alloc/release: reuse, zero-fill, views and small arrays ignored, double re
   setPoolLimit(1 << 30);
 });
 
+test('at the limit a release evicts the least recently used other sizes, and the pool keeps serving the current ones', () => {
+  clearPool();
+  const [A, B, C, D] = [5000, 6000, 7000, 8000]; // floats; 20,000 / 24,000 / 28,000 / 32,000 bytes
+  setPoolLimit(4 * (A + B + C));
+  const a = new Float32Array(A), b = new Float32Array(B), c = new Float32Array(C), d = new Float32Array(D);
+  release(a);
+  release(b);
+  release(c); // full: recency a, b, c
+  assert.equal(allocUninit(B), b); // b used again: recency a, c, b
+  release(b);
+  release(d); // over the cap: drops a (least recent), still over, drops c; b stays, d goes in
+  assert.equal(poolStats().heldBytes, 4 * (B + D));
+  assert.notEqual(allocUninit(A), a);
+  assert.notEqual(allocUninit(C), c);
+  assert.equal(allocUninit(B), b);
+  assert.equal(allocUninit(D), d);
+  // a size that cannot fit even after evicting every other size is refused without evicting anything
+  setPoolLimit(4 * (A + B));
+  release(a);
+  release(new Float32Array(A + B + 1));
+  assert.equal(poolStats().heldBytes, 4 * A);
+  assert.equal(allocUninit(A), a);
+  clearPool();
+  setPoolLimit(1 << 30);
+});
+
 function trainRun(pool: boolean, be: E.Backend, freeActivations = false): { losses: number[]; params: Float32Array[] } {
   clearPool();
   setPoolLimit(pool ? 1 << 30 : 0);
