@@ -8,7 +8,7 @@
 // the model's document embedder); the tail windows are embedded (resumable) into <work>/embeddings-L128-tail-<fp>.
 // Usage: node --import tsx bench/retrieval-maxp.ts <model dir with model.safetensors, config.json, vocab.txt> <work>
 //   (session 18: runs/qa-ict5-nq runs/ict5/work); env THREADS (default 1).
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getBackend, Rng } from '../src/engine/index.js';
 import { loadQaSet } from '../src/eval/qa.js';
@@ -23,19 +23,25 @@ import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
 getBackend().setThreads(Number(process.env.THREADS ?? 1));
 const L = 128;
 const modelDir = process.argv[2] ?? 'runs/qa-ict5-nq';
+const work = process.argv[3] ?? 'runs/ict5/work';
+const headDir = join(work, 'embeddings-L128');
+for (const f of [join(modelDir, 'model.safetensors'), join(modelDir, 'config.json'), join(modelDir, 'vocab.txt'), join(headDir, 'manifest.json')]) {
+  if (!existsSync(f)) {
+    console.error(`retrieval-maxp: missing ${f} (usage: see the header; the first windows come from bench/retrieval.ts's work directory)`);
+    process.exit(2);
+  }
+}
 const tok = BertTokenizer.fromVocabFile(join(modelDir, 'vocab.txt'));
 const scorer = new RealmScorer(readConfig(join(modelDir, 'config.json')), new Rng(0), { init: false });
 scorer.load(join(modelDir, 'model.safetensors'));
 const blocks = await readPassageBlocks('enwiki2015_first300_p100');
 const fp = weightsFingerprint(scorer.docEmbedder);
-const work = process.argv[3] ?? 'runs/ict5/work';
-const headDir = join(work, 'embeddings-L128');
 const man = JSON.parse(readFileSync(join(headDir, 'manifest.json'), 'utf8'));
 if (man.fingerprint !== fp) throw new Error(`head vectors fingerprint ${man.fingerprint} != ${fp}`);
-const dim = 128;
+const dim = scorer.docEmbedder.cfg.retriever_proj_size;
 const head = new Float32Array(blocks.length * dim);
 const chunks = readdirSync(headDir).filter((f) => /^chunk-\d+\.f32$/.test(f)).sort();
-for (const f of chunks) { const k = Number(f.slice(6, 12)); const b = readFileSync(join(headDir, f)); head.set(new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4), k * 2048 * dim); }
+for (const f of chunks) { const k = Number(f.slice(6, 12)); const b = readFileSync(join(headDir, f)); head.set(new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4), k * man.chunkSize * dim); }
 // tails
 const tailIds: number[] = [];
 const tailText: string[] = [];

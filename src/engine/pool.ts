@@ -10,10 +10,10 @@
  * arrays of the least recently used other sizes, so the pool follows the current working set instead of keeping
  * stale sizes and turning every new buffer into a fresh allocation. (Measured in session 18: a hidden-256, 4-layer
  * MLM step on 64 x 157 tokens keeps more than 1 GiB of activations in flight; with the old fixed 1 GiB cap and no
- * eviction its steps slowed from 1.9 to 3.2 s within 40 steps, with a 6 GB cap they stayed at 1.1-1.5 s.)
+ * eviction its steps slowed from 1.9 to 3.2 s within 40 steps; with eviction they stay at 1.3-1.4 s under the same
+ * 1 GiB cap, and at 1.2-1.3 s under the default cap.)
  */
 import { totalmem } from 'node:os';
-
 
 const MIN_POOLED = 4096;
 
@@ -85,8 +85,8 @@ function touch(n: number, list: Float32Array[]): void {
 }
 
 /**
- * Makes room for `bytes` more by dropping the arrays of the least recently used sizes other than n; false (nothing
- * dropped beyond what was needed) when even that would not make room.
+ * Makes room for `bytes` more by dropping the arrays of the least recently used sizes other than n, no more than
+ * needed; returns false, dropping nothing, when even dropping all of them would not make room.
  */
 function evictFor(n: number, bytes: number): boolean {
   let other = 0;
