@@ -96,7 +96,7 @@ if (write) {
     '',
     `ratio_vs_torch_late = **${f(results.ratio_vs_torch_late)}** (ours / PyTorch, late window; below 1 = faster).${notes.length ? ` Notes: ${notes.join('; ')}.` : ''}`,
     '',
-    'Before session 18\'s pool fix (the buffer pool refused new arrays at a fixed 1 GiB cap instead of evicting stale sizes) the same run slowed from 1.9 s/step (early) to 3.2 s/step within 40 steps (measured in that session with the CLI on this config, not with this script).',
+    'Before session 18\'s pool fix (the buffer pool refused new arrays at a fixed 1 GiB cap instead of evicting stale sizes), this script with the previous src/engine/pool.ts (commit 2173b0e\'s, `--peers none --no-write`, same session, machine otherwise idle) gave ours early 1.80 s, late 3.09 s, late / early 1.72 — the regression this benchmark guards against.',
     '',
     'Reproduce: `node --import tsx bench/train-steady.ts` (machine otherwise idle). Results: bench/results/train-steady.json.',
   ].join('\n');
