@@ -4,7 +4,7 @@
 export { Tensor, TensorError, param, shapeSize } from './tensor.js';
 export type { NestedArray } from './tensor.js';
 export { backward, noGrad, isGradEnabled, setGradEnabled, needsGrad, record, releaseGrad } from './autograd.js';
-export { alloc, allocUninit, release, setPoolLimit, clearPool, poolStats } from './pool.js';
+export { alloc, allocUninit, release, setPoolLimit, clearPool, poolStats, raisePoolLimitForTraining } from './pool.js';
 export type { GradFn, BackwardOptions } from './autograd.js';
 export { Rng, RngError } from './rng.js';
 export * from './ops/index.js';

@@ -5,24 +5,31 @@
  * training step allocates the same sizes every iteration. Autograd releases gradient buffers that provably have no
  * other reference (fresh arrays produced by a backward closure, after the consuming node ran) and internal saved
  * buffers (e.g. dropout masks) once the graph is freed; ops take their outputs from here. Only whole-buffer arrays of
- * at least MIN_POOLED elements are pooled; the total held is capped (`setPoolLimit`, or env REALM_POOL_MB; default a
- * quarter of the machine's memory, at least 1 GiB; 0 disables pooling). At the cap, a released array evicts the
- * arrays of the least recently used other sizes, so the pool follows the current working set instead of keeping
- * stale sizes and turning every new buffer into a fresh allocation. (Measured in session 18: a hidden-256, 4-layer
- * MLM step on 64 x 157 tokens keeps more than 1 GiB of activations in flight; with the old fixed 1 GiB cap and no
+ * at least MIN_POOLED elements are pooled; the total held is capped (`setPoolLimit`, or env REALM_POOL_MB; default
+ * 1 GiB, which bounds what a long-running inference process such as `realm-lm serve` keeps; the training loops raise it
+ * to a quarter of the machine's memory with `raisePoolLimitForTraining`; 0 disables pooling). At the cap, a released
+ * array evicts the arrays of the least recently used other sizes, so the pool follows the current working set instead
+ * of keeping stale sizes and turning every new buffer into a fresh allocation. (Measured in session 18: a hidden-256,
+ * 4-layer MLM step on 64 x 157 tokens keeps more than 1 GiB of activations in flight; with the old fixed 1 GiB cap and no
  * eviction its steps slowed from 1.9 to 3.2 s within 40 steps; with eviction they stay at 1.3-1.4 s under the same
- * 1 GiB cap, and at 1.2-1.3 s under the default cap.)
+ * 1 GiB cap, and at 1.2-1.3 s under the training cap.)
  */
 import { totalmem } from 'node:os';
 
 const MIN_POOLED = 4096;
 
-function poolLimitFromEnv(): number {
-  const fallback = Math.max(1 << 30, Math.floor(totalmem() / 4));
+const DEFAULT_LIMIT = 1 << 30;
+
+/** REALM_POOL_MB in bytes, or null when unset (or not a number >= 0). */
+function envLimit(): number | null {
   const env = process.env.REALM_POOL_MB;
-  if (env === undefined || env === '') return fallback;
+  if (env === undefined || env === '') return null;
   const mb = Number(env);
-  return Number.isFinite(mb) && mb >= 0 ? mb * 1024 * 1024 : fallback;
+  return Number.isFinite(mb) && mb >= 0 ? mb * 1024 * 1024 : null;
+}
+
+function poolLimitFromEnv(): number {
+  return envLimit() ?? DEFAULT_LIMIT;
 }
 
 /** Free arrays by length; the Map's order is recency of use, least recent first (refreshed by take and release). */
@@ -103,6 +110,15 @@ function evictFor(n: number, bytes: number): boolean {
     if (heldBytes + bytes <= limitBytes) return true;
   }
   return heldBytes + bytes <= limitBytes;
+}
+
+/**
+ * For training loops: raises the cap to a quarter of the machine's memory (at least 1 GiB) — a training step's
+ * activations and gradients can exceed 1 GiB — unless REALM_POOL_MB sets it. Never lowers the cap.
+ */
+export function raisePoolLimitForTraining(): void {
+  if (envLimit() !== null) return;
+  limitBytes = Math.max(limitBytes, DEFAULT_LIMIT, Math.floor(totalmem() / 4));
 }
 
 /** Caps the bytes the pool may hold (0 disables pooling); trims the pool to the new cap. */

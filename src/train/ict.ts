@@ -6,7 +6,7 @@
  * (src/io/checkpoint: weights, AdamW moments, RNG state, data cursor) let a killed run resume with the same next step.
  */
 import {
-  AdamW, Rng, bertDecayExclusions, crossEntropy, linearWarmupDecay, noGrad, scale,
+  AdamW, Rng, bertDecayExclusions, crossEntropy, linearWarmupDecay, noGrad, scale, raisePoolLimitForTraining,
 } from '../engine/index.js';
 import { loadLatestCheckpoint, saveCheckpoint, type AdamMoments, type JsonValue } from '../io/checkpoint.js';
 import type { ArrayToSave } from '../io/safetensors.js';
@@ -92,6 +92,7 @@ export class IctTrainer {
     this.cfg = { ...ICT_TRAIN_DEFAULTS, ...cfg };
     if (scorer.queryEmbedder.bert.rng !== rng) throw new TypeError('IctTrainer: rng must be the Rng the scorer was built with');
     if (!(this.cfg.batchSize >= 2)) throw new RangeError(`IctTrainer: batchSize must be >= 2 (got ${this.cfg.batchSize})`);
+    raisePoolLimitForTraining();
     this.opt = new AdamW(scorer.parameters(), { lr: 0, weightDecay: this.cfg.weightDecay, decay: bertDecayExclusions });
     this.schedule = linearWarmupDecay({ warmupSteps: this.cfg.warmupSteps, totalSteps: this.cfg.steps, peakLr: this.cfg.lr });
     this.batcher = new IctBatcher(corpus, tok, this.cfg, this.cfg.seed);

@@ -7,7 +7,7 @@
  * (reader weights, AdamW moments, the dropout and shuffle RNG states, the data cursor) is written atomically, and a
  * new call resumes from the newest one, so a killed run ends with exactly the weights of an uninterrupted one.
  */
-import { AdamW, Rng, backward, mean, neg, type Tensor } from '../engine/index.js';
+import { AdamW, Rng, backward, mean, neg, type Tensor, raisePoolLimitForTraining } from '../engine/index.js';
 import { loadLatestCheckpoint, saveCheckpoint, type AdamMoments } from '../io/checkpoint.js';
 import type { ArrayToSave } from '../io/safetensors.js';
 import type { JointRow } from '../realm/kaEncoder.js';
@@ -58,6 +58,7 @@ export function warmUpReader(
   const log = o.log ?? (() => {});
   const span = model.encoder.spanLevel;
   const params = model.encoder.parameters();
+  raisePoolLimitForTraining();
   const opt = new AdamW(params, { lr: o.lr, weightDecay: 0.01, decay: realmDecay });
   const rng = new Rng(o.seed + 1);
   const steps = Math.ceil((o.epochs * rows.length) / o.batch);

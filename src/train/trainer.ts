@@ -6,7 +6,7 @@
  * checkpoint so a run killed at any instant (kill -9) continues with the same next step: everything random comes from
  * the task's one Rng, whose state is saved, so the resumed run is bit-identical to an uninterrupted one.
  */
-import { AdamW, backward, bertDecayExclusions, clipGradNorm, linearWarmupDecay, type AdamWState, type Tensor } from '../engine/index.js';
+import { AdamW, backward, bertDecayExclusions, clipGradNorm, linearWarmupDecay, type AdamWState, type Tensor, raisePoolLimitForTraining } from '../engine/index.js';
 import { loadLatestCheckpoint, saveCheckpoint, type AdamMoments, type JsonValue } from '../io/checkpoint.js';
 import type { ArrayToSave } from '../io/safetensors.js';
 import { MetricsLog, type MetricsRecord } from './metricsLog.js';
@@ -94,6 +94,7 @@ export class Trainer {
     if (!(o.lr > 0)) throw new TrainerError(`lr must be > 0 (got ${o.lr})`);
     if (!(Number.isInteger(o.checkpointEvery) && o.checkpointEvery >= 1)) throw new TrainerError(`checkpointEvery must be an integer >= 1 (got ${o.checkpointEvery})`);
     this.params = task.model.parameters();
+    raisePoolLimitForTraining();
     this.opt = new AdamW(this.params, {
       lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay, decay: bertDecayExclusions,
     });

@@ -4,7 +4,7 @@
  * pass (global-norm clip, learning rate from the schedule, AdamW step, gradients cleared), and the common state of
  * the two question-encoder tuners (their optimiser, schedule, tokenised questions and sampler).
  */
-import { AdamW, Rng, bertDecayExclusions, clipGradNorm, linearWarmupDecay, type ParamSource, type Tensor } from '../engine/index.js';
+import { AdamW, Rng, bertDecayExclusions, clipGradNorm, linearWarmupDecay, type ParamSource, type Tensor, raisePoolLimitForTraining } from '../engine/index.js';
 import { encodeQuery, type RetrieverTokenizer, type TokenSeq } from '../retriever/inputs.js';
 import type { OptimSection } from './pretrainConfig.js';
 
@@ -72,6 +72,7 @@ export abstract class QuestionTuner<C extends QuestionTuneSettings> {
   ) {
     if (questions.length < minQuestions) throw new Error(`${name}: need at least ${minQuestions} training question${minQuestions > 1 ? 's' : ''} with an answer-bearing block (got ${questions.length})`);
     for (const e of questions) if (e.positives.length === 0) throw new Error(`${name}: question without positives: ${e.question}`);
+    raisePoolLimitForTraining();
     this.opt = new AdamW(params, { lr: 0, weightDecay: cfg.weightDecay, decay: bertDecayExclusions });
     this.schedule = linearWarmupDecay({ warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, peakLr: cfg.lr });
     this.queries = questions.map((e) => e.query ?? encodeQuery(tok, e.question, cfg.queryLen));

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as E from '../../src/engine/index.js';
-import { Tensor, Rng, alloc, allocUninit, release, setPoolLimit, clearPool, poolStats } from '../../src/engine/index.js';
+import { Tensor, Rng, alloc, allocUninit, release, setPoolLimit, clearPool, poolStats, raisePoolLimitForTraining } from '../../src/engine/index.js';
+import { totalmem } from 'node:os';
 
 test('alloc/release: reuse, zero-fill, views and small arrays ignored, double release ignored, limit', () => {
   clearPool();
@@ -59,6 +60,28 @@ test('at the limit a release evicts the least recently used other sizes, and the
   assert.equal(allocUninit(A), a);
   clearPool();
   setPoolLimit(1 << 30);
+});
+
+test('training loops raise the cap to a quarter of the memory (never lower it); REALM_POOL_MB wins', () => {
+  const saved = process.env.REALM_POOL_MB;
+  try {
+    delete process.env.REALM_POOL_MB;
+    const training = Math.max(1 << 30, Math.floor(totalmem() / 4));
+    setPoolLimit(1000);
+    raisePoolLimitForTraining();
+    assert.equal(poolStats().limitBytes, training);
+    setPoolLimit(2 * training);
+    raisePoolLimitForTraining(); // never lowers
+    assert.equal(poolStats().limitBytes, 2 * training);
+    process.env.REALM_POOL_MB = '64';
+    setPoolLimit(64 * 1024 * 1024);
+    raisePoolLimitForTraining(); // the user's cap stands
+    assert.equal(poolStats().limitBytes, 64 * 1024 * 1024);
+  } finally {
+    if (saved === undefined) delete process.env.REALM_POOL_MB;
+    else process.env.REALM_POOL_MB = saved;
+    setPoolLimit(1 << 30);
+  }
 });
 
 function trainRun(pool: boolean, be: E.Backend, freeActivations = false): { losses: number[]; params: Float32Array[] } {

@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../../src/engine/index.js';
+import { Rng, poolStats, setPoolLimit } from '../../src/engine/index.js';
 import { bertMiniConfig } from '../../src/model/config.js';
 import { BertForMaskedLM } from '../../src/model/mlm.js';
 import { chunkDocuments, chunkSequences, MlmTask, type MlmPairOptions } from '../../src/train/mlmTask.js';
@@ -154,11 +154,15 @@ test('pair mode is refused with bad settings and trains end to end from a config
     };
     assert.throws(() => parsePretrainConfig({ ...base, data: { ...base.data, pairQueryLen: 24 } }, 'test', dir), (e: unknown) => e instanceof PretrainConfigError && /data\.pairQueryLen/.test(String(e)));
     assert.throws(() => parsePretrainConfig({ ...base, data: { ...base.data, pairOwnShare: '0.5' } }, 'test', dir), (e: unknown) => e instanceof PretrainConfigError && /data\.pairOwnShare/.test(String(e)));
+    setPoolLimit(1 << 30);
     await runPretrain(parsePretrainConfig(base, 'test', dir));
     const recs = MetricsLog.read(join(dir, 'out', 'metrics.jsonl'));
     const mean = (a: typeof recs): number => a.reduce((s, r) => s + (r.loss as number), 0) / a.length;
     assert.ok(mean(recs.slice(-10)) < mean(recs.slice(0, 10)) - 0.3, `loss ${mean(recs.slice(0, 10))} -> ${mean(recs.slice(-10))}`);
+    // the trainer raised the buffer pool's cap for training (a quarter of the memory; REALM_POOL_MB would win)
+    if (!process.env.REALM_POOL_MB) assert.equal(poolStats().limitBytes, Math.max(1 << 30, Math.floor(totalmem() / 4)));
   } finally {
+    setPoolLimit(1 << 30);
     rmSync(dir, { recursive: true, force: true });
   }
 });
