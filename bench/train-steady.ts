@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exitOnHelp, benchOption } from './lib/help.js';
 import { runPeer, torchPython } from './lib/peerProcess.js';
-import { machineInfo, markdownTable, updateMarkdownSection, writeJson } from './lib/report.js';
+import { machineInfo, markdownTable, median, updateMarkdownSection, writeJson } from './lib/report.js';
 
 exitOnHelp(import.meta.url);
 const root = new URL('..', import.meta.url).pathname;
@@ -29,10 +29,6 @@ if (!(Number.isInteger(steps) && steps >= 45)) {
   console.error('train-steady: --steps must be an integer >= 45 (an early window of 20 and a late one of 20)');
   process.exit(2);
 }
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const windows = (sec: number[]): { early: number; late: number } => ({ early: median(sec.slice(5, 25)), late: median(sec.slice(-20)) });
 
 // ours: the CLI on a temporary copy of configs/mlm-wide.json

@@ -27,6 +27,7 @@ import {
   BENCH_CONFIG, generateInputs, generateWeights, readInputs, writeFileAtomic, writeInputs, writeSafetensorsF32,
 } from './train-step-data.js';
 import { updateBenchmarksSection } from './train-step-report.js';
+import { median } from './lib/report.js';
 import { exitOnHelp } from './lib/help.js';
 import { timingBackend } from './lib/timing.js';
 import { runPeer, torchPython } from './lib/peerProcess.js';
@@ -42,12 +43,6 @@ function arg(name: string, def: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
 }
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-}
 
 interface OursResult {
   step_ms: number;

@@ -49,6 +49,13 @@ export function markdownTable(header: string[], rows: (string | number | null | 
 }
 
 /** A share as a percentage with one decimal ('–' when absent). */
+/** The median of xs (mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
 export function pct(x: number | null | undefined): string {
   return x == null ? '–' : `${(100 * x).toFixed(1)}%`;
 }

@@ -96,9 +96,8 @@ function touch(n: number, list: Float32Array[]): void {
  * needed; returns false, dropping nothing, when even dropping all of them would not make room.
  */
 function evictFor(n: number, bytes: number): boolean {
-  let other = 0;
-  for (const [size, list] of free) if (size !== n) other += list.length * size * 4;
-  if (heldBytes - other + bytes > limitBytes) return false;
+  const sameSize = (free.get(n)?.length ?? 0) * n * 4; // what eviction may not drop
+  if (sameSize + bytes > limitBytes) return false;
   for (const [size, list] of free) {
     if (size === n) continue;
     while (list.length > 0 && heldBytes + bytes > limitBytes) {
