@@ -48,7 +48,6 @@ export function markdownTable(header: string[], rows: (string | number | null | 
   ].join('\n');
 }
 
-/** A share as a percentage with one decimal ('–' when absent). */
 /** The median of xs (mean of the middle two for an even count). */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -56,6 +55,7 @@ export function median(xs: readonly number[]): number {
   return n % 2 ? s[(n - 1) / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
 }
 
+/** A share as a percentage with one decimal ('–' when absent). */
 export function pct(x: number | null | undefined): string {
   return x == null ? '–' : `${(100 * x).toFixed(1)}%`;
 }
