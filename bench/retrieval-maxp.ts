@@ -8,7 +8,7 @@
 // the model's document embedder); the tail windows are embedded (resumable) into <work>/embeddings-L128-tail-<fp>.
 // Usage: node --import tsx bench/retrieval-maxp.ts <model dir with model.safetensors, config.json, vocab.txt> <work>
 //   (session 18: runs/qa-ict5-nq runs/ict5/work); env THREADS (default 1).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getBackend, Rng } from '../src/engine/index.js';
 import { loadQaSet } from '../src/eval/qa.js';
@@ -16,7 +16,7 @@ import { recallAtK } from '../src/eval/recall.js';
 import { readConfig } from '../src/model/config.js';
 import { encodeQuery } from '../src/retriever/inputs.js';
 import { RealmScorer } from '../src/retriever/scorer.js';
-import { buildIndex, embedCorpus, weightsFingerprint } from '../src/train/embedCorpus.js';
+import { buildIndex, embedCorpus, readEmbeddings, weightsFingerprint } from '../src/train/embedCorpus.js';
 import { readPassageBlocks } from '../src/train/ictSetup.js';
 import { embedTokenized } from '../src/train/refreshJob.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
@@ -36,12 +36,8 @@ const scorer = new RealmScorer(readConfig(join(modelDir, 'config.json')), new Rn
 scorer.load(join(modelDir, 'model.safetensors'));
 const blocks = await readPassageBlocks('enwiki2015_first300_p100');
 const fp = weightsFingerprint(scorer.docEmbedder);
-const man = JSON.parse(readFileSync(join(headDir, 'manifest.json'), 'utf8'));
-if (man.fingerprint !== fp) throw new Error(`head vectors fingerprint ${man.fingerprint} != ${fp}`);
-const dim = scorer.docEmbedder.cfg.retriever_proj_size;
-const head = new Float32Array(blocks.length * dim);
-const chunks = readdirSync(headDir).filter((f) => /^chunk-\d+\.f32$/.test(f)).sort();
-for (const f of chunks) { const k = Number(f.slice(6, 12)); const b = readFileSync(join(headDir, f)); head.set(new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4), k * man.chunkSize * dim); }
+const { vectors: head, numBlocks, dim, blockLen } = readEmbeddings(headDir, fp);
+if (numBlocks !== blocks.length || blockLen !== L) throw new Error(`${headDir}: ${numBlocks} vectors of ${blockLen}-wordpiece windows, expected ${blocks.length} of ${L}`);
 // tails
 const tailIds: number[] = [];
 const tailText: string[] = [];

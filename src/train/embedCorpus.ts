@@ -102,6 +102,41 @@ export function embedBlocks(
 
 const chunkName = (k: number): string => `chunk-${String(k).padStart(6, '0')}.f32`;
 
+/** The committed chunks of an embedding directory laid out as `m` says: the vectors [numBlocks * dim] (zeros where a
+ *  chunk is missing or of the wrong size) and the chunk numbers still to embed. */
+function loadCommittedChunks(dir: string, m: Manifest): { vectors: Float32Array; todo: number[] } {
+  const vectors = new Float32Array(m.numBlocks * m.dim);
+  const todo: number[] = [];
+  for (let k = 0; k < Math.ceil(m.numBlocks / m.chunkSize); k++) {
+    const p = join(dir, chunkName(k));
+    const rows = Math.min(m.chunkSize, m.numBlocks - k * m.chunkSize);
+    if (existsSync(p)) {
+      const buf = readFileSync(p);
+      if (buf.byteLength === rows * m.dim * 4) {
+        vectors.set(new Float32Array(buf.buffer, buf.byteOffset, rows * m.dim), k * m.chunkSize * m.dim);
+        continue;
+      }
+    }
+    todo.push(k);
+  }
+  return { vectors, todo };
+}
+
+/**
+ * Reads the finished vectors of an embedding job's directory without touching it (embedCorpus would delete chunks of
+ * another embedder): throws unless its manifest names `fingerprint` (weightsFingerprint of the document embedder)
+ * and every chunk is committed. Returns the vectors [numBlocks * dim] and the manifest.
+ */
+export function readEmbeddings(dir: string, fingerprint: string): { vectors: Float32Array; numBlocks: number; dim: number; blockLen: number } {
+  const mPath = join(dir, 'manifest.json');
+  if (!existsSync(mPath)) throw new Error(`readEmbeddings: ${dir} has no manifest.json (not an embedding job's directory)`);
+  const m = JSON.parse(readFileSync(mPath, 'utf8')) as Manifest;
+  if (m.fingerprint !== fingerprint) throw new Error(`readEmbeddings: ${dir} holds vectors of embedder ${m.fingerprint}, not ${fingerprint}`);
+  const { vectors, todo } = loadCommittedChunks(dir, m);
+  if (todo.length) throw new Error(`readEmbeddings: ${dir} is incomplete (${todo.length} of ${Math.ceil(m.numBlocks / m.chunkSize)} chunks missing; resume its embedding job)`);
+  return { vectors, numBlocks: m.numBlocks, dim: m.dim, blockLen: m.blockLen };
+}
+
 /** Runs (or resumes) the embedding job over every block of `source`. */
 export function embedCorpus(
   embedder: RealmEmbedder, tok: RetrieverTokenizer, source: BlockSource, config: Partial<EmbedJobConfig> & { outDir: string },
@@ -128,21 +163,8 @@ export function embedCorpus(
     for (const f of readdirSync(cfg.outDir)) if (/^chunk-\d+\.f32$/.test(f)) rmSync(join(cfg.outDir, f));
     writeFileAtomicSync(mPath, `${JSON.stringify(manifest, null, 2)}\n`);
   }
-  const vectors = new Float32Array(n * dim);
+  const { vectors, todo } = loadCommittedChunks(cfg.outDir, manifest);
   const nChunks = Math.ceil(n / cfg.chunkSize);
-  const todo: number[] = [];
-  for (let k = 0; k < nChunks; k++) {
-    const p = join(cfg.outDir, chunkName(k));
-    const rows = Math.min(cfg.chunkSize, n - k * cfg.chunkSize);
-    if (existsSync(p)) {
-      const buf = readFileSync(p);
-      if (buf.byteLength === rows * dim * 4) {
-        vectors.set(new Float32Array(buf.buffer, buf.byteOffset, rows * dim), k * cfg.chunkSize * dim);
-        continue;
-      }
-    }
-    todo.push(k);
-  }
   const todoBlocks = todo.reduce((s, k) => s + Math.min(cfg.chunkSize, n - k * cfg.chunkSize), 0);
   if (todo.length < nChunks) log(`embed: resuming, ${nChunks - todo.length}/${nChunks} chunks already committed`);
   const t0 = performance.now();

@@ -6,14 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/engine/index.js';
 import { bertMiniConfig } from '../../src/model/config.js';
 import { RealmEmbedder } from '../../src/model/embedder.js';
 import { encodeBlock, packBatch } from '../../src/retriever/inputs.js';
-import { buildIndex, embedCorpus, reembedBlocks, weightsFingerprint, type BlockSource } from '../../src/train/embedCorpus.js';
+import { buildIndex, embedCorpus, readEmbeddings, reembedBlocks, weightsFingerprint, type BlockSource } from '../../src/train/embedCorpus.js';
 import { FlatIndex } from '../../src/index/flat.js';
 
 const tok = {
@@ -118,6 +118,25 @@ test('index from the job matches brute force; reembedBlocks refreshes ids after 
     for (let k = 0; k < 8; k++) s00 += q0[k] * q0[k];
     assert.ok(Math.abs(res.scores[pos] - s00) < 1e-4);
     assert.throws(() => reembedBlocks(e, tok, src, [40], index), /out of range/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('readEmbeddings returns a finished job\'s vectors, and refuses another embedder\'s or an unfinished directory without deleting anything', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'embed-'));
+  try {
+    const src = source(21, 7);
+    const e = embedder(8);
+    const r = embedCorpus(e, tok, src, { ...quiet, outDir: dir, chunkSize: 8, batchSize: 4 });
+    const read = readEmbeddings(dir, weightsFingerprint(e));
+    assert.deepEqual([read.numBlocks, read.dim, read.blockLen], [21, 8, 32]);
+    assert.deepEqual(Array.from(read.vectors), Array.from(r.vectors));
+    assert.throws(() => readEmbeddings(dir, 'deadbeef'), /vectors of embedder .* not deadbeef/);
+    assert.equal(readdirSync(dir).filter((f) => f.startsWith('chunk-')).length, 3, 'a refused read deletes nothing');
+    unlinkSync(join(dir, 'chunk-000001.f32'));
+    assert.throws(() => readEmbeddings(dir, weightsFingerprint(e)), /incomplete \(1 of 3 chunks missing/);
+    assert.throws(() => readEmbeddings(join(dir, 'nope'), weightsFingerprint(e)), /no manifest\.json/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
