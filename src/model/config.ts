@@ -73,6 +73,13 @@ export interface RealmConfig {
    *  embedders' num_hidden_layers (e.g. a reader deepened by progressive stacking, src/model/stack.ts). Absent in HF
    *  checkpoints: every BERT then has num_hidden_layers, as in HF. */
   reader_num_hidden_layers?: number;
+  /** Ours, not HF's: the reader's own width, heads and FFN size when it is wider than the embedders (e.g. a reader
+   *  trunk pre-trained wider than the ICT retriever it is paired with). The reader only reads tokens and the
+   *  embedders only emit retriever_proj_size vectors, so the two sides share no hidden state. Absent in HF
+   *  checkpoints: every BERT then has hidden_size / num_attention_heads / intermediate_size, as in HF. */
+  reader_hidden_size?: number;
+  reader_num_attention_heads?: number;
+  reader_intermediate_size?: number;
   /** Always "realm" when written. */
   model_type?: string;
   /** Class names the weights belong to (HF convention), e.g. ["RealmKnowledgeAugEncoder"]. */
@@ -185,7 +192,7 @@ export function parseConfig(json: unknown, file = '<object>'): RealmConfig {
       }
     } else if (key === 'reader_copy_head') {
       if (typeof v !== 'boolean' && v !== 'span') throw new ConfigError(file, `expected true, false or "span", got ${JSON.stringify(v)}`, key);
-    } else if (key === 'reader_num_hidden_layers') {
+    } else if (READER_SHAPE_KEYS.includes(key)) {
       if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new ConfigError(file, `expected an integer >= 1, got ${JSON.stringify(v)}`, key);
     } else if (key === 'model_type') {
       if (typeof v !== 'string') throw new ConfigError(file, `expected a string, got ${JSON.stringify(v)}`, key);
@@ -202,12 +209,28 @@ export function parseConfig(json: unknown, file = '<object>'): RealmConfig {
       'num_attention_heads',
     );
   }
+  const reader = readerTrunkConfig(cfg);
+  if (reader.hidden_size % reader.num_attention_heads !== 0) {
+    throw new ConfigError(
+      file, `the reader's hidden size ${reader.hidden_size} is not a multiple of its ${reader.num_attention_heads} attention heads`,
+      cfg.reader_num_attention_heads !== undefined ? 'reader_num_attention_heads' : 'reader_hidden_size',
+    );
+  }
   return cfg;
 }
 
-/** The configuration of the knowledge-augmented encoder's BERT: `cfg` with num_hidden_layers = reader_num_hidden_layers when set. */
+/** Our reader-shape extensions (each an integer >= 1 overriding the BERT field of the same name without `reader_`). */
+const READER_SHAPE_KEYS: readonly string[] = ['reader_num_hidden_layers', 'reader_hidden_size', 'reader_num_attention_heads', 'reader_intermediate_size'];
+
+/** The configuration of the knowledge-augmented encoder's BERT: `cfg` with num_hidden_layers, hidden_size,
+ *  num_attention_heads and intermediate_size replaced by their `reader_*` extensions where set. */
 export function readerTrunkConfig(cfg: RealmConfig): RealmConfig {
-  return cfg.reader_num_hidden_layers === undefined ? cfg : { ...cfg, num_hidden_layers: cfg.reader_num_hidden_layers };
+  const out = { ...cfg };
+  if (cfg.reader_num_hidden_layers !== undefined) out.num_hidden_layers = cfg.reader_num_hidden_layers;
+  if (cfg.reader_hidden_size !== undefined) out.hidden_size = cfg.reader_hidden_size;
+  if (cfg.reader_num_attention_heads !== undefined) out.num_attention_heads = cfg.reader_num_attention_heads;
+  if (cfg.reader_intermediate_size !== undefined) out.intermediate_size = cfg.reader_intermediate_size;
+  return out;
 }
 
 /** Read and validate a config.json (HF or ours). */

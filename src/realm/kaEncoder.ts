@@ -12,8 +12,9 @@
  * one padded [R, T] BERT pass, and hidden states are gathered only at x's masked positions before the head.
  * With `reader_copy_head: true` in the config (ours, off by default) a pointer-generator head (./copyHead.ts, `cls.copy.*`)
  * mixes copying a block token into p(y_j|z,x); with `reader_copy_head: "span"` (./spanCopyHead.ts, same parameters) it
- * copies a whole window of the block into p(y|z,x) of the span. `reader_num_hidden_layers` (ours) gives the trunk its own
- * depth (the embedders keep num_hidden_layers).
+ * copies a whole window of the block into p(y|z,x) of the span. The `reader_*` config extensions (ours:
+ * reader_num_hidden_layers, reader_hidden_size, reader_num_attention_heads, reader_intermediate_size) give the trunk and
+ * its heads their own depth and width (the embedders keep the BERT fields).
  */
 import { Rng, Tensor, crossEntropy, logSoftmax, neg, reshape } from '../engine/index.js';
 import { BertModel, type BertInputs } from '../model/bert.js';
@@ -91,10 +92,11 @@ export class KnowledgeAugEncoder {
   constructor(cfg: RealmConfig, rng: Rng, opts: KnowledgeAugEncoderOptions = {}) {
     this.cfg = cfg;
     this.store = opts.store ?? new ParamStore();
-    this.bert = new BertModel(readerTrunkConfig(cfg), rng, 'realm', { store: this.store, init: false });
-    this.head = new MlmHead(cfg, this.store, this.bert.wordEmbeddings, 'cls.predictions');
-    this.copy = cfg.reader_copy_head === 'span' ? new SpanCopyHead(cfg, this.store)
-      : cfg.reader_copy_head === true ? new CopyHead(cfg, this.store) : null;
+    const trunk = readerTrunkConfig(cfg); // the reader's own depth / width when the config sets reader_* (ours)
+    this.bert = new BertModel(trunk, rng, 'realm', { store: this.store, init: false });
+    this.head = new MlmHead(trunk, this.store, this.bert.wordEmbeddings, 'cls.predictions');
+    this.copy = cfg.reader_copy_head === 'span' ? new SpanCopyHead(trunk, this.store)
+      : cfg.reader_copy_head === true ? new CopyHead(trunk, this.store) : null;
     if (opts.init !== false) {
       const own = new ParamStore();
       for (const [name, t] of this.parameters()) {

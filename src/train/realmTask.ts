@@ -147,6 +147,13 @@ function warmStart(model: RealmPretrainModel, cfg: PretrainConfig, log: (l: stri
       const filled = new Set([...src.keys()].flatMap((x) => [trunk(x), `embedder.${trunk(x)}`, `query_embedder.${trunk(x)}`]));
       const fresh = [...all.keys()].filter((k) => k.includes('realm.encoder.layer.') && !filled.has(k));
       if (fresh.length) log(`init: warning: ${fresh.length} encoder-layer tensors are not in ${cfg.model.init} and keep their initialisation (${some(fresh)})`);
+      // a BERT of another width than a trunk (a reader wider than its embedders, reader_hidden_size) fills only the
+      // trunk it fits; the other keeps its initialisation unless model.retrieverInit replaces it: say so
+      const misfit = [...src].flatMap(([x, arr]) => [trunk(x), `embedder.${trunk(x)}`, `query_embedder.${trunk(x)}`]
+        .filter((k) => all.has(k) && all.get(k)!.size !== arr.data.length));
+      if (misfit.length) {
+        log(`init: warning: ${misfit.length} model tensors have another shape than in ${cfg.model.init} and keep their initialisation (${some(misfit)})${cfg.model.retrieverInit ? ' until model.retrieverInit' : ''}`);
+      }
     }
     log(`init: ${n} tensors from ${cfg.model.init}`);
   }

@@ -96,3 +96,28 @@ test('reader_num_hidden_layers: validated, gives the reader its own depth, embed
   const embedderLayers = new Set([...model.scorer.parameters().keys()].map((n) => /encoder\.layer\.(\d+)\./.exec(n)?.[1]).filter(Boolean));
   assert.deepEqual([...embedderLayers].sort(), ['0', '1']);
 });
+
+test('reader_hidden_size / reader_num_attention_heads / reader_intermediate_size: validated, give the reader and its heads their own width, embedders keep the BERT fields', () => {
+  for (const key of ['reader_hidden_size', 'reader_num_attention_heads', 'reader_intermediate_size']) {
+    for (const bad of [0, 1.5, '4']) {
+      assert.throws(() => parseConfig({ [key]: bad }, 'c.json'), (e: unknown) => e instanceof ConfigError && e.message.includes(key));
+    }
+  }
+  // the reader's heads must divide the reader's width (not the embedders')
+  assert.throws(() => parseConfig({ hidden_size: 8, num_attention_heads: 2, reader_hidden_size: 12, reader_num_attention_heads: 5 }, 'c.json'),
+    (e: unknown) => e instanceof ConfigError && /reader_num_attention_heads/.test(e.message));
+  assert.throws(() => parseConfig({ hidden_size: 8, num_attention_heads: 2, reader_hidden_size: 9 }, 'c.json'),
+    (e: unknown) => e instanceof ConfigError && /reader_hidden_size/.test(e.message));
+  const cfg = bertMiniConfig({ ...BASE, reader_hidden_size: 12, reader_num_attention_heads: 3, reader_intermediate_size: 20, reader_copy_head: 'span' });
+  const t = readerTrunkConfig(cfg);
+  assert.deepEqual([t.hidden_size, t.num_attention_heads, t.intermediate_size, t.num_hidden_layers], [12, 3, 20, 2]);
+  const model = new RealmPretrainModel(cfg, { clsId: 2, sepId: 3, padId: 0 }, new Rng(1), { k: 1, marginal: 'span' });
+  const enc = model.encoder.parameters();
+  assert.deepEqual(enc.get('realm.embeddings.word_embeddings.weight')!.shape, [19, 12]);
+  assert.deepEqual(enc.get('realm.encoder.layer.1.intermediate.dense.weight')!.shape, [20, 12]);
+  assert.deepEqual(enc.get('cls.predictions.transform.dense.weight')!.shape, [12, 12]);
+  for (const [name, p] of enc) if (name.startsWith('cls.copy.')) assert.ok(p.shape.every((d) => d !== 8), `${name} [${p.shape}] has the embedders' width`);
+  const sc = model.scorer.parameters();
+  const emb = [...sc].find(([n]) => n.endsWith('embeddings.word_embeddings.weight'))!;
+  assert.deepEqual(emb[1].shape, [19, 8]);
+});

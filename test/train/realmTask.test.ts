@@ -144,3 +144,48 @@ test('deeper reader (reader_num_hidden_layers): a REALM file with it loads every
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('wider reader (reader_hidden_size): an MLM BERT of the reader\'s width fills the reader, the narrower embedders come from model.retrieverInit, and the run trains and exports a model that loads again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'realm-wide-'));
+  try {
+    const { corpus, vocab } = await writeTinyCorpus(dir);
+    const H = TINY_MODEL.hidden_size;
+    const wideBert = { ...TINY_MODEL, hidden_size: 2 * H, num_attention_heads: 4, intermediate_size: 4 * H };
+    const mlm = await runPretrain(parsePretrainConfig({
+      task: 'mlm', seed: 5, outputDir: join(dir, 'mlm'), threads: 1, model: { vocab, config: wideBert },
+      data: { corpus, seqLen: 24 }, optim: { steps: 1, batchSize: 2, warmupSteps: 0 }, log: { quiet: true },
+    }, 'mlm', dir));
+    const retriever = await runPretrain(parsePretrainConfig({ ...tinyRealmConfig(corpus, vocab, join(dir, 'retriever'), 1) }, 'r', dir));
+    const config = { ...TINY_MODEL, reader_hidden_size: 2 * H, reader_num_attention_heads: 4, reader_intermediate_size: 4 * H, reader_copy_head: 'span' };
+    const cfg = (name: string) => parsePretrainConfig({
+      ...tinyRealmConfig(corpus, vocab, join(dir, name), 4),
+      model: { vocab, config, init: mlm.modelDir, retrieverInit: join(retriever.modelDir!, 'model.safetensors') },
+    }, name, dir);
+    const { buildRealmTask } = await import('../../src/train/realmTask.js');
+    const logs: string[] = [];
+    const built = await buildRealmTask(cfg('build'), (l) => logs.push(l));
+    const w = built.task.model.stateDict();
+    const mlmW = loadSafetensors(join(mlm.modelDir!, 'model.safetensors')).tensors;
+    const retrW = loadSafetensors(join(retriever.modelDir!, 'model.safetensors')).tensors;
+    const word = 'realm.embeddings.word_embeddings.weight';
+    assert.deepEqual(w.get(word)!.shape, [mlmW.get('bert.embeddings.word_embeddings.weight')!.shape[0], 2 * H]);
+    assert.deepEqual(w.get(word)!.data, mlmW.get('bert.embeddings.word_embeddings.weight')!.data, 'the reader comes from the wide MLM BERT');
+    assert.deepEqual(w.get('cls.predictions.transform.dense.weight')!.shape, [2 * H, 2 * H]);
+    assert.deepEqual(w.get(`embedder.${word}`)!.shape, [w.get(word)!.shape[0], H]);
+    assert.deepEqual(w.get(`query_embedder.${word}`)!.data, retrW.get(`query_embedder.${word}`)!.data, 'the embedders come from model.retrieverInit');
+    assert.ok(logs.some((l) => /warning: \d+ model tensors have another shape than in .* keep their initialisation .*until model.retrieverInit/.test(l)), logs.join('\n'));
+    await built.task.close?.();
+
+    const r = await runPretrain(cfg('run'));
+    assert.equal(r.step, 4);
+    for (const x of MetricsLog.read(join(dir, 'run', 'metrics.jsonl'))) assert.ok(Number.isFinite(x.loss) && (x.loss as number) > 0);
+    const { Realm } = await import('../../src/api/realm.js');
+    const realm = await Realm.load({ modelDir: r.modelDir!, log: () => {} });
+    assert.equal(realm.model.encoder.bert.wordEmbeddings.shape[1], 2 * H, 'the exported config keeps the reader\'s width');
+    const out = await realm.fill('Ada Lovelace was born in [MASK].', { top: 2 });
+    assert.equal(out.predictions.length, 2);
+    assert.ok(out.predictions.every((p) => p.prob > 0 && p.prob <= 1));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
