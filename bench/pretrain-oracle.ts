@@ -72,6 +72,18 @@ function main(): void {
     process.stderr.write(`pretrain-oracle: ${n} query-embedder tensors from ${qFrom}\n`);
   }
   const cache = new BlockTokenCache(store, tok);
+  /** Progress of an evaluation pass: redrawn in place on a TTY, a line per tenth of the sentences in a log. */
+  const progress = (what: string): ((done: number) => void) => {
+    let tenth = 0; // tenths already logged
+    return (done) => {
+      const n = examples.length;
+      if (process.stderr.isTTY) process.stderr.write(`\r  ${what}: ${done}/${n}${done === n ? '\n' : ''}`);
+      else if (Math.floor((10 * done) / n) > tenth) {
+        tenth = Math.floor((10 * done) / n);
+        process.stderr.write(`  ${what}: ${done}/${n}\n`);
+      }
+    };
+  };
   const nullFrom = benchOption('null-from');
   const nullDists: SpanDistribution[] = [];
   if (nullFrom) {
@@ -79,6 +91,7 @@ function main(): void {
     const other = loadRealmModel(nullFrom).model;
     evaluateHeldOut(other, examples, null, cache, store, banned, {
       k: 0, exclude: 'document', groups, batchSize: 8, beam: 5, onExample: (v) => void nullDists.push(v.dists[0]),
+      onProgress: progress(`null documents of ${nullFrom}`),
     });
   }
 
@@ -90,23 +103,25 @@ function main(): void {
     const off = v.logPz.length - v.ids.length; // the null document first
     return v.logPz.map((_, c) => (c < off ? 0 : s[c - off]));
   };
-  const rules: Record<string, (v: HeldOutExampleView) => readonly number[]> = {
-    prior: (v: HeldOutExampleView) => v.logPz,
-    uniform: (v: HeldOutExampleView) => v.logPz.map(() => 0),
-    oracle: (v: HeldOutExampleView) => {
+  /** A decision rule: the scores over the candidates (log p(z|x) up to a constant) and, when it changes them, the
+   *  candidates' span distributions (--null-from swaps the null document's); `at` is the example's number. */
+  type RuleFn = (v: HeldOutExampleView, at: number) => { scores: readonly number[]; dists?: readonly SpanDistribution[] };
+  const rules: Record<string, RuleFn> = {
+    prior: (v) => ({ scores: v.logPz }),
+    uniform: (v) => ({ scores: v.logPz.map(() => 0) }),
+    oracle: (v) => {
       const any = v.hasAnswer.some((h) => h);
-      return v.hasAnswer.map((h, c) => (h || (!any && c === 0 && model.opts.nullDocument) ? 0 : -Infinity));
+      return { scores: v.hasAnswer.map((h, c) => (h || (!any && c === 0 && model.opts.nullDocument) ? 0 : -Infinity)) };
     },
   };
   for (const b of betas) {
-    rules[`hybrid@${b}`] = (v) => { const s = bm25Of(v); return v.logPz.map((l, c) => l + b * s[c]); };
-    rules[`bm25@${b}`] = (v) => bm25Of(v).map((x) => b * x);
+    rules[`hybrid@${b}`] = (v) => { const s = bm25Of(v); return { scores: v.logPz.map((l, c) => l + b * s[c]) }; };
+    rules[`bm25@${b}`] = (v) => ({ scores: bm25Of(v).map((x) => b * x) });
   }
+  if (nullFrom) rules[`prior, null from ${nullFrom}`] = (v, at) => ({ scores: v.logPz, dists: [nullDists[at], ...v.dists.slice(1)] });
   type Rule = string;
   const names = Object.keys(rules) as Rule[];
-  const nullRule = `prior, null from ${nullFrom}`;
-  if (nullFrom) names.push(nullRule);
-  let at = 0; // example number, for nullDists
+  let at = 0; // example number
   const beam = 5; // candidate fillings per document, in the evaluation and in every rule
   const hits = Object.fromEntries(names.map((rule) => [rule, { all: 0, inCandidate: 0 }])) as Record<Rule, { all: number; inCandidate: number }>;
   let inCandidate = 0;
@@ -128,18 +143,18 @@ function main(): void {
     onExample: (v) => {
       const has = v.hasAnswer.some((h) => h);
       if (has) inCandidate++;
-      const swapped = nullFrom ? [nullDists[at], ...v.dists.slice(1)] : v.dists;
-      at++;
       for (const rule of names) {
-        const best = rule === nullRule ? rankFillings(swapped, v.logPz, beam, banned)[0]?.ids ?? []
-          : rankFillings(v.dists, rules[rule](v), beam, banned)[0]?.ids ?? [];
+        const { scores, dists } = rules[rule](v, at);
+        const best = rankFillings(dists ?? v.dists, scores, beam, banned)[0]?.ids ?? [];
         const ok = best.length === v.truth.length && best.every((t, j) => t === v.truth[j]);
         if (rule === 'prior' && ok !== v.correct) throw new Error('the prior rule disagrees with the evaluation');
         if (ok) { hits[rule].all++; if (has) hits[rule].inCandidate++; }
         if (rule === 'oracle' && has && !v.correct) misses[ok ? 'choice' : 'reader']++;
       }
       if (has && !v.correct && !answerVisible(v)) misses.outside_window++;
+      at++;
     },
+    onProgress: progress('evaluate'),
   });
   store.close();
   const n = r.n;
