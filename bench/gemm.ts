@@ -1,12 +1,15 @@
 /**
- * GEMM benchmark (`npx tsx bench/gemm.ts [--budget 0.25]`): GFLOP/s of the native sgemm at 1024^3 and at the
- * BERT-mini shapes (hidden 256, FFN 1024, 128-token sequences, 4 heads of 64), on 1 and 2 threads, for our own
- * BLIS-style kernels and OpenBLAS (when linked), plus the pure-TypeScript backend on one small shape. Prints a table,
- * writes bench/results/gemm.json and the BENCHMARKS.md section between the gemm markers. Each cell is the best of
- * repeated timed runs within a time budget; the whole run takes well under a minute. Wall-clock numbers on a shared machine are noisy (load average is recorded);
- * `cpuGflops` divides by process CPU time instead, a steadier estimate of per-core efficiency under contention.
+ * GEMM benchmark (`npx tsx bench/gemm.ts [--budget 0.25] [--peers torch|none]`): GFLOP/s of the native sgemm at
+ * 1024^3 and at the BERT shapes (hidden 256, FFN 1024, 128-token sequences, 4 heads of 64), on 1 and 2 threads, for
+ * our own BLIS-style kernels and OpenBLAS (when linked), beside PyTorch's torch.mm / torch.bmm on the same shapes and
+ * threads (bench/peers/torch_gemm.py; skipped with a note when no Python with torch is found), plus the pure-TypeScript
+ * backend on one small shape, and the machine's measured FMA peak (the addon's register-only loop) for scale. Prints a
+ * table, writes bench/results/gemm.json and the BENCHMARKS.md section between the gemm markers. Each cell is the best
+ * of repeated timed runs within a time budget; the whole run takes well under a minute. Wall-clock numbers on a shared
+ * machine are noisy (load average is recorded); `cpuGflops` divides by process CPU time instead, a steadier estimate
+ * of per-core efficiency under contention.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +17,9 @@ import { jsBackend } from '../src/engine/backends/js.js';
 import { nativeAddon, tryLoadNative } from '../src/engine/backends/native.js';
 import { writeFileAtomicSync } from '../src/io/atomic.js';
 import type { Backend } from '../src/engine/backend.js';
-import { exitOnHelp } from './lib/help.js';
+import { benchOption, exitOnHelp } from './lib/help.js';
+import { runPeer, torchPython } from './lib/peerProcess.js';
+import { updateMarkdownSection } from './lib/report.js';
 
 exitOnHelp(import.meta.url);
 
@@ -143,10 +148,36 @@ function main(): void {
   }
   const small = SHAPES[6];
   cells.push(measure(jsBackend, small, 'js', 1, Math.max(budget, 0.5)));
+  const peak = [1, 2].map((t) => addon.fmaPeak(t, 300)); // GFLOP/s of a register-only FMA loop, the ceiling
+  // the peer: PyTorch on the same shapes (its wall-clock GFLOP/s; CPU time is not measured in the peer)
+  const notes: string[] = [];
+  let torchVersion: string | null = null;
+  if ((benchOption('peers') ?? 'torch').includes('torch')) {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+    const py = torchPython(root);
+    if (!py) notes.push('PyTorch skipped: no Python with torch found (set TORCH_PYTHON, or pip install torch into .venv)');
+    else {
+      const { result, note } = runPeer(join(root, 'bench/peers'), 'torch', py, ['torch_gemm.py', '--budget', String(budget)], 10 * 60_000);
+      if (note) notes.push(note);
+      if (result) {
+        torchVersion = String(result.torch_version);
+        for (const c of result.cells as { shape: string; threads: number; gflops: number; ms_per_call: number }[]) {
+          cells.push({ shape: c.shape, impl: `torch ${torchVersion}`, threads: c.threads, gflops: c.gflops, cpuGflops: NaN, msPerCall: c.ms_per_call });
+        }
+      }
+    }
+  }
+  const order = (c: Cell): number => c.threads * 1000 + SHAPES.findIndex((x) => x.name === c.shape) * 10 + (c.impl === 'js' ? 9 : c.impl.startsWith('torch') ? 5 : 0);
+  cells.sort((a, b) => order(a) - order(b));
+  // ours / PyTorch per shape and thread count (wall clock, best of each)
+  const ratios = cells.filter((c) => c.impl.startsWith('own')).flatMap((c) => {
+    const t = cells.find((x) => x.impl.startsWith('torch') && x.shape === c.shape && x.threads === c.threads);
+    return t ? [{ shape: c.shape, threads: c.threads, ours_over_torch: c.gflops / t.gflops }] : [];
+  });
 
-  const rows = cells.map((c) => [c.shape, c.impl, String(c.threads), c.gflops.toFixed(1), c.cpuGflops.toFixed(1),
-    c.msPerCall.toFixed(3)]);
-  const head = ['shape', 'impl', 'threads', 'GFLOP/s', 'GFLOP/s(cpu)', 'ms/call'];
+  const rows = cells.map((c) => [c.shape, c.impl, String(c.threads), c.gflops.toFixed(1),
+    Number.isNaN(c.cpuGflops) ? '–' : c.cpuGflops.toFixed(1), `${Math.round((100 * c.gflops) / peak[c.threads - 1].gflops)}`, c.msPerCall.toFixed(3)]);
+  const head = ['shape', 'impl', 'threads', 'GFLOP/s', 'GFLOP/s(cpu)', '% of FMA peak', 'ms/call'];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]): string => r.map((v, i) => (i < 2 ? v.padEnd(width[i]) : v.padStart(width[i]))).join('  ');
   console.log(`gemm: ${addon.gemmImpl()}, cpu avx2=${info.avx2} avx512f=${info.avx512f}, load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}`);
@@ -155,38 +186,37 @@ function main(): void {
 
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'gemm.json');
   mkdirSync(dirname(out), { recursive: true });
+  for (const r of ratios) console.log(`ours / PyTorch ${r.shape}, ${r.threads} thread(s): ${r.ours_over_torch.toFixed(2)}x`);
   const result = {
     date: new Date().toISOString(),
     gemm: info,
+    fma_peak_gflops: { 1: peak[0].gflops, 2: peak[1].gflops, isa: peak[0].isa },
     loadAverage: { start: load0, end: loadavg()[0] },
     note: 'best-of timings on a shared 2-core VM; wall-clock GFLOP/s are noisy, cpuGflops = flops / process CPU time * threads',
+    torch_version: torchVersion, notes,
+    ratios_vs_torch: ratios,
     cells,
   };
   writeFileAtomicSync(out, JSON.stringify(result, null, 2) + '\n');
   const md = join(dirname(fileURLToPath(import.meta.url)), '..', 'BENCHMARKS.md');
-  updateGemmSection(md, [
+  const geo = (t: number): string => {
+    const rs = ratios.filter((r) => r.threads === t).map((r) => r.ours_over_torch);
+    return rs.length ? `${Math.exp(rs.reduce((a, r) => a + Math.log(r), 0) / rs.length).toFixed(2)}x` : '–';
+  };
+  updateMarkdownSection(md, 'gemm', [
     '## GEMM (sgemm GFLOP/s, issue 3)', '',
     `${result.date}, ${info.describe}, AVX2 ${info.avx2}, AVX-512F ${info.avx512f}; load average ${load0.toFixed(2)} -> ${result.loadAverage.end.toFixed(2)} on 2 cores.`,
     'Best of repeated runs; "cpu" = flops / process CPU time x threads (steadier than wall clock on a loaded machine).',
-    'Peak of one core here: ~78 GFLOP/s (2.45 GHz x 2 FMA x 8 lanes x 2).', '',
+    `Measured FMA peak here (the addon's register-only ${peak[0].isa} loop): ${peak[0].gflops.toFixed(0)} GFLOP/s on 1 thread, ${peak[1].gflops.toFixed(0)} on 2. ` +
+      `Peer: PyTorch ${torchVersion ?? '(not run)'} torch.mm / torch.bmm on the same shapes (bench/peers/torch_gemm.py).`,
+    '',
     `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
     ...rows.map((r) => `| ${r.join(' | ')} |`), '',
-    'Reproduce: `npx tsx bench/gemm.ts` (results: bench/results/gemm.json).',
+    `Ours / PyTorch GFLOP/s (above 1 = ours faster), geometric mean over the ${SHAPES.length} shapes: **${geo(1)}** at 1 thread, **${geo(2)}** at 2.${notes.length ? ` Notes: ${notes.join('; ')}.` : ''}`,
+    '',
+    'Reproduce: `npx tsx bench/gemm.ts` (machine otherwise idle; results: bench/results/gemm.json).',
   ].join('\n'));
   console.log(`wrote ${out} and the BENCHMARKS.md gemm section`);
-}
-
-/** Replaces (or appends) the section between the gemm markers of BENCHMARKS.md, atomically. */
-function updateGemmSection(path: string, body: string): void {
-  const START = '<!-- gemm:start -->';
-  const END = '<!-- gemm:end -->';
-  const section = `${START}\n${body}\n${END}`;
-  let text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const a = text.indexOf(START);
-  const b = text.indexOf(END);
-  if (a >= 0 && b > a) text = text.slice(0, a) + section + text.slice(b + END.length);
-  else text = `${text.replace(/\n*$/, '\n\n')}${section}\n`;
-  writeFileAtomicSync(path, text);
 }
 
 main();
