@@ -125,7 +125,7 @@ function loadCommittedChunks(dir: string, m: Manifest): { vectors: Float32Array;
 /**
  * Reads the finished vectors of an embedding job's directory without touching it (embedCorpus would delete chunks of
  * another embedder): throws unless its manifest names `fingerprint` (weightsFingerprint of the document embedder)
- * and every chunk is committed. Returns the vectors [numBlocks * dim] and the manifest.
+ * and every chunk is committed. Returns the vectors [numBlocks * dim] with the manifest's numBlocks, dim and blockLen.
  */
 export function readEmbeddings(dir: string, fingerprint: string): { vectors: Float32Array; numBlocks: number; dim: number; blockLen: number } {
   const mPath = join(dir, 'manifest.json');
