@@ -1,12 +1,16 @@
 /**
  * Per-step profile of the BERT-mini train step (issue 3 benchmark model): times forward / backward / optimiser and
  * every backend kernel family of one step, so the JS-side remainder (step - kernels) is visible. Development aid.
+ * `--model wide`: configs/mlm-wide.json's encoder instead (hidden 256, 4 layers, 4 heads, FFN 1024, vocab 8000) on a
+ * synthetic batch of its shape (64 rows of 80-157 wordpieces, padded to 157; 15 % of real tokens masked). The buffer
+ * pool's cap is raised as the training loops raise it (raisePoolLimitForTraining).
  *
- * Run: npx tsx bench/train-step-profile.ts [--threads 1] [--steps 8]
+ * Run: npx tsx bench/train-step-profile.ts [--threads 1] [--steps 8] [--model mini|wide]
  */
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { AdamW, Rng, backward, bertDecayExclusions, getBackend, setBackend } from '../src/engine/index.js';
+import { raisePoolLimitForTraining } from '../src/engine/pool.js';
 import { bertMiniConfig } from '../src/model/config.js';
 import { BertForMaskedLM } from '../src/model/mlm.js';
 import { BENCH_CONFIG, readInputs } from './train-step-data.js';
@@ -30,19 +34,40 @@ const keyOf: TimingKey = (name, a) => {
   return name;
 };
 
-const inp = readInputs(join(root, 'bench/peers/train_step_inputs.json'));
-const cfg = bertMiniConfig({
-  vocab_size: BENCH_CONFIG.vocab_size, hidden_act: 'gelu', pad_token_id: 0,
-  hidden_dropout_prob: BENCH_CONFIG.hidden_dropout_prob, attention_probs_dropout_prob: BENCH_CONFIG.attention_probs_dropout_prob,
-});
+raisePoolLimitForTraining();
+const wide = arg('model', 'mini') === 'wide';
+/** The wide mode's synthetic batch: B rows of 80..T real tokens (random ids), 15 % of them masked. */
+function wideBatch(B: number, T: number, V: number) {
+  const rng = new Rng(3);
+  const mask = new Uint8Array(B * T);
+  const pos: number[] = [];
+  for (let b = 0; b < B; b++) {
+    const n = 80 + rng.int(T - 80 + 1);
+    mask.fill(1, b * T, b * T + n);
+    for (let i = 0; i < n; i++) if (rng.uniform() < 0.15) pos.push(b * T + i);
+  }
+  return {
+    batch: { inputIds: Int32Array.from({ length: B * T }, () => 5 + rng.int(V - 5)), tokenTypeIds: new Int32Array(B * T), attentionMask: mask, batch: B, seqLen: T },
+    positions: Int32Array.from(pos), labels: Int32Array.from(pos, () => 5 + rng.int(V - 5)),
+  };
+}
+const cfg = wide
+  ? bertMiniConfig({ vocab_size: 8000, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: 256, pad_token_id: 0 })
+  : bertMiniConfig({
+    vocab_size: BENCH_CONFIG.vocab_size, hidden_act: 'gelu', pad_token_id: 0,
+    hidden_dropout_prob: BENCH_CONFIG.hidden_dropout_prob, attention_probs_dropout_prob: BENCH_CONFIG.attention_probs_dropout_prob,
+  });
 const model = new BertForMaskedLM(cfg, new Rng(1), 'bert');
-const tr = inp.train;
-const batch = {
-  inputIds: Int32Array.from(tr.inputIds), tokenTypeIds: Int32Array.from(tr.tokenTypeIds),
-  attentionMask: Uint8Array.from(tr.attentionMask), batch: tr.batch, seqLen: tr.seqLen,
-};
-const positions = Int32Array.from(tr.maskedPositions);
-const labels = Int32Array.from(tr.maskedLabels);
+const { batch, positions, labels } = wide ? wideBatch(64, 157, 8000) : (() => {
+  const tr = readInputs(join(root, 'bench/peers/train_step_inputs.json')).train;
+  return {
+    batch: {
+      inputIds: Int32Array.from(tr.inputIds), tokenTypeIds: Int32Array.from(tr.tokenTypeIds),
+      attentionMask: Uint8Array.from(tr.attentionMask), batch: tr.batch, seqLen: tr.seqLen,
+    },
+    positions: Int32Array.from(tr.maskedPositions), labels: Int32Array.from(tr.maskedLabels),
+  };
+})();
 const opt = new AdamW(model.parameters(), { lr: 1e-4, betas: [0.9, 0.999], eps: 1e-6, weightDecay: 0.01, decay: bertDecayExclusions });
 const base = getBackend();
 base.setThreads(Number(arg('threads', '1')));
