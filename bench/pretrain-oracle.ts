@@ -9,6 +9,8 @@
 //              as for the lexical candidates) and "bm25@β" = β·BM25(x, z) alone — what a lexical term in p(z|x) would do.
 //   --null-from DIR: also "prior, null from DIR" = the prior rule with p(y|∅,x) read by DIR's model (e.g. (b)'s reader):
 //              what a better null-document reader would give (a).
+//   --temperatures T1,T2,...: for each T, "prior@T" = the model's log p(z|x) / T (a softmax temperature on p(z|x)
+//              at inference; T -> infinity is the uniform rule).
 //   --query-embedder-from FILE: replace the model's query embedder (query_embedder.*) by FILE's before everything
 //              (e.g. the ICT init: what REALM's reward did to Embed_input).
 // Each also on the sentences whose answer is in a candidate. "misses" splits the sentences whose answer is in a candidate
@@ -19,7 +21,7 @@
 // Usage:
 //   node --import tsx bench/pretrain-oracle.ts --run <realm-a run dir> --model <model dir> --out <json>
 //     [--k 4] [--max-n 500] [--split validation|test] [--threads 2] [--seed 1] [--hybrid 0.1,0.3]
-//     [--null-from <model dir>] [--query-embedder-from <safetensors>]
+//     [--null-from <model dir>] [--query-embedder-from <safetensors>] [--temperatures 0.5,2]
 import { join } from 'node:path';
 import { loadRealmModel } from '../src/api/realm.js';
 import { loadIndexFile, MODEL_FILES } from '../src/api/modelDir.js';
@@ -114,6 +116,9 @@ function main(): void {
       return { scores: v.hasAnswer.map((h, c) => (h || (!any && c === 0 && model.opts.nullDocument) ? 0 : -Infinity)) };
     },
   };
+  const temps = (benchOption('temperatures') ?? '').split(',').filter((t) => t !== '').map(Number);
+  if (temps.some((t) => !(Number.isFinite(t) && t > 0))) throw new Error('--temperatures takes positive numbers, e.g. 0.5,2');
+  for (const t of temps) rules[`prior@${t}`] = (v) => ({ scores: v.logPz.map((l) => l / t) });
   for (const b of betas) {
     rules[`hybrid@${b}`] = (v) => { const s = bm25Of(v); return { scores: v.logPz.map((l, c) => l + b * s[c]) }; };
     rules[`bm25@${b}`] = (v) => ({ scores: bm25Of(v).map((x) => b * x) });
