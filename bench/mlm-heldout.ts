@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { Rng, getBackend, noGrad } from '../src/engine/index.js';
 import { readConfig } from '../src/model/config.js';
 import { BertForMaskedLM } from '../src/model/mlm.js';
-import { firstNormalId } from '../src/train/pretrain.js';
+import { mlmPairsOf, mlmTokensOf } from '../src/train/pretrain.js';
 import { readPretrainConfig } from '../src/train/pretrainConfig.js';
 import { chunkDocuments, MlmTask } from '../src/train/mlmTask.js';
 import { isHeldOut } from '../src/train/realmData.js';
@@ -58,11 +58,8 @@ async function main(): Promise<void> {
     const copied = copyMatching(model.parameters(), loadWeightsFile(file), (name) => name.replace(/^realm\./, 'bert.'));
     if (copied !== model.parameters().size) throw new Error(`${file}: filled ${copied} of the model's ${model.parameters().size} tensors (another architecture?)`);
     // the same masks for every model: a fresh task over the held-out sequences with the fixed seed, read in order
-    const task = new MlmTask(model, new Rng(seed), mcfg, {
-      clsId: tok.clsId, sepId: tok.sepId, padId: tok.padId, maskId: tok.maskId, vocabSize: tok.vocabSize, firstNormalId: firstNormalId(tok),
-    }, sequences, {
-      batchSize: batch, maskProb: cfg.data.maskProb, dataSeed: seed,
-      pairs: q > 0 ? { queryLen: q, maxLen, docOf, ownShare: cfg.data.pairOwnShare, maskSecond: cfg.data.pairMaskSecond } : undefined,
+    const task = new MlmTask(model, new Rng(seed), mcfg, mlmTokensOf(tok), sequences, {
+      batchSize: batch, maskProb: cfg.data.maskProb, dataSeed: seed, pairs: mlmPairsOf(cfg, maxLen, docOf),
     });
     let sum = 0;
     let count = 0;

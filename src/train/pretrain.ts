@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Rng, getBackend } from '../engine/index.js';
 import { BertForMaskedLM } from '../model/mlm.js';
 import type { BertTokenizer } from '../tokenizer/bertTokenizer.js';
-import { chunkDocuments, MlmTask } from './mlmTask.js';
+import { chunkDocuments, MlmTask, type MlmPairOptions, type MlmTokens } from './mlmTask.js';
 import type { PretrainConfig } from './pretrainConfig.js';
 import { isHeldOut } from './realmData.js';
 import { copyMatching, exportModelDir, loadWeightsFile, readDocs, runModelConfig, runTokenizer } from './setup.js';
@@ -48,6 +48,17 @@ export function firstNormalId(tok: BertTokenizer): number {
   return id;
 }
 
+/** The special and normal-token ids an MlmTask masks with. */
+export function mlmTokensOf(tok: BertTokenizer): MlmTokens {
+  return { clsId: tok.clsId, sepId: tok.sepId, padId: tok.padId, maskId: tok.maskId, vocabSize: tok.vocabSize, firstNormalId: firstNormalId(tok) };
+}
+
+/** The segment-pair layout of a config (data.pairQueryLen > 0), or undefined for single sequences. */
+export function mlmPairsOf(cfg: PretrainConfig, maxLen: number, docOf: Int32Array): MlmPairOptions | undefined {
+  const q = cfg.data.pairQueryLen;
+  return q > 0 ? { queryLen: q, maxLen, docOf, ownShare: cfg.data.pairOwnShare, maskSecond: cfg.data.pairMaskSecond } : undefined;
+}
+
 /** Builds the MLM warm-up task of a config. */
 export async function buildMlmTask(cfg: PretrainConfig, log: (l: string) => void): Promise<BuiltTask> {
   const allDocs = await readDocs(cfg.data.corpus, cfg.data.maxDocs);
@@ -67,11 +78,8 @@ export async function buildMlmTask(cfg: PretrainConfig, log: (l: string) => void
   const maxLen = Math.min(cfg.data.seqLen, mcfg.max_position_embeddings - (q > 0 ? 3 : 2));
   const { sequences: seqs, docOf } = chunkDocuments(docs.map((d) => tok.encodeSequence(`${d.title}. ${d.text}`).ids), maxLen);
   log(`mlm: ${seqs.length} sequences of <= ${maxLen} wordpieces from ${docs.length} documents${q > 0 ? `, as segment pairs (a <= ${q} wordpieces)` : ''}`);
-  const task = new MlmTask(model, rng, mcfg, {
-    clsId: tok.clsId, sepId: tok.sepId, padId: tok.padId, maskId: tok.maskId, vocabSize: tok.vocabSize, firstNormalId: firstNormalId(tok),
-  }, seqs, {
-    batchSize: cfg.optim.batchSize, maskProb: cfg.data.maskProb, dataSeed: cfg.data.dataSeed,
-    pairs: q > 0 ? { queryLen: q, maxLen, docOf, ownShare: cfg.data.pairOwnShare, maskSecond: cfg.data.pairMaskSecond } : undefined,
+  const task = new MlmTask(model, rng, mcfg, mlmTokensOf(tok), seqs, {
+    batchSize: cfg.optim.batchSize, maskProb: cfg.data.maskProb, dataSeed: cfg.data.dataSeed, pairs: mlmPairsOf(cfg, maxLen, docOf),
   });
   return { task, exportTo: (dir) => exportModelDir(dir, task.configJson(), model.store.stateDict(), tok) };
 }
