@@ -60,11 +60,6 @@ const SHAPES: Shape[] = [
   { name: 'attn context 32x[128x128]x[128x64]', M: 128, N: 64, K: 128, transA: false, transB: false, batch: 32 },
 ];
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
 function randomArray(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);
   let s = seed >>> 0;
@@ -122,7 +117,7 @@ function measure(b: Backend, s: Shape, impl: string, threads: number, budget: nu
 }
 
 function main(): void {
-  const budget = arg('--budget', 0.25);
+  const budget = Number(benchOption('budget') ?? 0.25);
   const loaded = tryLoadNative();
   if (!('backend' in loaded)) throw new Error(`native addon unavailable: ${loaded.error}`);
   const nb = loaded.backend;

@@ -19,17 +19,15 @@ import { readPretrainConfig } from '../src/train/pretrainConfig.js';
 import { chunkDocuments, MlmTask } from '../src/train/mlmTask.js';
 import { isHeldOut } from '../src/train/realmData.js';
 import { copyMatching, loadWeightsFile, readDocs, runModelConfig, runTokenizer } from '../src/train/setup.js';
-import { exitOnHelp } from './lib/help.js';
+import { benchOption, benchOptions, exitOnHelp } from './lib/help.js';
 import { writeJson } from './lib/report.js';
 
 exitOnHelp(import.meta.url);
-const argv = process.argv.slice(2);
-const all = (name: string): string[] => argv.flatMap((a, i) => (a === `--${name}` && i + 1 < argv.length ? [argv[i + 1]] : []));
-const one = (name: string, def: string): string => all(name)[0] ?? def;
+const one = (name: string, def: string): string => benchOption(name) ?? def;
 
 async function main(): Promise<void> {
   const cfgPath = one('config', '');
-  const models = all('model');
+  const models = benchOptions('model');
   if (!cfgPath || models.length === 0) throw new Error('--config and at least one --model are required (see --help)');
   const batch = Number(one('batch', '64'));
   const seed = Number(one('seed', '1'));

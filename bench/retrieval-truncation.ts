@@ -12,8 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { answerMatcher } from '../src/eval/answers.js';
 import { loadQaSet } from '../src/eval/qa.js';
-import { Bm25Builder, BM25_DEFAULTS } from '../src/retriever/bm25.js';
-import { NLTK_STOPWORDS } from '../src/retriever/bm25Analyzer.js';
+import { BM25_DEFAULTS, buildBlockBm25 } from '../src/retriever/bm25.js';
 import { readPassageBlocks } from '../src/train/ictSetup.js';
 import { BertTokenizer } from '../src/tokenizer/bertTokenizer.js';
 import { benchOption, exitOnHelp } from './lib/help.js';
@@ -53,9 +52,7 @@ const longer = Object.fromEntries(windows.map((L) => [L, Math.round(1000 * lens.
 console.log(`passages ${blocks.length}: input wordpieces p10/50/90/99/max ${Object.values(lengths).join(' / ')}`);
 console.log(`% longer than the window: ${windows.map((L) => `${L}: ${longer[L]}`).join(', ')}`);
 
-const bm = new Bm25Builder({ ...BM25_DEFAULTS, analyzer: { stopwords: NLTK_STOPWORDS } });
-for (const b of blocks) bm.add(`${b.title} ${b.text}`);
-const bm25 = bm.build();
+const bm25 = buildBlockBm25(blocks);
 const textOf = (i: number, w: number | null): string => {
   const b = blocks[i]!;
   const end = w === null ? null : keptEnd[w]![i]!;

@@ -23,8 +23,7 @@ import { getBackend, Rng } from '../src/engine/index.js';
 import { readConfig } from '../src/model/config.js';
 import { loadQaSet, type QaExample, type QaSetName } from '../src/eval/qa.js';
 import { recallAtK } from '../src/eval/recall.js';
-import { Bm25Builder, BM25_DEFAULTS } from '../src/retriever/bm25.js';
-import { NLTK_STOPWORDS } from '../src/retriever/bm25Analyzer.js';
+import { BM25_DEFAULTS, buildBlockBm25 } from '../src/retriever/bm25.js';
 import { encodeQuery } from '../src/retriever/inputs.js';
 import { RealmScorer } from '../src/retriever/scorer.js';
 import { buildIndex, embedCorpus, weightsFingerprint, type IndexKind } from '../src/train/embedCorpus.js';
@@ -123,9 +122,7 @@ async function main(): Promise<void> {
 
   // 1. BM25 over the same blocks (title + text)
   t0 = performance.now();
-  const bm = new Bm25Builder({ ...BM25_DEFAULTS, analyzer: { stopwords: NLTK_STOPWORDS } });
-  for (const b of blocks) bm.add(`${b.title} ${b.text}`);
-  const bm25 = bm.build();
+  const bm25 = buildBlockBm25(blocks);
   log(`bm25 index ${secs(t0).toFixed(1)} s`);
 
   // 2. embed the corpus with the document embedder (resumable chunks), then the MIPS index

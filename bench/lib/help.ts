@@ -17,6 +17,11 @@ export function exitOnHelp(scriptUrl: string): void {
   process.exit(0);
 }
 
+/** Every value given for a repeatable `--name` (e.g. several --model), in order. */
+export function benchOptions(name: string): string[] {
+  return process.argv.flatMap((a, i) => (a === `--${name}` && i + 1 < process.argv.length && !process.argv[i + 1].startsWith('--') ? [process.argv[i + 1]] : []));
+}
+
 /** The value of `--name` on the command line: the next argument, 'true' for a bare flag, undefined when absent. */
 export function benchOption(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -28,15 +28,11 @@ function envLimit(): number | null {
   return Number.isFinite(mb) && mb >= 0 ? mb * 1024 * 1024 : null;
 }
 
-function poolLimitFromEnv(): number {
-  return envLimit() ?? DEFAULT_LIMIT;
-}
-
 /** Free arrays by length; the Map's order is recency of use, least recent first (refreshed by take and release). */
 const free = new Map<number, Float32Array[]>();
 const pooled = new Set<ArrayBufferLike>();
 let heldBytes = 0;
-let limitBytes = poolLimitFromEnv();
+let limitBytes = envLimit() ?? DEFAULT_LIMIT;
 let hits = 0;
 let misses = 0;
 

@@ -7,7 +7,7 @@
 //   score(q, d) = Σ_{t ∈ q} idf(t) · tf(t,d)·(k1+1) / (tf(t,d) + k1·(1 − b + b·|d|/avgdl)),
 //   idf(t) = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5)); repeated query terms count once per occurrence;
 //   |d| = number of analysed terms of the block (title + text), avgdl their mean.
-import { createAnalyzer, type AnalyzerConfig } from './bm25Analyzer.js';
+import { NLTK_STOPWORDS, createAnalyzer, type AnalyzerConfig } from './bm25Analyzer.js';
 
 /** BM25 parameters. */
 export interface Bm25Config {
@@ -245,6 +245,14 @@ export class Bm25Index {
     }
     return { ids, scores };
   }
+}
+
+/** The retrieval benchmarks' BM25 baseline over passage blocks (bench/retrieval.ts and the scripts that compare with
+ *  it): default k1 / b, NLTK stopwords, each block's title + text; block id = position. */
+export function buildBlockBm25(blocks: Iterable<{ title: string; text: string }>): Bm25Index {
+  const b = new Bm25Builder({ ...BM25_DEFAULTS, analyzer: { stopwords: NLTK_STOPWORDS } });
+  for (const x of blocks) b.add(`${x.title} ${x.text}`);
+  return b.build();
 }
 
 /** Builds a BM25 index over texts (block id = position). */

@@ -2,8 +2,8 @@
 // top-k search against brute-force scoring of every block, and ranking sanity.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Bm25Builder, buildBm25, BM25_DEFAULTS } from '../../src/retriever/bm25.js';
-import { createAnalyzer, LUCENE_STOPWORDS } from '../../src/retriever/bm25Analyzer.js';
+import { Bm25Builder, buildBlockBm25, buildBm25, BM25_DEFAULTS } from '../../src/retriever/bm25.js';
+import { createAnalyzer, LUCENE_STOPWORDS, NLTK_STOPWORDS } from '../../src/retriever/bm25Analyzer.js';
 
 test('analyser: lower-case, accents stripped, punctuation splits, stop words dropped', () => {
   const a = createAnalyzer();
@@ -85,4 +85,19 @@ test('bm25: ranking sanity — rare matching terms and shorter blocks win', asyn
   assert.equal(index.search('Eiffel Tower', 1).ids[0], 3);
   assert.equal(index.search('capital of Germany', 1).ids[0], 1);
   assert.equal(index.search('France', 2).ids[0], 2, 'tf saturates but three occurrences still beat one');
+});
+
+test('buildBlockBm25 = the benchmarks\' baseline: default k1 / b, NLTK stopwords, title + text per block', () => {
+  const blocks = [
+    { title: 'Albert Einstein', text: 'a German-born theoretical physicist' },
+    { title: 'Ulm', text: 'a city in Germany where Einstein was born' },
+    { title: 'Physics', text: 'the natural science of matter and the theory of its motion' },
+  ];
+  const ref = new Bm25Builder({ ...BM25_DEFAULTS, analyzer: { stopwords: NLTK_STOPWORDS } });
+  for (const b of blocks) ref.add(`${b.title} ${b.text}`);
+  const want = ref.build().search('where was Einstein born', 3);
+  const got = buildBlockBm25(blocks).search('where was Einstein born', 3);
+  assert.deepEqual(Array.from(got.ids), Array.from(want.ids));
+  assert.deepEqual(Array.from(got.scores), Array.from(want.scores));
+  assert.equal(got.ids[0], 1, 'the block with title and text matching ranks first');
 });
